@@ -1,0 +1,2 @@
+// Hardware panel front-end (placeholder until the panel lands).
+export {};

@@ -1,0 +1,60 @@
+// The hardware contracts of ARCHITECTURE.md as types: facts in, doctor report out.
+// Tests outside the project rely on these shapes; extend them only with optional fields.
+
+export type OperatingSystem = 'linux' | 'darwin' | 'win32';
+export type Architecture = 'x64' | 'arm64';
+export type Platform = 'cuda' | 'mps' | 'cpu';
+export type Attention = 'flash_attention_2' | 'sdpa' | 'eager';
+export type Fit = 'optimal' | 'minimum' | 'insufficient';
+export type Precision = 'bf16' | 'fp16' | 'fp32';
+
+export interface GpuFacts {
+  vendor: 'NVIDIA' | 'Apple' | 'AMD' | 'Intel' | string;
+  name: string;
+  vram_mib: number | null;
+  compute_capability?: string | null;
+}
+
+/** What the trainer's own interpreter reports (`python -m vin_ocr hardware --json`). */
+export interface PythonFacts {
+  path: string;
+  version: string;
+  torch: string | null;
+  cuda_available: boolean;
+  mps_available: boolean;
+  /** Real flash-attn version, "stub" for the stub package, null when absent. */
+  flash_attn: string | null;
+  torch_cuda?: string | null;
+  torch_error?: string;
+}
+
+export interface HardwareFacts {
+  os: OperatingSystem;
+  arch: Architecture | string;
+  cpu: { brand: string; cores: number };
+  ram_bytes: number;
+  gpus: GpuFacts[];
+  nvidia_driver: string | null;
+  cuda_driver_version: string | null;
+  python: PythonFacts | null;
+}
+
+export interface DoctorWarning {
+  code: string;
+  message: string;
+  fix: string;
+}
+
+export interface ModelVerdict {
+  fit: Fit;
+  platform: Platform;
+  attention: Attention;
+  reasons: string[];
+}
+
+export interface DoctorReport {
+  platform: Platform;
+  attention: Attention;
+  models: Record<string, ModelVerdict>;
+  warnings: DoctorWarning[];
+}

@@ -1,0 +1,6 @@
+// Activation only wires features together; every feature registers its own disposables.
+import type * as vscode from 'vscode';
+
+export function activate(_context: vscode.ExtensionContext): void {}
+
+export function deactivate(): void {}

@@ -1,0 +1,3 @@
+"""VIN OCR trainer: the Python half of the VIN OCR extension."""
+
+__version__ = "0.1.0"
