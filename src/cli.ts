@@ -1,4 +1,40 @@
 #!/usr/bin/env node
 // `vin-ocr` command line: the same core as the extension, without VS Code.
-// Placeholder until the hardware core lands (issue 2).
-process.stdout.write('vin-ocr: no commands yet\n');
+import { runDoctor } from './cli/doctor';
+import { runValidate } from './cli/validate';
+
+const USAGE = `Usage: vin-ocr <command> [options]
+
+Commands:
+  doctor [--json] [--facts FILE] [--dump-facts]   what this (or a described) machine can train
+  validate FILE… [--facts FILE] [--json]          check model, trainer and training YAML
+`;
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  doctor: runDoctor,
+  validate: runValidate,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`vin-ocr: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  return command(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`vin-ocr: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exitCode = 3;
+  },
+);

@@ -1,6 +1,12 @@
 // Activation only wires features together; every feature registers its own disposables.
+// Nothing slow happens here: probing and validation start lazily inside the features.
 import type * as vscode from 'vscode';
+import { registerConfigFeatures } from './features/config';
+import { registerHardwareFeatures } from './features/hardware';
 
-export function activate(_context: vscode.ExtensionContext): void {}
+export function activate(context: vscode.ExtensionContext): void {
+  const hardware = registerHardwareFeatures(context);
+  registerConfigFeatures(context, hardware);
+}
 
 export function deactivate(): void {}
