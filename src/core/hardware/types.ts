@@ -26,6 +26,9 @@ export interface PythonFacts {
   flash_attn: string | null;
   torch_cuda?: string | null;
   torch_error?: string;
+  /** The CUDA devices torch itself sees (fills in a GPU's facts when nvidia-smi is missing or hangs). */
+  cuda_devices?: Array<{ name: string; compute_capability: string; vram_mib: number }>;
+  cuda_error?: string;
 }
 
 export interface HardwareFacts {
@@ -50,6 +53,8 @@ export interface ModelVerdict {
   platform: Platform;
   attention: Attention;
   reasons: string[];
+  /** When the model is insufficient here: the seed's cloud instances on which it would fit, best first. */
+  cloud?: Array<{ id: string; label: string; fit: Exclude<Fit, 'insufficient'> }>;
 }
 
 export interface DoctorReport {
@@ -57,4 +62,7 @@ export interface DoctorReport {
   attention: Attention;
   models: Record<string, ModelVerdict>;
   warnings: DoctorWarning[];
+  precision?: Precision;
+  /** Why the platform, attention and precision were chosen, in one sentence each. */
+  explanations?: { platform: string; attention: string; precision: string };
 }

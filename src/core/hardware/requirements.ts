@@ -1,0 +1,109 @@
+// Typed view of data/requirements.json: the seed's per-model requirements, install commands and
+// cloud instances. They are data (one file shared with the trainer), so this module only checks
+// the file's shape once and answers questions about it.
+import rawRequirements from '../../../data/requirements.json';
+import type { Attention, HardwareFacts, Platform } from './types';
+
+/** Memory thresholds in decimal GB on one platform; a missing threshold means "never that fit". */
+export interface PlatformThresholds {
+  optimal_gb?: number;
+  minimum_gb?: number;
+}
+
+export interface ModelRequirements {
+  id: string;
+  label: string;
+  aliases: string[];
+  /** Models of one family share an environment; different families need their own. */
+  family: string;
+  /** Attention implementations the model supports; empty for models that have no transformers attention. */
+  attention: Attention[];
+  /** Platforms the model can run on; an absent platform is unsupported (PaddleOCR has no MPS). */
+  fit: Partial<Record<Platform, PlatformThresholds>>;
+  install: Record<Platform, string[]>;
+  notes: string[];
+}
+
+export interface CloudInstance {
+  id: string;
+  provider: string;
+  label: string;
+  gpu: string;
+  use: string;
+  /** A hypothetical machine: evaluated through the same policy as the real one. */
+  facts: HardwareFacts;
+}
+
+const PLATFORMS: readonly Platform[] = ['cuda', 'mps', 'cpu'];
+const ATTENTIONS: readonly Attention[] = ['flash_attention_2', 'sdpa', 'eager'];
+
+function fail(where: string, what: string): never {
+  throw new Error(`data/requirements.json: ${where}: ${what}`);
+}
+
+function isStringArray(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+// The file ships with the extension, so a shape error is a packaging bug: fail loudly at load time.
+function checkModel(value: unknown, index: number): ModelRequirements {
+  const where = `models[${index}]`;
+  if (typeof value !== 'object' || value === null) fail(where, 'not an object');
+  const model = value as Record<string, unknown>;
+  for (const key of ['id', 'label', 'family'] as const) {
+    if (typeof model[key] !== 'string') fail(where, `"${key}" must be a string`);
+  }
+  if (!isStringArray(model.aliases) || !isStringArray(model.notes)) fail(where, '"aliases" and "notes" must be string arrays');
+  if (!isStringArray(model.attention) || !model.attention.every((name) => ATTENTIONS.includes(name as Attention))) {
+    fail(where, `"attention" may only list ${ATTENTIONS.join(', ')}`);
+  }
+  const fit = model.fit as Record<string, PlatformThresholds> | undefined;
+  if (typeof fit !== 'object' || fit === null) fail(where, '"fit" must be an object');
+  for (const [platform, thresholds] of Object.entries(fit)) {
+    if (!PLATFORMS.includes(platform as Platform)) fail(where, `unknown platform "${platform}" in "fit"`);
+    for (const threshold of [thresholds.optimal_gb, thresholds.minimum_gb]) {
+      if (threshold !== undefined && (typeof threshold !== 'number' || threshold < 0)) fail(where, 'thresholds must be non-negative numbers');
+    }
+  }
+  const install = model.install as Record<string, unknown> | undefined;
+  if (typeof install !== 'object' || install === null || !PLATFORMS.every((platform) => isStringArray(install[platform]))) {
+    fail(where, '"install" needs a command list for cuda, mps and cpu');
+  }
+  return model as unknown as ModelRequirements;
+}
+
+function checkCloudInstance(value: unknown, index: number): CloudInstance {
+  const where = `cloudInstances[${index}]`;
+  if (typeof value !== 'object' || value === null) fail(where, 'not an object');
+  const instance = value as Record<string, unknown>;
+  for (const key of ['id', 'provider', 'label', 'gpu', 'use'] as const) {
+    if (typeof instance[key] !== 'string') fail(where, `"${key}" must be a string`);
+  }
+  const facts = instance.facts as Record<string, unknown> | undefined;
+  if (typeof facts !== 'object' || facts === null || !Array.isArray(facts.gpus) || typeof facts.ram_bytes !== 'number') {
+    fail(where, '"facts" must be a hardware-facts object');
+  }
+  return instance as unknown as CloudInstance;
+}
+
+const file = rawRequirements as { models?: unknown; cloudInstances?: unknown };
+if (!Array.isArray(file.models) || !Array.isArray(file.cloudInstances)) fail('top level', 'needs "models" and "cloudInstances" arrays');
+
+export const requirements: readonly ModelRequirements[] = file.models.map(checkModel);
+export const cloudInstances: readonly CloudInstance[] = file.cloudInstances.map(checkCloudInstance);
+
+/** The model whose id or alias matches, ignoring case (config files say "deepseek-ocr", reports say the hub id). */
+export function findModel(idOrAlias: string): ModelRequirements | undefined {
+  const wanted = idOrAlias.trim().toLowerCase();
+  return requirements.find((model) => model.id.toLowerCase() === wanted || model.aliases.some((alias) => alias.toLowerCase() === wanted));
+}
+
+/** The seed's install commands for a model on a platform (a fresh copy), or [] for an unknown model. */
+export function installCommands(model: string, platform: Platform): string[] {
+  return [...(findModel(model)?.install[platform] ?? [])];
+}
+
+export function findCloudInstance(id: string): CloudInstance | undefined {
+  const wanted = id.trim().toLowerCase();
+  return cloudInstances.find((instance) => instance.id.toLowerCase() === wanted);
+}
