@@ -1,0 +1,163 @@
+// Creates the trainer's virtual environment with the torch build that fits this machine.
+// Idempotent: a stamp records what was installed, so a second run with nothing changed only
+// checks the stamp. Every step's output is streamed to the caller's log.
+
+import { createHash } from 'node:crypto';
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { HardwareFacts } from '../hardware/types';
+import { LineSplitter } from './jsonl-reader';
+
+export type TorchBuild = 'cuda' | 'mps' | 'cpu';
+
+export interface TorchChoice {
+  build: TorchBuild;
+  /** pip's `--index-url` for torch; undefined means the default index (PyPI). */
+  indexUrl?: string;
+  reason: string;
+}
+
+const TORCH_INDEX = 'https://download.pytorch.org/whl';
+/** CUDA wheels torch publishes, newest first, with the driver's CUDA version each needs. */
+const CUDA_WHEELS: { tag: string; needs: number }[] = [
+  { tag: 'cu130', needs: 13.0 },
+  { tag: 'cu128', needs: 12.8 },
+  { tag: 'cu126', needs: 12.6 },
+];
+
+export function chooseTorchBuild(facts: Pick<HardwareFacts, 'os' | 'arch' | 'gpus' | 'nvidia_driver' | 'cuda_driver_version'>): TorchChoice {
+  if (facts.os === 'darwin') {
+    return facts.arch === 'arm64'
+      ? { build: 'mps', reason: 'Apple Silicon: the standard macOS wheels include the MPS backend.' }
+      : { build: 'cpu', reason: 'Intel Mac: no GPU backend; the standard wheels run on the CPU.' };
+  }
+  const nvidia = facts.gpus.some((gpu) => /nvidia/i.test(gpu.vendor)) && facts.nvidia_driver !== null;
+  const driverCuda = Number.parseFloat(facts.cuda_driver_version ?? '');
+  if (nvidia && Number.isFinite(driverCuda)) {
+    const wheel = CUDA_WHEELS.find((candidate) => driverCuda >= candidate.needs);
+    if (wheel) return { build: 'cuda', indexUrl: `${TORCH_INDEX}/${wheel.tag}`, reason: `NVIDIA driver supports CUDA ${facts.cuda_driver_version}: torch ${wheel.tag} wheels.` };
+    return { build: 'cpu', indexUrl: `${TORCH_INDEX}/cpu`, reason: `NVIDIA driver supports only CUDA ${facts.cuda_driver_version}; update the driver for GPU training. Installing the CPU build.` };
+  }
+  if (nvidia) return { build: 'cuda', indexUrl: `${TORCH_INDEX}/cu126`, reason: 'NVIDIA GPU with an unknown CUDA driver version: torch cu126 wheels.' };
+  return { build: 'cpu', indexUrl: `${TORCH_INDEX}/cpu`, reason: 'No NVIDIA GPU: the CPU build (much smaller download).' };
+}
+
+export function venvPython(venvDir: string, os: NodeJS.Platform | HardwareFacts['os']): string {
+  return os === 'win32' ? join(venvDir, 'Scripts', 'python.exe') : join(venvDir, 'bin', 'python');
+}
+
+export interface SetupStep {
+  title: string;
+  command: string;
+  args: string[];
+}
+
+export interface EnvironmentPlan {
+  venvDir: string;
+  python: string;
+  torch: TorchChoice;
+  steps: SetupStep[];
+  /** What the stamp must hold for the environment to count as up to date. */
+  fingerprint: string;
+}
+
+export interface PlanInput {
+  venvDir: string;
+  /** A Python 3.9+ to create the venv with (the resolved interpreter or `python3`). */
+  basePython: string;
+  /** The trainer's requirements.txt text. */
+  requirements: string;
+  requirementsFile: string;
+  os: HardwareFacts['os'];
+  torch: TorchChoice;
+  venvExists: boolean;
+}
+
+/** The torch requirement line (`torch==2.13.0`), so the torch-specific index installs exactly that version. */
+export function torchRequirement(requirements: string): string {
+  const line = requirements.split(/\r?\n/).map((entry) => entry.replace(/#.*/, '').trim()).find((entry) => /^torch\b/i.test(entry));
+  return line ?? 'torch';
+}
+
+export function planEnvironment(input: PlanInput): EnvironmentPlan {
+  const python = venvPython(input.venvDir, input.os);
+  const steps: SetupStep[] = [];
+  if (!input.venvExists) steps.push({ title: 'Create the virtual environment', command: input.basePython, args: ['-m', 'venv', input.venvDir] });
+  steps.push({ title: 'Update pip', command: python, args: ['-m', 'pip', 'install', '--upgrade', 'pip'] });
+  const torchArgs = ['-m', 'pip', 'install', torchRequirement(input.requirements)];
+  if (input.torch.indexUrl) torchArgs.push('--index-url', input.torch.indexUrl);
+  steps.push({ title: `Install torch (${input.torch.build})`, command: python, args: torchArgs });
+  // torch is already satisfied by now (a local version such as +cpu matches ==X.Y.Z), so PyPI adds only the rest.
+  steps.push({ title: 'Install the trainer requirements', command: python, args: ['-m', 'pip', 'install', '-r', input.requirementsFile] });
+  const fingerprint = createHash('sha256').update(input.requirements).update('\0').update(input.torch.indexUrl ?? 'pypi').digest('hex');
+  return { venvDir: input.venvDir, python, torch: input.torch, steps, fingerprint };
+}
+
+export const STAMP_FILE = '.vin-ocr-environment';
+
+export async function isUpToDate(plan: EnvironmentPlan): Promise<boolean> {
+  try {
+    return (await readFile(join(plan.venvDir, STAMP_FILE), 'utf8')).trim() === plan.fingerprint;
+  } catch {
+    return false;
+  }
+}
+
+export interface SetupResult {
+  python: string;
+  /** True when the stamp said everything was installed already. */
+  upToDate: boolean;
+}
+
+export class SetupError extends Error {
+  constructor(
+    readonly step: SetupStep,
+    readonly exitCode: number | undefined,
+  ) {
+    super(`${step.title} failed${exitCode === undefined ? '' : ` (exit code ${exitCode})`}: ${step.command} ${step.args.join(' ')}`);
+  }
+}
+
+/** Runs one command (no shell) with its output streamed; resolves with the exit code, undefined if it could not start. */
+function runStep(step: SetupStep, lines: LineSplitter, signal: AbortSignal | undefined): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    const child = spawn(step.command, step.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      windowsHide: true,
+      signal,
+      env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1', PYTHONUNBUFFERED: '1' },
+    });
+    child.stdout.on('data', (chunk: Buffer) => lines.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => lines.push(chunk));
+    child.on('error', (error) => {
+      lines.push(`${error.message}\n`);
+      resolve(undefined);
+    });
+    child.on('close', (code) => resolve(code ?? undefined));
+  });
+}
+
+/** Runs the plan step by step; stops at the first failure. `onStep` reports 0-based progress. */
+export async function runEnvironmentPlan(
+  plan: EnvironmentPlan,
+  log: (line: string) => void,
+  options: { signal?: AbortSignal; onStep?: (index: number, step: SetupStep) => void; force?: boolean } = {},
+): Promise<SetupResult> {
+  if (!options.force && (await isUpToDate(plan))) {
+    log(`Trainer environment ${plan.venvDir} is up to date.`);
+    return { python: plan.python, upToDate: true };
+  }
+  for (const [index, step] of plan.steps.entries()) {
+    options.onStep?.(index, step);
+    log(`$ ${step.command} ${step.args.join(' ')}`);
+    const lines = new LineSplitter(log);
+    const exitCode = await runStep(step, lines, options.signal);
+    lines.end();
+    if (options.signal?.aborted) throw new Error('Environment set-up was cancelled.');
+    if (exitCode !== 0) throw new SetupError(step, exitCode);
+  }
+  await writeFile(join(plan.venvDir, STAMP_FILE), `${plan.fingerprint}\n`);
+  log(`Trainer environment ready: ${plan.python}`);
+  return { python: plan.python, upToDate: false };
+}

@@ -1,0 +1,137 @@
+// Folds a run's events into what the UI shows: status, progress, best metrics, checkpoints.
+// The same fold serves a live run (event by event) and a finished one read back from disk.
+
+import type { RunOutcome, SampleRead, TrainerEvent } from './events';
+
+export type RunStatus = 'queued' | 'running' | RunOutcome;
+
+export interface RunState {
+  runId?: string;
+  runDir?: string;
+  configPath?: string;
+  modelType?: string;
+  device?: string;
+  attention?: string;
+  dtype?: string;
+  status: RunStatus;
+  startedAt?: number;
+  finishedAt?: number;
+  step: number;
+  totalSteps?: number;
+  epoch?: number;
+  loss?: number;
+  lr?: number;
+  samplesPerSecond?: number;
+  etaSeconds?: number;
+  /** The most recent eval metrics. */
+  lastMetrics: Record<string, number>;
+  /** Best value seen per metric (max for accuracies, min for error rates and losses). */
+  bestMetrics: Record<string, number>;
+  checkpoints: { path: string; step?: number }[];
+  bestCheckpoint?: string;
+  samples: SampleRead[];
+  warnings: { code?: string; message: string; fix?: string }[];
+  errorCode?: string;
+  errorMessage?: string;
+  hint?: string;
+  eventCount: number;
+}
+
+export function emptyRunState(status: RunStatus = 'running'): RunState {
+  return { status, step: 0, lastMetrics: {}, bestMetrics: {}, checkpoints: [], samples: [], warnings: [], eventCount: 0 };
+}
+
+/** Metrics where smaller is better; everything else (accuracies, F1) is better when larger. */
+export function lowerIsBetter(metric: string): boolean {
+  return /(^|_)(loss|cer|ned|wer|error)s?$/.test(metric);
+}
+
+const MAX_KEPT_WARNINGS = 50;
+const MAX_KEPT_SAMPLES = 16;
+
+function timeMs(seconds: number | undefined): number | undefined {
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/** Applies one event to the state in place (cheap enough for thousands of events a second). */
+export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now()): RunState {
+  state.eventCount += 1;
+  switch (event.type) {
+    case 'run_started': {
+      state.runId = event.run_id ?? state.runId;
+      state.runDir = event.run_dir ?? state.runDir;
+      state.configPath = event.config_path ?? state.configPath;
+      const model = event.config?.model;
+      if (typeof model === 'object' && model !== null && typeof (model as { type?: unknown }).type === 'string') {
+        state.modelType = (model as { type: string }).type;
+      }
+      state.device = event.device ?? state.device;
+      state.attention = event.attention ?? state.attention;
+      state.dtype = event.dtype ?? state.dtype;
+      state.totalSteps = event.total_steps ?? state.totalSteps;
+      state.startedAt = timeMs(event.time) ?? state.startedAt ?? now;
+      if (state.status === 'queued') state.status = 'running';
+      break;
+    }
+    case 'progress':
+      state.step = event.step;
+      state.totalSteps = event.total_steps ?? state.totalSteps;
+      state.epoch = event.epoch ?? state.epoch;
+      state.loss = event.loss ?? state.loss;
+      state.lr = event.lr ?? state.lr;
+      state.samplesPerSecond = event.samples_per_s ?? state.samplesPerSecond;
+      state.etaSeconds = event.eta_s ?? state.etaSeconds;
+      break;
+    case 'eval':
+      state.lastMetrics = { ...event.metrics };
+      for (const [metric, value] of Object.entries(event.metrics)) {
+        const best = state.bestMetrics[metric];
+        const better = best === undefined || (lowerIsBetter(metric) ? value < best : value > best);
+        if (better) state.bestMetrics[metric] = value;
+      }
+      if (event.step !== undefined && event.step > state.step) state.step = event.step;
+      break;
+    case 'checkpoint':
+      if (!state.checkpoints.some((checkpoint) => checkpoint.path === event.path)) {
+        state.checkpoints.push(event.step === undefined ? { path: event.path } : { path: event.path, step: event.step });
+      }
+      if (event.best) state.bestCheckpoint = event.path;
+      break;
+    case 'samples':
+      state.samples = event.samples.slice(-MAX_KEPT_SAMPLES);
+      break;
+    case 'warning':
+      if (state.warnings.length < MAX_KEPT_WARNINGS) state.warnings.push({ code: event.code, message: event.message, fix: event.fix });
+      break;
+    case 'run_finished':
+      state.status = event.status;
+      state.finishedAt = timeMs(event.time) ?? now;
+      state.errorCode = event.error_code;
+      state.errorMessage = event.message;
+      state.hint = event.hint;
+      state.bestCheckpoint = event.best_checkpoint ?? state.bestCheckpoint;
+      if (event.metrics) for (const [metric, value] of Object.entries(event.metrics)) state.bestMetrics[metric] ??= value;
+      state.etaSeconds = undefined;
+      break;
+    case 'log':
+    case 'unknown':
+      break;
+  }
+  return state;
+}
+
+/** Fraction done in 0..1, or undefined when the total is unknown. */
+export function runFraction(state: RunState): number | undefined {
+  if (!state.totalSteps || state.totalSteps <= 0) return undefined;
+  return Math.min(1, Math.max(0, state.step / state.totalSteps));
+}
+
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m`;
+  if (m > 0) return `${m}m ${String(s).padStart(2, '0')}s`;
+  return `${s}s`;
+}
