@@ -5,7 +5,7 @@
 export type RunOutcome = 'completed' | 'cancelled' | 'failed';
 
 interface EventBase {
-  /** Seconds since the epoch, when the trainer stamps it. */
+  /** Milliseconds since the epoch (the trainer writes ISO 8601; numbers count as seconds). */
   time?: number;
   run_id?: string;
 }
@@ -20,6 +20,9 @@ export interface RunStartedEvent extends EventBase {
   attention?: string;
   dtype?: string;
   total_steps?: number;
+  start_step?: number;
+  resumed_from?: string;
+  device_name?: string;
 }
 
 export interface ProgressEvent extends EventBase {
@@ -36,6 +39,8 @@ export interface ProgressEvent extends EventBase {
 export interface EvalEvent extends EventBase {
   type: 'eval';
   step?: number;
+  split?: string;
+  is_best?: boolean;
   metrics: Record<string, number>;
 }
 
@@ -48,10 +53,11 @@ export interface CheckpointEvent extends EventBase {
 }
 
 export interface SampleRead {
+  /** A `data:image/png;base64,` thumbnail; anything else is dropped (the webview's CSP allows only data: images). */
   image?: string;
   truth: string;
   prediction: string;
-  confidence?: number[];
+  confidence?: number;
 }
 
 export interface SamplesEvent extends EventBase {
@@ -79,7 +85,13 @@ export interface RunFinishedEvent extends EventBase {
   error_code?: string;
   message?: string;
   hint?: string;
+  /** Every problem found (`file:line: message`), for invalid_dataset / invalid_config. */
+  issues?: string[];
+  /** For missing_dependency: the exact install command. */
+  command?: string;
+  step?: number;
   best_checkpoint?: string;
+  last_checkpoint?: string;
   metrics?: Record<string, number>;
 }
 
@@ -106,6 +118,16 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const finite = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** ISO 8601 text (what the trainer writes) or seconds since the epoch, as epoch milliseconds. */
+function timestamp(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
+  if (typeof value !== 'string') return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+const IMAGE_DATA_URL = /^data:image\/(png|jpeg|webp);base64,[A-Za-z0-9+/=]+$/;
 
 /** Keeps only the finite numbers of a metrics object (NaN losses become absent, not chart-breaking). */
 function numberRecord(value: unknown): Record<string, number> {
@@ -136,7 +158,7 @@ function optional<T extends object>(fields: T): T {
 export function classifyEvent(raw: unknown): TrainerEvent {
   if (!isObject(raw)) return { type: 'unknown', raw };
   const name = text(pick(raw, 'type', 'event'));
-  const base = optional({ time: finite(pick(raw, 'time', 'ts', 'timestamp')), run_id: text(raw.run_id) });
+  const base = optional({ time: timestamp(pick(raw, 'time', 'ts', 'timestamp')), run_id: text(raw.run_id) });
   switch (name) {
     case 'run_started':
       return optional({
@@ -149,6 +171,9 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         attention: text(raw.attention),
         dtype: text(pick(raw, 'dtype', 'precision')),
         total_steps: finite(pick(raw, 'total_steps', 'max_steps')),
+        start_step: finite(raw.start_step),
+        resumed_from: text(raw.resumed_from),
+        device_name: text(raw.device_name),
       });
     case 'progress': {
       const step = finite(raw.step);
@@ -166,7 +191,14 @@ export function classifyEvent(raw: unknown): TrainerEvent {
       });
     }
     case 'eval':
-      return optional({ ...base, type: 'eval' as const, step: finite(raw.step), metrics: numberRecord(raw.metrics) });
+      return optional({
+        ...base,
+        type: 'eval' as const,
+        step: finite(raw.step),
+        split: text(raw.split),
+        metrics: numberRecord(raw.metrics),
+        is_best: typeof raw.is_best === 'boolean' ? raw.is_best : undefined,
+      });
     case 'checkpoint': {
       const path = text(raw.path);
       if (path === undefined) break;
@@ -176,19 +208,20 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         path,
         step: finite(raw.step),
         metrics: isObject(raw.metrics) ? numberRecord(raw.metrics) : undefined,
-        best: typeof raw.best === 'boolean' ? raw.best : undefined,
+        best: raw.kind === 'best' || raw.best === true ? true : undefined,
       });
     }
     case 'samples': {
-      const list = Array.isArray(raw.samples) ? raw.samples : [];
+      const source = pick(raw, 'items', 'samples');
+      const list = Array.isArray(source) ? source : [];
       const samples: SampleRead[] = [];
       for (const entry of list) {
         if (!isObject(entry)) continue;
         const truth = text(pick(entry, 'truth', 'label', 'target'));
         const prediction = text(pick(entry, 'prediction', 'pred'));
         if (truth === undefined || prediction === undefined) continue;
-        const confidence = Array.isArray(entry.confidence) ? entry.confidence.map((c) => finite(c) ?? 0) : undefined;
-        samples.push(optional({ image: text(entry.image), truth, prediction, confidence }));
+        const image = text(entry.image);
+        samples.push(optional({ image: image && IMAGE_DATA_URL.test(image) ? image : undefined, truth, prediction, confidence: finite(entry.confidence) }));
       }
       return optional({ ...base, type: 'samples' as const, step: finite(raw.step), samples });
     }
@@ -213,7 +246,11 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         error_code: text(pick(raw, 'error_code', 'code')) ?? text(error.code),
         message: text(raw.message) ?? text(error.message),
         hint: text(raw.hint) ?? text(error.hint),
+        issues: Array.isArray(error.issues) ? error.issues.filter((issue): issue is string => typeof issue === 'string') : undefined,
+        command: text(error.command),
+        step: finite(raw.step),
         best_checkpoint: text(raw.best_checkpoint),
+        last_checkpoint: text(raw.last_checkpoint),
         metrics: isObject(raw.metrics) ? numberRecord(raw.metrics) : undefined,
       });
     }

@@ -25,6 +25,8 @@ export interface RunState {
   etaSeconds?: number;
   /** The most recent eval metrics. */
   lastMetrics: Record<string, number>;
+  /** Metrics on the held-out test split, when the config has one. */
+  testMetrics?: Record<string, number>;
   /** Best value seen per metric (max for accuracies, min for error rates and losses). */
   bestMetrics: Record<string, number>;
   checkpoints: { path: string; step?: number }[];
@@ -34,6 +36,9 @@ export interface RunState {
   errorCode?: string;
   errorMessage?: string;
   hint?: string;
+  issues?: string[];
+  installCommand?: string;
+  lastCheckpoint?: string;
   eventCount: number;
 }
 
@@ -48,10 +53,6 @@ export function lowerIsBetter(metric: string): boolean {
 
 const MAX_KEPT_WARNINGS = 50;
 const MAX_KEPT_SAMPLES = 16;
-
-function timeMs(seconds: number | undefined): number | undefined {
-  return seconds === undefined ? undefined : seconds * 1000;
-}
 
 /** Applies one event to the state in place (cheap enough for thousands of events a second). */
 export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now()): RunState {
@@ -69,7 +70,8 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       state.attention = event.attention ?? state.attention;
       state.dtype = event.dtype ?? state.dtype;
       state.totalSteps = event.total_steps ?? state.totalSteps;
-      state.startedAt = timeMs(event.time) ?? state.startedAt ?? now;
+      state.step = event.start_step ?? state.step;
+      state.startedAt = event.time ?? state.startedAt ?? now;
       if (state.status === 'queued') state.status = 'running';
       break;
     }
@@ -83,6 +85,11 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       state.etaSeconds = event.eta_s ?? state.etaSeconds;
       break;
     case 'eval':
+      if (event.split === 'test') {
+        // The test split is scored once at the end; best-of and charts track validation only.
+        state.testMetrics = { ...event.metrics };
+        break;
+      }
       state.lastMetrics = { ...event.metrics };
       for (const [metric, value] of Object.entries(event.metrics)) {
         const best = state.bestMetrics[metric];
@@ -96,6 +103,7 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
         state.checkpoints.push(event.step === undefined ? { path: event.path } : { path: event.path, step: event.step });
       }
       if (event.best) state.bestCheckpoint = event.path;
+      else state.lastCheckpoint = event.path;
       break;
     case 'samples':
       state.samples = event.samples.slice(-MAX_KEPT_SAMPLES);
@@ -105,10 +113,14 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       break;
     case 'run_finished':
       state.status = event.status;
-      state.finishedAt = timeMs(event.time) ?? now;
+      state.finishedAt = event.time ?? now;
       state.errorCode = event.error_code;
       state.errorMessage = event.message;
       state.hint = event.hint;
+      state.issues = event.issues;
+      state.installCommand = event.command;
+      state.lastCheckpoint = event.last_checkpoint ?? state.lastCheckpoint;
+      if (event.step !== undefined) state.step = Math.max(state.step, event.step);
       state.bestCheckpoint = event.best_checkpoint ?? state.bestCheckpoint;
       if (event.metrics) for (const [metric, value] of Object.entries(event.metrics)) state.bestMetrics[metric] ??= value;
       state.etaSeconds = undefined;

@@ -24,8 +24,21 @@ describe('classifyEvent', () => {
   });
 
   it('keeps well-formed sample reads only', () => {
-    const event = classifyEvent({ type: 'samples', samples: [{ truth: '1HGCM82633A004352', prediction: '1HGCM82633A0O4352' }, { truth: 7 }, 'x'] });
+    const event = classifyEvent({
+      event: 'samples',
+      time: '2026-11-28T18:00:00Z',
+      items: [
+        { image: 'data:image/png;base64,iVBORw0KGgo=', truth: '1HGCM82633A004352', prediction: '1HGCM82633A0O4352', confidence: 0.8 },
+        { image: 'javascript:alert(1)', truth: 'A', prediction: 'B' },
+        { truth: 7 },
+        'x',
+      ],
+    });
     assert.equal(event.type, 'samples');
-    assert.equal(event.type === 'samples' && event.samples.length, 1);
+    if (event.type !== 'samples') return;
+    assert.equal(event.time, Date.UTC(2026, 10, 28, 18));
+    assert.equal(event.samples.length, 2);
+    assert.equal(event.samples[0]!.image, 'data:image/png;base64,iVBORw0KGgo=');
+    assert.equal(event.samples[1]!.image, undefined, 'only image data URLs reach the webview');
   });
 });

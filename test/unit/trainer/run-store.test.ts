@@ -18,7 +18,7 @@ function makeRun(root: string, id: string, events: object[], extra: Record<strin
   return dir;
 }
 
-const started = { type: 'run_started', run_id: 'x', time: 1_700_000_000, device: 'cpu', total_steps: 10, config: { model: { type: 'baseline' } } };
+const started = { type: 'run_started', run_id: 'x', time: '2026-11-28T18:00:00Z', device: 'cpu', total_steps: 10, config: { model: { type: 'baseline' } } };
 
 describe('run store', () => {
   it('reads a finished run: outcome, best metrics, checkpoints, log and TensorBoard folder', async () => {
@@ -28,14 +28,16 @@ describe('run store', () => {
       { type: 'progress', step: 5, loss: 1.2 },
       { type: 'eval', step: 5, metrics: { exact_match: 0.2, cer: 0.3 } },
       { type: 'eval', step: 10, metrics: { exact_match: 0.1, cer: 0.2 } },
+      { type: 'eval', step: 10, split: 'test', metrics: { exact_match: 0.9 } },
       { type: 'checkpoint', path: 'checkpoints/step-10.pt', step: 10, best: true },
-      { type: 'run_finished', status: 'completed', time: 1_700_000_090 },
+      { type: 'run_finished', status: 'completed', time: '2026-11-28T18:01:30.000Z' },
     ], { 'train.log': 'INFO\n', 'checkpoints/step-5.pt': 'x', 'tensorboard/events.out.tfevents.1.host': '' });
     const [run] = await listRuns(root);
     assert.ok(run);
     assert.equal(run.status, 'completed');
     assert.equal(run.modelType, 'baseline');
     assert.deepEqual(run.bestMetrics, { exact_match: 0.2, cer: 0.2 });
+    assert.deepEqual(run.testMetrics, { exact_match: 0.9 });
     assert.equal(run.finishedAt! - run.startedAt!, 90_000);
     assert.equal(run.bestCheckpoint, 'checkpoints/step-10.pt');
     assert.ok(run.checkpoints.some((checkpoint) => checkpoint.path.endsWith('step-5.pt')));
