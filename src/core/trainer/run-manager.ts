@@ -1,0 +1,209 @@
+// Live training runs: queued behind the concurrency limit, launched, folded into state and
+// reported to the UI at a bounded rate however fast the trainer emits events.
+// Plain TypeScript (no VS Code) so the CLI and the unit tests use the very same code.
+
+import type { TrainerEvent } from './events';
+import type { LineProblem } from './jsonl-reader';
+import { launchTrainer, type TrainerExit, type TrainerProcess } from './launch';
+import { RunQueue, type QueuedJob } from './queue';
+import { applyEvent, emptyRunState, type RunState } from './run-state';
+
+export interface RunRequest {
+  /** What the user sees until the trainer names the run. */
+  label: string;
+  configPath: string;
+  python: string;
+  args: readonly string[];
+  cwd?: string;
+}
+
+export interface LiveRun {
+  /** The manager's own id; the trainer's run id arrives later in `state.runId`. */
+  readonly key: number;
+  readonly request: RunRequest;
+  readonly state: RunState;
+  /** The last stderr lines, shown when a run dies without a final event. */
+  readonly tail: readonly string[];
+  readonly exit?: TrainerExit;
+  cancel(): void;
+  /** Settles when the run has ended and its whole process tree is gone. */
+  readonly done: Promise<RunState>;
+}
+
+export interface RunManagerListener {
+  /** Coalesced: at most one call per run per `notifyIntervalMs`, plus one on every status change. */
+  runChanged?(run: LiveRun): void;
+  /** Every event, unthrottled (the chart feed batches them itself). */
+  event?(run: LiveRun, event: TrainerEvent): void;
+  log?(run: LiveRun, line: string, stream: 'stdout' | 'stderr'): void;
+  problem?(run: LiveRun, problem: LineProblem): void;
+}
+
+export interface RunManagerOptions {
+  trainerDir: string;
+  maxConcurrent: number;
+  notifyIntervalMs?: number;
+  /** SIGTERM grace: the trainer finishes its step and saves a checkpoint in this time. */
+  cancelGraceMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const TAIL_LINES = 40;
+
+interface MutableRun extends LiveRun {
+  state: RunState;
+  tail: string[];
+  exit?: TrainerExit;
+  process?: TrainerProcess;
+  job?: QueuedJob;
+  cancelRequested: boolean;
+  notifyTimer?: ReturnType<typeof setTimeout>;
+  lastNotified: number;
+}
+
+export class RunManager {
+  private readonly queue: RunQueue;
+  private readonly runs = new Map<number, MutableRun>();
+  private readonly listeners = new Set<RunManagerListener>();
+  private nextKey = 1;
+  private disposed = false;
+
+  constructor(private readonly options: RunManagerOptions) {
+    this.queue = new RunQueue(options.maxConcurrent);
+  }
+
+  set maxConcurrent(limit: number) {
+    this.queue.maxConcurrent = limit;
+  }
+
+  subscribe(listener: RunManagerListener): { dispose(): void } {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  /** Runs not yet finished (queued or running), oldest first. */
+  get active(): LiveRun[] {
+    return [...this.runs.values()].filter((run) => run.state.status === 'queued' || run.state.status === 'running');
+  }
+
+  get all(): LiveRun[] {
+    return [...this.runs.values()];
+  }
+
+  start(request: RunRequest): LiveRun {
+    if (this.disposed) throw new Error('The training manager is shut down.');
+    let resolveDone!: (state: RunState) => void;
+    const done = new Promise<RunState>((resolve) => (resolveDone = resolve));
+    const run: MutableRun = {
+      key: this.nextKey++,
+      request,
+      state: { ...emptyRunState('queued'), configPath: request.configPath },
+      tail: [],
+      done,
+      cancelRequested: false,
+      lastNotified: 0,
+      cancel: () => {
+        run.cancelRequested = true;
+        run.job?.cancel();
+      },
+    };
+    this.runs.set(run.key, run);
+    run.job = this.queue.enqueue(request.label, (signal) => this.execute(run, signal));
+    void run.job.done.then((jobState) => {
+      if (jobState === 'cancelled' && run.state.status === 'queued') {
+        run.state.status = 'cancelled';
+        run.state.finishedAt = Date.now();
+      }
+      this.flush(run);
+      resolveDone(run.state);
+    });
+    this.flush(run);
+    return run;
+  }
+
+  /** Stops everything (window closing) and resolves once no trainer process is left. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const pending = this.all.map((run) => run.done);
+    this.queue.cancelAll();
+    await Promise.all(pending);
+    for (const run of this.runs.values()) if (run.notifyTimer) clearTimeout(run.notifyTimer);
+    this.listeners.clear();
+  }
+
+  private async execute(run: MutableRun, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    run.state.status = 'running';
+    run.state.startedAt = Date.now();
+    this.flush(run);
+    const trainer = launchTrainer({
+      python: run.request.python,
+      trainerDir: this.options.trainerDir,
+      args: run.request.args,
+      cwd: run.request.cwd,
+      baseEnv: this.options.env,
+      onEvent: (event) => this.onEvent(run, event),
+      onLog: (line, stream) => {
+        run.tail.push(line);
+        if (run.tail.length > TAIL_LINES) run.tail.shift();
+        for (const listener of this.listeners) listener.log?.(run, line, stream);
+      },
+      onProblem: (problem) => {
+        for (const listener of this.listeners) listener.problem?.(run, problem);
+      },
+    });
+    run.process = trainer;
+    const stop = () => void trainer.stop({ graceMs: this.options.cancelGraceMs ?? 10_000 });
+    signal.addEventListener('abort', stop, { once: true });
+    const exit = await trainer.exited;
+    signal.removeEventListener('abort', stop);
+    // The leader may exit while workers linger: make sure nothing of the tree survives the run.
+    if (process.platform !== 'win32' && trainer.pid !== undefined) await trainer.stop({ graceMs: 1000 });
+    run.exit = exit;
+    this.settle(run, exit);
+  }
+
+  private onEvent(run: MutableRun, event: TrainerEvent): void {
+    const before = run.state.status;
+    applyEvent(run.state, event);
+    for (const listener of this.listeners) listener.event?.(run, event);
+    if (run.state.status !== before) this.flush(run);
+    else this.scheduleNotify(run);
+  }
+
+  /** What the run's outcome is when the process is gone: its final event, else derived from the exit. */
+  private settle(run: MutableRun, exit: TrainerExit): void {
+    const state = run.state;
+    if (state.status === 'running') {
+      state.finishedAt = Date.now();
+      if (run.cancelRequested) {
+        state.status = 'cancelled';
+      } else {
+        state.status = 'failed';
+        if (exit.spawnError) {
+          state.errorCode = 'no_interpreter';
+          state.errorMessage = exit.spawnError;
+        } else {
+          // No run_finished: a crash (segfault, kill -9, an exception before the event writer existed).
+          state.errorCode = 'crashed';
+          state.errorMessage = `The trainer exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.exitCode}`} without reporting an outcome.`;
+        }
+      }
+    }
+    this.flush(run);
+  }
+
+  private scheduleNotify(run: MutableRun): void {
+    if (run.notifyTimer) return;
+    const interval = this.options.notifyIntervalMs ?? 100;
+    const wait = Math.max(0, run.lastNotified + interval - Date.now());
+    run.notifyTimer = setTimeout(() => this.flush(run), wait);
+  }
+
+  private flush(run: MutableRun): void {
+    if (run.notifyTimer) clearTimeout(run.notifyTimer);
+    run.notifyTimer = undefined;
+    run.lastNotified = Date.now();
+    for (const listener of this.listeners) listener.runChanged?.(run);
+  }
+}
