@@ -1,0 +1,98 @@
+"""The synthetic VIN renderer: determinism, variety, font hold-out, the torch stream and split."""
+import random
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from vin_ocr.data.fonts import all_faces, font_families, is_procedural, split_font_families
+from vin_ocr.data.synthetic import SyntheticStream, render_vin, synthetic_split
+from vin_ocr.vin import has_valid_check_digit, is_valid_vin_syntax
+
+VIN = "1M8GDM9AXKP042788"
+
+
+def _pixels(image: Image.Image) -> np.ndarray:
+    return np.asarray(image.convert("L"))
+
+
+def test_render_is_an_image_of_reasonable_size():
+    image = render_vin(VIN, random.Random(1))
+    assert isinstance(image, Image.Image)
+    assert image.mode in ("L", "RGB")
+    assert 16 <= image.height <= 200
+    assert image.width > image.height * 3  # a line of 17 characters is long
+    assert _pixels(image).std() > 5  # something is drawn
+
+
+def test_same_seed_same_image_and_different_seeds_differ():
+    first = _pixels(render_vin(VIN, random.Random(42)))
+    again = _pixels(render_vin(VIN, random.Random(42)))
+    other = _pixels(render_vin(VIN, random.Random(43)))
+    assert np.array_equal(first, again)
+    assert first.shape != other.shape or not np.array_equal(first, other)
+
+
+def test_rejects_what_is_not_a_vin():
+    with pytest.raises(ValueError, match="17-character"):
+        render_vin("1M8GDM9AXKP04278", random.Random(0))
+    with pytest.raises(ValueError, match="17-character"):
+        render_vin("1M8GDM9AXKP04278O", random.Random(0))
+
+
+def test_procedural_faces_are_always_there():
+    families = font_families()
+    assert sum(is_procedural(family) for family in families) >= 5
+    assert len(all_faces()) >= len(families)
+
+
+def test_font_split_is_disjoint_and_covers_every_family():
+    train, held = split_font_families(0.3)
+    assert train and held
+    assert not set(train) & set(held)
+    assert sorted(train + held) == font_families()
+    assert split_font_families(0.3) == (train, held)
+
+
+def test_fonts_restrict_the_families_used():
+    procedural = [family for family in font_families() if is_procedural(family)][:1]
+    image = render_vin(VIN, random.Random(5), fonts=procedural)
+    assert image.width > 0
+    with pytest.raises(ValueError, match="unknown font family"):
+        render_vin(VIN, random.Random(5), fonts=["No Such Font"])
+
+
+def test_stream_yields_model_inputs_and_labels_deterministically():
+    stream = SyntheticStream(seed=3, height=32, width=256, north_american_ratio=1.0)
+    first = [sample for _, sample in zip(range(4), stream)]
+    again = [sample for _, sample in zip(range(4), SyntheticStream(seed=3, height=32, width=256,
+                                                                    north_american_ratio=1.0))]
+    for (array, vin), (array_again, vin_again) in zip(first, again):
+        assert array.shape == (32, 256) and array.dtype == np.float32
+        assert 0.0 <= array.min() and array.max() <= 1.0
+        assert vin == vin_again and np.array_equal(array, array_again)
+        assert has_valid_check_digit(vin)
+    assert len({vin for _, vin in first}) == 4
+
+
+def test_stream_start_skips_ahead_for_resume():
+    whole = [vin for _, (_, vin) in zip(range(5), SyntheticStream(1, 32, 256))]
+    resumed = [vin for _, (_, vin) in zip(range(2), SyntheticStream(1, 32, 256, start=3))]
+    assert resumed == whole[3:5]
+
+
+def test_split_is_deterministic_and_apart_from_the_stream():
+    split = synthetic_split(seed=9, size=6, height=32, width=200, north_american_ratio=0.0)
+    again = synthetic_split(seed=9, size=6, height=32, width=200, north_american_ratio=0.0)
+    stream = [vin for _, (_, vin) in zip(range(6), SyntheticStream(9, 32, 200, 0.0))]
+    assert [vin for _, vin in split] == [vin for _, vin in again]
+    assert not {vin for _, vin in split} & set(stream)
+    assert all(is_valid_vin_syntax(vin) for _, vin in split)
+    assert all(array.shape == (32, 200) for array, _ in split)
+
+
+def test_bad_arguments_are_clear_errors():
+    with pytest.raises(ValueError, match="north_american_ratio"):
+        SyntheticStream(1, 32, 256, north_american_ratio=1.5)
+    with pytest.raises(ValueError, match="size"):
+        synthetic_split(1, -1, 32, 256)

@@ -1,0 +1,1 @@
+"""Data for the trainer: preprocessing shared by every path, labelled datasets, synthetic VINs."""

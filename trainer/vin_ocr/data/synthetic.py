@@ -1,0 +1,483 @@
+"""Synthetic VIN images: the embedded training data, so training works on a fresh machine.
+
+A model trained on one clean font reads its own renders and little else, so every image here
+varies what real VIN photos vary: typeface (font files and procedural dot-peen, stroke, stencil
+and segment faces), spacing and character jitter, the surface (printed label, stamped or engraved
+metal, dark windshield plate, plain document), clutter (barcodes, rules, rivets, small print),
+geometry (stretch, slant, rotation, perspective, crop margins) and the camera (uneven light, glare,
+shadow, blur, noise, low resolution, JPEG). One render costs a few milliseconds on one core.
+
+Everything is driven by the `random.Random` passed in, so a seed reproduces an image exactly on
+the same machine (the set of installed fonts is part of the machine).
+"""
+from __future__ import annotations
+
+import io
+import random
+from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from ..vin import ALPHABET, VIN_LENGTH, random_vin
+from .fonts import Face, GlyphCache, faces_for, is_procedural
+from .preprocess import to_model_input
+
+try:
+    from torch.utils.data import IterableDataset as _IterableBase
+    from torch.utils.data import get_worker_info as _worker_info
+except ImportError:  # pragma: no cover - the renderer itself needs no torch
+    _IterableBase = object  # type: ignore[misc,assignment]
+
+    def _worker_info():  # type: ignore[no-redef]
+        return None
+
+
+# Cap heights (pixels) glyphs are drawn at; the camera stage rescales further.
+CAP_HEIGHTS = (20, 24, 28, 34, 40)
+# Share of images drawn with a procedural face (stamped plates are common in the real world).
+PROCEDURAL_SHARE = 0.3
+
+_glyph_cache = GlyphCache()
+
+
+# --------------------------------------------------------------------------------------------
+# Text layout: glyph masks pasted on a canvas with spacing and per-character jitter.
+
+
+def _choose_face(rng: random.Random, faces: Sequence[Face]) -> Face:
+    procedural = [face for face in faces if is_procedural(face.family)]
+    fonts = [face for face in faces if not is_procedural(face.family)]
+    pool = procedural if procedural and (not fonts or rng.random() < PROCEDURAL_SHARE) else fonts
+    # Family first, then a face inside it: a family with eight weights must not weigh eight times.
+    family = rng.choice(sorted({face.family for face in pool}))
+    return rng.choice([face for face in pool if face.family == family])
+
+
+def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
+    """The VIN's ink mask (float32 0..1) with room around it, and the text's box (x0, y0, x1, y1)."""
+    glyphs = [_glyph_cache.get(face, char, cap) for char in vin]
+    advances = [glyph.advance for glyph in glyphs if glyph is not None]
+    monospace = rng.random() < 0.35
+    widest = max(advances)
+    tracking = cap * (rng.uniform(-0.03, 0.12) if rng.random() < 0.7 else rng.uniform(0.12, 0.45))
+    jitter_x = cap * (0.02 if rng.random() < 0.7 else 0.07)
+    jitter_y = cap * (0.02 if rng.random() < 0.6 else 0.09)
+    # Some documents print the VIN in groups (WMI, descriptor, check digit + serial).
+    group_gaps = {3: cap * rng.uniform(0.3, 0.8), 9: cap * rng.uniform(0.3, 0.8)} if rng.random() < 0.07 else {}
+
+    star = _glyph_cache.get(face, "*", cap) if rng.random() < 0.08 else None
+    sequence: List[Tuple[Optional[object], float]] = []
+    if star is not None:
+        sequence.append((star, cap * 0.25))
+    for index, glyph in enumerate(glyphs):
+        sequence.append((glyph, group_gaps.get(index + 1, 0.0)))
+    if star is not None:
+        sequence.append((star, 0.0))
+
+    margin_x, margin_y = int(cap * 1.0), int(cap * 0.9)
+    total = sum((widest if monospace else glyph.advance) + tracking + gap  # type: ignore[union-attr]
+                for glyph, gap in sequence)
+    width = int(total + 2 * margin_x + cap)
+    height = int(cap * 1.6 + 2 * margin_y)
+    canvas = np.zeros((height, width), dtype=np.float32)
+    pen_x, cap_line = float(margin_x), margin_y + cap * 0.3
+    x_min, y_min, x_max, y_max = width, height, 0, 0
+    for glyph, gap in sequence:
+        advance = widest if monospace else glyph.advance  # type: ignore[union-attr]
+        centring = (advance - glyph.advance) / 2 if monospace else 0.0  # type: ignore[union-attr]
+        x = int(round(pen_x + centring + glyph.left + rng.uniform(-jitter_x, jitter_x)))  # type: ignore[union-attr]
+        y = int(round(cap_line + glyph.top + rng.uniform(-jitter_y, jitter_y)))  # type: ignore[union-attr]
+        mask = glyph.mask  # type: ignore[union-attr]
+        h, w = mask.shape
+        x, y = max(0, min(width - w, x)), max(0, min(height - h, y))
+        region = canvas[y:y + h, x:x + w]
+        np.maximum(region, mask * (1.0 / 255.0), out=region)
+        x_min, y_min, x_max, y_max = min(x_min, x), min(y_min, y), max(x_max, x + w), max(y_max, y + h)
+        pen_x += advance + tracking + gap
+    return canvas, (x_min, y_min, x_max, y_max)
+
+
+def _stroke_weight(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
+    """Bolder or lighter strokes than the face's own (one typeface, many printers and dies)."""
+    roll = rng.random()
+    if roll < 0.2:
+        size = 3 if cap < 30 else 5
+        return np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(size)),
+                          dtype=np.float32) / 255.0
+    if roll < 0.3 and cap >= 28:
+        return np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.MinFilter(3)),
+                          dtype=np.float32) / 255.0
+    return mask
+
+
+# --------------------------------------------------------------------------------------------
+# Clutter drawn around the text before the geometry, so it bends with the plate.
+
+
+def _draw_clutter(mask: np.ndarray, box: Tuple[int, int, int, int], cap: int, rng: random.Random,
+                  printed: bool) -> np.ndarray:
+    """Another mask with things that are not the VIN: barcode, rules, frame, rivets, small print."""
+    height, width = mask.shape
+    x0, y0, x1, y1 = box
+    layer = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(layer)
+    drew = False
+    if printed and rng.random() < 0.45:  # barcode band above or below, as on door-jamb labels
+        band = int(cap * rng.uniform(0.5, 1.1))
+        gap = int(cap * rng.uniform(0.25, 0.6))
+        top = y0 - gap - band if rng.random() < 0.5 else y1 + gap
+        x = x0 + rng.randint(-cap // 2, cap // 2)
+        end = x1 + rng.randint(-cap // 2, cap // 2)
+        while x < end:
+            bar = rng.choice((1, 1, 2, 3))
+            draw.rectangle((x, top, x + bar - 1, top + band), fill=255)
+            x += bar + rng.choice((1, 2, 2, 3))
+        drew = True
+    if rng.random() < 0.2:  # horizontal rules of a form or plate edge
+        for _ in range(rng.randint(1, 2)):
+            y = y0 - int(cap * rng.uniform(0.3, 0.7)) if rng.random() < 0.5 else y1 + int(cap * rng.uniform(0.3, 0.7))
+            draw.line((0, y, width, y), fill=255, width=rng.randint(1, 2))
+        drew = True
+    if rng.random() < 0.1:  # a frame around the number
+        pad = int(cap * rng.uniform(0.25, 0.5))
+        draw.rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), outline=255, width=rng.randint(1, 2))
+        drew = True
+    if not printed and rng.random() < 0.2:  # rivets holding a plate
+        radius = int(cap * rng.uniform(0.15, 0.3))
+        cy = (y0 + y1) // 2
+        for cx in (x0 - int(cap * 0.6), x1 + int(cap * 0.6)):
+            draw.ellipse((cx - radius, cy - radius, cx + radius, cy + radius), outline=255, width=2)
+        drew = True
+    if printed and rng.random() < 0.15:  # small print (model names, dates) well away from the VIN
+        small = max(4, cap // 3)
+        y = y0 - int(cap * 0.55) - small if rng.random() < 0.5 else y1 + int(cap * 0.55)
+        x = x0 + rng.randint(0, cap)
+        for _ in range(rng.randint(6, 20)):
+            w = int(small * rng.uniform(0.4, 0.7))
+            draw.rectangle((x, y, x + w, y + small), fill=255 if rng.random() < 0.5 else 0, outline=255)
+            x += w + max(1, small // 3)
+        drew = True
+    if not drew:
+        return np.zeros_like(mask)
+    return np.asarray(layer, dtype=np.float32) / 255.0
+
+
+# --------------------------------------------------------------------------------------------
+# Geometry: stretch, slant, rotation and perspective in one projective transform.
+
+
+def _solve_homography(source: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Coefficients (a..h) mapping `source` points onto `target` points, as PIL's PERSPECTIVE wants."""
+    rows = []
+    rhs = []
+    for (x, y), (u, v) in zip(source, target):
+        rows.append((x, y, 1, 0, 0, 0, -u * x, -u * y))
+        rows.append((0, 0, 0, x, y, 1, -v * x, -v * y))
+        rhs.extend((u, v))
+    return np.linalg.solve(np.asarray(rows, dtype=np.float64), np.asarray(rhs, dtype=np.float64))
+
+
+def _warp(layers: Sequence[np.ndarray], box: Tuple[int, int, int, int], cap: int,
+          rng: random.Random) -> Tuple[List[np.ndarray], Tuple[float, float, float, float]]:
+    """The layers under one random projective transform, and the text box's new bounds."""
+    height, width = layers[0].shape
+    stretch = float(np.exp(rng.uniform(np.log(0.7), np.log(1.35))))
+    shear = rng.uniform(-0.25, 0.25) if rng.random() < 0.25 else rng.uniform(-0.05, 0.05)
+    angle = np.radians(rng.uniform(-6, 6) if rng.random() < 0.15 else rng.uniform(-2, 2))
+    cos, sin = np.cos(angle), np.sin(angle)
+    corners = np.array([(0, 0), (width, 0), (width, height), (0, height)], dtype=np.float64)
+    centre = corners.mean(axis=0)
+    shifted = corners - centre
+    affine = np.array([[stretch, -shear], [0.0, 1.0]])
+    rotation = np.array([[cos, -sin], [sin, cos]])
+    moved = shifted @ affine.T @ rotation.T
+    if rng.random() < 0.5:  # perspective: corners pushed independently (a plate seen at an angle)
+        moved += np.array([[rng.uniform(-0.04, 0.04) * width, rng.uniform(-0.12, 0.12) * cap] for _ in range(4)])
+    moved -= moved.min(axis=0)
+    out_width, out_height = (int(np.ceil(value)) + 1 for value in moved.max(axis=0))
+    inverse = _solve_homography(moved, corners)  # PIL maps output pixels back to input pixels
+    forward = _solve_homography(corners, moved)
+
+    warped = []
+    for layer in layers:
+        if not layer.any():
+            warped.append(np.zeros((out_height, out_width), dtype=np.float32))
+            continue
+        image = Image.fromarray((layer * 255).astype(np.uint8))
+        result = image.transform((out_width, out_height), Image.PERSPECTIVE, tuple(inverse), Image.BILINEAR)
+        warped.append(np.asarray(result, dtype=np.float32) / 255.0)
+
+    a, b, c, d, e, f, g, h = forward
+    x0, y0, x1, y1 = box
+    points = []
+    for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)):
+        scale = g * x + h * y + 1
+        points.append(((a * x + b * y + c) / scale, (d * x + e * y + f) / scale))
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return warped, (min(xs), min(ys), max(xs), max(ys))
+
+
+def _crop_box(text_box: Tuple[float, float, float, float], shape: Tuple[int, int], cap: float,
+              rng: random.Random) -> Tuple[int, int, int, int]:
+    """Margins from tight (a detector's crop) to generous (a photo of the plate), never cutting text."""
+    height, width = shape
+    x0, y0, x1, y1 = text_box
+    tight = rng.random() < 0.4
+    side = (0.03, 0.3) if tight else (0.2, 1.0)
+    top = (0.03, 0.2) if tight else (0.15, 0.8)
+    left = max(0, int(x0 - cap * rng.uniform(*side)))
+    right = min(width, int(np.ceil(x1 + cap * rng.uniform(*side))))
+    upper = max(0, int(y0 - cap * rng.uniform(*top)))
+    lower = min(height, int(np.ceil(y1 + cap * rng.uniform(*top))))
+    return left, upper, max(right, left + 1), max(lower, upper + 1)
+
+
+# --------------------------------------------------------------------------------------------
+# Surfaces: how ink, paint or a die turns a mask into pixels.
+
+
+def _low_frequency(shape: Tuple[int, int], np_rng: np.random.Generator, cells: Tuple[int, int] = (3, 6)) -> np.ndarray:
+    """Smooth random field in -1..1 (stains, uneven paint, lighting)."""
+    coarse = (np_rng.random(cells, dtype=np.float32) * 255).astype(np.uint8)
+    field = Image.fromarray(coarse).resize((shape[1], shape[0]), Image.BICUBIC)
+    return np.asarray(field, dtype=np.float32) / 127.5 - 1.0
+
+
+def _brushed(shape: Tuple[int, int], np_rng: np.random.Generator, strength: float) -> np.ndarray:
+    """Streaks along one direction, like brushed or rolled metal."""
+    height, width = shape
+    coarse = (np_rng.random((height, max(2, width // 24)), dtype=np.float32) * 255).astype(np.uint8)
+    streaks = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BILINEAR), dtype=np.float32)
+    return (streaks / 127.5 - 1.0) * strength
+
+
+def _printed_label(mask, clutter, cap, rng, np_rng):
+    shape = mask.shape
+    paper = rng.uniform(185, 250)
+    ink = rng.uniform(0, 70)
+    background = paper + _low_frequency(shape, np_rng) * rng.uniform(0, 12)
+    ink_layer = np.maximum(mask, clutter)
+    return background + (ink - background) * ink_layer * rng.uniform(0.8, 1.0)
+
+
+def _plain_document(mask, clutter, cap, rng, np_rng):
+    paper = rng.uniform(215, 255)
+    ink = rng.uniform(0, 60)
+    return paper + (ink - paper) * np.maximum(mask, clutter * 0.8)
+
+
+def _dark_plate(mask, clutter, cap, rng, np_rng):
+    shape = mask.shape
+    base = rng.uniform(5, 70)
+    text = rng.uniform(max(base + 70, 140), 255)
+    background = base + _low_frequency(shape, np_rng) * rng.uniform(0, 15)
+    return background + (text - background) * np.maximum(mask, clutter * rng.uniform(0.4, 0.9))
+
+
+def _metal_background(shape, rng, np_rng):
+    base = rng.uniform(70, 200)
+    background = base + _low_frequency(shape, np_rng) * rng.uniform(5, 25)
+    if rng.random() < 0.7:
+        background = background + _brushed(shape, np_rng, rng.uniform(4, 18))
+    return background
+
+
+def _emboss(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
+    """Light and shadow on the edges of raised or pressed-in characters (a light from one side)."""
+    radius = max(0.6, cap * rng.uniform(0.02, 0.06))
+    soft = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(radius)),
+                      dtype=np.float32) / 255.0
+    shift = max(1, int(round(cap * rng.uniform(0.03, 0.08))))
+    dy, dx = rng.choice(((shift, shift), (shift, 0), (0, shift), (shift, -shift)))
+    moved = np.roll(soft, (dy, dx), axis=(0, 1))
+    return soft - moved  # positive on edges facing the light, negative on the far side
+
+
+def _stamped_metal(mask, clutter, cap, rng, np_rng):
+    background = _metal_background(mask.shape, rng, np_rng)
+    relief = _emboss(np.maximum(mask, clutter), cap, rng) * rng.uniform(60, 160) * rng.choice((1, -1))
+    interior = rng.uniform(-35, 35) * mask  # the stamped face catches light differently
+    return background + relief + interior
+
+
+def _engraved(mask, clutter, cap, rng, np_rng):
+    background = _metal_background(mask.shape, rng, np_rng)
+    dark = rng.random() < 0.75
+    tone = rng.uniform(0, 70) if dark else rng.uniform(200, 255)
+    rough = 1.0 - np_rng.random(mask.shape, dtype=np.float32) * rng.uniform(0.0, 0.5)
+    ink = np.maximum(mask, clutter) * rough
+    return background + (tone - background) * ink
+
+
+Surface = Callable[[np.ndarray, np.ndarray, int, random.Random, np.random.Generator], np.ndarray]
+SURFACES: Tuple[Tuple[str, Surface, float, bool], ...] = (
+    # name, painter, weight, printed (paper-like clutter) or plate (rivets)
+    ("printed_label", _printed_label, 0.25, True),
+    ("plain_document", _plain_document, 0.12, True),
+    ("dark_plate", _dark_plate, 0.18, False),
+    ("stamped_metal", _stamped_metal, 0.25, False),
+    ("engraved_metal", _engraved, 0.2, False),
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Camera: light, blur, noise, resolution and compression.
+
+
+def _lighting(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.Generator) -> np.ndarray:
+    height, width = image.shape
+    if rng.random() < 0.5:  # a light gradient across the plate
+        direction = rng.uniform(0, 2 * np.pi)
+        ys, xs = np.ogrid[0:height, 0:width]
+        ramp = (np.cos(direction) * xs / max(1, width) + np.sin(direction) * ys / max(1, height))
+        image = image * (1.0 + rng.uniform(-0.45, 0.45) * (ramp - ramp.mean()))
+    if rng.random() < 0.2:  # glare: a bright soft spot that washes contrast out
+        ys, xs = np.ogrid[0:height, 0:width]
+        cx, cy = rng.uniform(0, width), rng.uniform(0, height)
+        sx, sy = rng.uniform(0.5, 3.0) * cap, rng.uniform(0.4, 1.5) * cap
+        spot = np.exp(-(((xs - cx) / sx) ** 2 + ((ys - cy) / sy) ** 2))
+        image = image + spot * rng.uniform(60, 170)
+    if rng.random() < 0.15:  # a shadow over part of the plate
+        cut = rng.uniform(0.2, 0.8) * width
+        xs = np.arange(width, dtype=np.float32)
+        soft = np.clip((xs - cut) / max(1.0, cap * rng.uniform(0.2, 1.0)), 0, 1)
+        if rng.random() < 0.5:
+            soft = 1 - soft
+        image = image * (1 - soft * rng.uniform(0.2, 0.55))[None, :]
+    return image
+
+
+def _scratches(image: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
+    """Thin scratches and a small smudge: light occlusion a reader must see through."""
+    height, width = image.shape
+    picture = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(rng.randint(1, 4)):
+        x0, y0 = rng.uniform(0, width), rng.uniform(0, height)
+        length, angle = rng.uniform(0.5, 3) * cap, rng.uniform(-0.6, 0.6)
+        x1, y1 = x0 + length * np.cos(angle), y0 + length * np.sin(angle)
+        draw.line((x0, y0, x1, y1), fill=int(rng.uniform(0, 255)), width=1)
+    if rng.random() < 0.3:
+        cx, cy = rng.uniform(0, width), rng.choice((0, height))
+        r = cap * rng.uniform(0.1, 0.25)
+        draw.ellipse((cx - r, cy - r, cx + r, cy + r), fill=int(rng.uniform(0, 255)))
+    return np.asarray(picture, dtype=np.float32)
+
+
+def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.Generator) -> Image.Image:
+    image = _lighting(image, cap, rng, np_rng)
+    if rng.random() < 0.12:
+        image = _scratches(image, cap, rng)
+    picture = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+    roll = rng.random()
+    if roll < 0.45:
+        picture = picture.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.045 * cap + 0.4)))
+    elif roll < 0.55:  # motion blur along the line of text
+        size = rng.choice((3, 5))
+        kernel = [0.0] * (size * size)
+        for column in range(size):
+            kernel[(size // 2) * size + column] = 1.0
+        picture = picture.filter(ImageFilter.Kernel((size, size), kernel, scale=size))
+    if rng.random() < 0.3:  # low resolution: a distant or cheap camera
+        factor = rng.uniform(0.3, 0.7)
+        small = (max(8, int(picture.width * factor)), max(4, int(picture.height * factor)))
+        resample = rng.choice((Image.BILINEAR, Image.NEAREST, Image.BICUBIC))
+        picture = picture.resize(small, resample).resize(picture.size, Image.BILINEAR)
+    if rng.random() < 0.7:
+        pixels = np.asarray(picture, dtype=np.float32)
+        pixels = pixels + np_rng.standard_normal(pixels.shape, dtype=np.float32) * rng.uniform(2, 18)
+        if rng.random() < 0.3:  # contrast squeezed (dim light, worn paint)
+            low, high = rng.uniform(0, 90), rng.uniform(160, 255)
+            pixels = low + pixels * (high - low) / 255.0
+        picture = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    if rng.random() < 0.4:
+        buffer = io.BytesIO()
+        picture.save(buffer, format="JPEG", quality=rng.randint(12, 85))
+        buffer.seek(0)
+        picture = Image.open(buffer)
+        picture.load()
+    return picture
+
+
+# --------------------------------------------------------------------------------------------
+# Public API.
+
+
+def render_vin(vin: str, rng: random.Random, fonts: Optional[Sequence[str]] = None) -> Image.Image:
+    """One realistic image of `vin` (mode "L", roughly 40–120 px tall, as wide as the text needs).
+
+    `fonts` restricts the typeface families used (names from `font_families()`, e.g. the training
+    side of `split_font_families()`); None uses every family on the machine.
+    """
+    if len(vin) != VIN_LENGTH or any(char not in ALPHABET for char in vin):
+        raise ValueError(f"render_vin needs a 17-character VIN from the VIN alphabet, got {vin!r}")
+    face = _choose_face(rng, faces_for(fonts))
+    cap = rng.choice(CAP_HEIGHTS)
+    np_rng = np.random.default_rng(rng.getrandbits(64))
+    mask, box = _layout_text(vin, face, cap, rng)
+    mask = _stroke_weight(mask, cap, rng)
+    weights = [weight for _, _, weight, _ in SURFACES]
+    _, paint, _, printed = rng.choices(SURFACES, weights=weights)[0]
+    clutter = _draw_clutter(mask, box, cap, rng, printed)
+    (mask, clutter), text_box = _warp((mask, clutter), box, cap, rng)
+    left, top, right, bottom = _crop_box(text_box, mask.shape, cap, rng)
+    mask, clutter = mask[top:bottom, left:right], clutter[top:bottom, left:right]
+    return _camera(paint(mask, clutter, cap, rng, np_rng), cap, rng, np_rng)
+
+
+def _sample_rng(seed: int, space: str, worker: int, index: int) -> random.Random:
+    # A string seed is hashed (SHA-512) by `random`, so nearby seeds and indices give unrelated streams.
+    return random.Random(f"vin-ocr/{space}/{seed}/{worker}/{index}")
+
+
+def _render_sample(seed: int, space: str, worker: int, index: int, height: int, width: int,
+                   north_american_ratio: float, fonts: Optional[Sequence[str]]) -> Tuple[np.ndarray, str]:
+    rng = _sample_rng(seed, space, worker, index)
+    vin = random_vin(rng, north_american=rng.random() < north_american_ratio)
+    return to_model_input(render_vin(vin, rng, fonts), height, width), vin
+
+
+def _check_ratio(north_american_ratio: float) -> None:
+    if not 0.0 <= north_american_ratio <= 1.0:
+        raise ValueError(f"north_american_ratio must lie in 0..1, got {north_american_ratio}")
+
+
+class SyntheticStream(_IterableBase):  # type: ignore[misc,valid-type]
+    """An endless stream of `(float32 array [height, width], vin)` for a torch DataLoader.
+
+    Each DataLoader worker renders its own share: sample k of worker w depends only on
+    (seed, w, k), so a run is reproducible for a given seed and worker count, and `start`
+    skips the first samples of every worker (for resuming mid-stream).
+    """
+
+    def __init__(self, seed: int, height: int, width: int, north_american_ratio: float = 0.6,
+                 fonts: Optional[Sequence[str]] = None, start: int = 0):
+        _check_ratio(north_american_ratio)
+        faces_for(fonts)  # fail now, in the parent process, on an unknown family
+        self.seed = seed
+        self.height = height
+        self.width = width
+        self.north_american_ratio = north_american_ratio
+        self.fonts = list(fonts) if fonts is not None else None
+        self.start = start
+
+    def __iter__(self) -> Iterator[Tuple[np.ndarray, str]]:
+        info = _worker_info()
+        worker = info.id if info is not None else 0
+        index = self.start
+        while True:
+            yield _render_sample(self.seed, "stream", worker, index, self.height, self.width,
+                                 self.north_american_ratio, self.fonts)
+            index += 1
+
+
+def synthetic_split(seed: int, size: int, height: int, width: int, north_american_ratio: float = 0.6,
+                    fonts: Optional[Sequence[str]] = None) -> List[Tuple[np.ndarray, str]]:
+    """A fixed, pre-rendered held-out set: the same seed gives the same images, and none of them
+    comes from `SyntheticStream` (a separate seed space), so it measures generalisation."""
+    _check_ratio(north_american_ratio)
+    if size < 0:
+        raise ValueError(f"size must not be negative, got {size}")
+    return [_render_sample(seed, "heldout", 0, index, height, width, north_american_ratio, fonts)
+            for index in range(size)]
