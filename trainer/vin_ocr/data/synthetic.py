@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import random
-from typing import Callable, Iterator, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -33,10 +33,15 @@ except ImportError:  # pragma: no cover - the renderer itself needs no torch
         return None
 
 
-# Cap heights (pixels) glyphs are drawn at; the camera stage rescales further.
-CAP_HEIGHTS = (20, 24, 28, 34, 40)
+# Cap heights (pixels) glyphs are drawn at: about twice what a 32-pixel-high model input keeps,
+# enough for blur and noise to act like a camera's, small enough to cost little.
+CAP_HEIGHTS = (16, 20, 24, 28, 34)
 # Share of images drawn with a procedural face (stamped plates are common in the real world).
 PROCEDURAL_SHARE = 0.3
+
+# Room around the text, in cap heights: enough for the widest crop margin and for clutter.
+_MARGIN_X = 0.8
+_MARGIN_Y = 0.75
 
 _glyph_cache = GlyphCache()
 
@@ -45,13 +50,29 @@ _glyph_cache = GlyphCache()
 # Text layout: glyph masks pasted on a canvas with spacing and per-character jitter.
 
 
-def _choose_face(rng: random.Random, faces: Sequence[Face]) -> Face:
-    procedural = [face for face in faces if is_procedural(face.family)]
-    fonts = [face for face in faces if not is_procedural(face.family)]
-    pool = procedural if procedural and (not fonts or rng.random() < PROCEDURAL_SHARE) else fonts
+FacePool = List[Tuple[str, List[Face]]]  # (family, its faces), sorted by family
+_pools: Dict[Optional[Tuple[str, ...]], Tuple[FacePool, FacePool]] = {}
+
+
+def _face_pools(fonts: Optional[Sequence[str]]) -> Tuple[FacePool, FacePool]:
+    """Procedural and font-file families to draw from (validated and grouped once per choice of fonts)."""
+    key = tuple(sorted(set(fonts))) if fonts is not None else None
+    if key not in _pools:
+        by_family: Dict[str, List[Face]] = {}
+        for face in faces_for(fonts):
+            by_family.setdefault(face.family, []).append(face)
+        ordered = sorted(by_family.items())
+        _pools[key] = ([entry for entry in ordered if is_procedural(entry[0])],
+                       [entry for entry in ordered if not is_procedural(entry[0])])
+    return _pools[key]
+
+
+def _choose_face(rng: random.Random, fonts: Optional[Sequence[str]]) -> Face:
+    procedural, files = _face_pools(fonts)
+    pool = procedural if procedural and (not files or rng.random() < PROCEDURAL_SHARE) else files
     # Family first, then a face inside it: a family with eight weights must not weigh eight times.
-    family = rng.choice(sorted({face.family for face in pool}))
-    return rng.choice([face for face in pool if face.family == family])
+    _, faces = rng.choice(pool)
+    return rng.choice(faces)
 
 
 def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
@@ -75,7 +96,7 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
     if star is not None:
         sequence.append((star, 0.0))
 
-    margin_x, margin_y = int(cap * 1.0), int(cap * 0.9)
+    margin_x, margin_y = int(cap * _MARGIN_X), int(cap * _MARGIN_Y)
     total = sum((widest if monospace else glyph.advance) + tracking + gap  # type: ignore[union-attr]
                 for glyph, gap in sequence)
     width = int(total + 2 * margin_x + cap)
@@ -98,16 +119,25 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
     return canvas, (x_min, y_min, x_max, y_max)
 
 
+def _spread(mask: np.ndarray, combine: Callable[..., np.ndarray]) -> np.ndarray:
+    """3×3 dilation (np.maximum) or erosion (np.minimum), separably; far faster than PIL's rank filter."""
+    rows = mask.copy()
+    combine(rows[:, 1:], mask[:, :-1], out=rows[:, 1:])
+    combine(rows[:, :-1], mask[:, 1:], out=rows[:, :-1])
+    result = rows.copy()
+    combine(result[1:], rows[:-1], out=result[1:])
+    combine(result[:-1], rows[1:], out=result[:-1])
+    return result
+
+
 def _stroke_weight(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
     """Bolder or lighter strokes than the face's own (one typeface, many printers and dies)."""
     roll = rng.random()
     if roll < 0.2:
-        size = 3 if cap < 30 else 5
-        return np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.MaxFilter(size)),
-                          dtype=np.float32) / 255.0
-    if roll < 0.3 and cap >= 28:
-        return np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.MinFilter(3)),
-                          dtype=np.float32) / 255.0
+        mask = _spread(mask, np.maximum)
+        return _spread(mask, np.maximum) if cap >= 28 and rng.random() < 0.5 else mask
+    if roll < 0.3 and cap >= 24:
+        return _spread(mask, np.minimum)
     return mask
 
 
@@ -164,7 +194,7 @@ def _draw_clutter(mask: np.ndarray, box: Tuple[int, int, int, int], cap: int, rn
 
 
 # --------------------------------------------------------------------------------------------
-# Geometry: stretch, slant, rotation and perspective in one projective transform.
+# Geometry: the crop, then stretch, slant, rotation and perspective in one projective transform.
 
 
 def _solve_homography(source: np.ndarray, target: np.ndarray) -> np.ndarray:
@@ -178,26 +208,40 @@ def _solve_homography(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.linalg.solve(np.asarray(rows, dtype=np.float64), np.asarray(rhs, dtype=np.float64))
 
 
-def _warp(layers: Sequence[np.ndarray], box: Tuple[int, int, int, int], cap: int,
-          rng: random.Random) -> Tuple[List[np.ndarray], Tuple[float, float, float, float]]:
-    """The layers under one random projective transform, and the text box's new bounds."""
+def _crop_box(text_box: Tuple[int, int, int, int], shape: Tuple[int, int], cap: float,
+              rng: random.Random) -> Tuple[int, int, int, int]:
+    """Margins from tight (a detector's crop) to generous (a photo of the plate), never cutting text."""
+    height, width = shape
+    x0, y0, x1, y1 = text_box
+    tight = rng.random() < 0.4
+    side = (0.03, 0.3) if tight else (0.2, _MARGIN_X)
+    top = (0.03, 0.2) if tight else (0.15, _MARGIN_Y)
+    left = max(0, int(x0 - cap * rng.uniform(*side)))
+    right = min(width, int(np.ceil(x1 + cap * rng.uniform(*side))))
+    upper = max(0, int(y0 - cap * rng.uniform(*top)))
+    lower = min(height, int(np.ceil(y1 + cap * rng.uniform(*top))))
+    return left, upper, max(right, left + 1), max(lower, upper + 1)
+
+
+def _warp(layers: Sequence[np.ndarray], cap: int, rng: random.Random) -> List[np.ndarray]:
+    """The (already cropped) layers under one random projective transform: stretch, slant,
+    rotation and perspective. The output is the warped crop's bounding box; corners the crop
+    does not reach are simply empty (the surface paints background there)."""
     height, width = layers[0].shape
     stretch = float(np.exp(rng.uniform(np.log(0.7), np.log(1.35))))
     shear = rng.uniform(-0.25, 0.25) if rng.random() < 0.25 else rng.uniform(-0.05, 0.05)
     angle = np.radians(rng.uniform(-6, 6) if rng.random() < 0.15 else rng.uniform(-2, 2))
     cos, sin = np.cos(angle), np.sin(angle)
     corners = np.array([(0, 0), (width, 0), (width, height), (0, height)], dtype=np.float64)
-    centre = corners.mean(axis=0)
-    shifted = corners - centre
+    shifted = corners - corners.mean(axis=0)
     affine = np.array([[stretch, -shear], [0.0, 1.0]])
     rotation = np.array([[cos, -sin], [sin, cos]])
     moved = shifted @ affine.T @ rotation.T
     if rng.random() < 0.5:  # perspective: corners pushed independently (a plate seen at an angle)
-        moved += np.array([[rng.uniform(-0.04, 0.04) * width, rng.uniform(-0.12, 0.12) * cap] for _ in range(4)])
+        moved += np.array([[rng.uniform(-0.04, 0.04) * width, rng.uniform(-0.1, 0.1) * cap] for _ in range(4)])
     moved -= moved.min(axis=0)
-    out_width, out_height = (int(np.ceil(value)) + 1 for value in moved.max(axis=0))
+    out_width, out_height = (max(2, int(np.ceil(value))) for value in moved.max(axis=0))
     inverse = _solve_homography(moved, corners)  # PIL maps output pixels back to input pixels
-    forward = _solve_homography(corners, moved)
 
     warped = []
     for layer in layers:
@@ -207,30 +251,7 @@ def _warp(layers: Sequence[np.ndarray], box: Tuple[int, int, int, int], cap: int
         image = Image.fromarray((layer * 255).astype(np.uint8))
         result = image.transform((out_width, out_height), Image.PERSPECTIVE, tuple(inverse), Image.BILINEAR)
         warped.append(np.asarray(result, dtype=np.float32) / 255.0)
-
-    a, b, c, d, e, f, g, h = forward
-    x0, y0, x1, y1 = box
-    points = []
-    for x, y in ((x0, y0), (x1, y0), (x1, y1), (x0, y1)):
-        scale = g * x + h * y + 1
-        points.append(((a * x + b * y + c) / scale, (d * x + e * y + f) / scale))
-    xs, ys = [p[0] for p in points], [p[1] for p in points]
-    return warped, (min(xs), min(ys), max(xs), max(ys))
-
-
-def _crop_box(text_box: Tuple[float, float, float, float], shape: Tuple[int, int], cap: float,
-              rng: random.Random) -> Tuple[int, int, int, int]:
-    """Margins from tight (a detector's crop) to generous (a photo of the plate), never cutting text."""
-    height, width = shape
-    x0, y0, x1, y1 = text_box
-    tight = rng.random() < 0.4
-    side = (0.03, 0.3) if tight else (0.2, 1.0)
-    top = (0.03, 0.2) if tight else (0.15, 0.8)
-    left = max(0, int(x0 - cap * rng.uniform(*side)))
-    right = min(width, int(np.ceil(x1 + cap * rng.uniform(*side))))
-    upper = max(0, int(y0 - cap * rng.uniform(*top)))
-    lower = min(height, int(np.ceil(y1 + cap * rng.uniform(*top))))
-    return left, upper, max(right, left + 1), max(lower, upper + 1)
+    return warped
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,12 +296,13 @@ def _dark_plate(mask, clutter, cap, rng, np_rng):
     return background + (text - background) * np.maximum(mask, clutter * rng.uniform(0.4, 0.9))
 
 
-def _metal_background(shape, rng, np_rng):
+def _metal_background(shape, rng, np_rng) -> Tuple[np.ndarray, float]:
+    """Metal texture, and its mean tone (ink must stand apart from it)."""
     base = rng.uniform(70, 200)
     background = base + _low_frequency(shape, np_rng) * rng.uniform(5, 25)
     if rng.random() < 0.7:
         background = background + _brushed(shape, np_rng, rng.uniform(4, 18))
-    return background
+    return background, base
 
 
 def _emboss(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
@@ -291,20 +313,22 @@ def _emboss(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
     shift = max(1, int(round(cap * rng.uniform(0.03, 0.08))))
     dy, dx = rng.choice(((shift, shift), (shift, 0), (0, shift), (shift, -shift)))
     moved = np.roll(soft, (dy, dx), axis=(0, 1))
-    return soft - moved  # positive on edges facing the light, negative on the far side
+    relief = soft - moved  # positive on edges facing the light, negative on the far side
+    # Normalised, so thin strokes (whose blurred edges are faint) stay as visible as bold ones.
+    return relief / max(float(np.abs(relief).max()), 0.05)
 
 
 def _stamped_metal(mask, clutter, cap, rng, np_rng):
-    background = _metal_background(mask.shape, rng, np_rng)
-    relief = _emboss(np.maximum(mask, clutter), cap, rng) * rng.uniform(60, 160) * rng.choice((1, -1))
+    background, _ = _metal_background(mask.shape, rng, np_rng)
+    relief = _emboss(np.maximum(mask, clutter), cap, rng) * rng.uniform(45, 110) * rng.choice((1, -1))
     interior = rng.uniform(-35, 35) * mask  # the stamped face catches light differently
     return background + relief + interior
 
 
 def _engraved(mask, clutter, cap, rng, np_rng):
-    background = _metal_background(mask.shape, rng, np_rng)
-    dark = rng.random() < 0.75
-    tone = rng.uniform(0, 70) if dark else rng.uniform(200, 255)
+    background, base = _metal_background(mask.shape, rng, np_rng)
+    dark = base > 120 or rng.random() < 0.5
+    tone = max(0.0, base - rng.uniform(60, 140)) if dark else min(255.0, base + rng.uniform(60, 140))
     rough = 1.0 - np_rng.random(mask.shape, dtype=np.float32) * rng.uniform(0.0, 0.5)
     ink = np.maximum(mask, clutter) * rough
     return background + (tone - background) * ink
@@ -337,7 +361,7 @@ def _lighting(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random
         cx, cy = rng.uniform(0, width), rng.uniform(0, height)
         sx, sy = rng.uniform(0.5, 3.0) * cap, rng.uniform(0.4, 1.5) * cap
         spot = np.exp(-(((xs - cx) / sx) ** 2 + ((ys - cy) / sy) ** 2))
-        image = image + spot * rng.uniform(60, 170)
+        image = image + spot * rng.uniform(50, 130)
     if rng.random() < 0.15:  # a shadow over part of the plate
         cut = rng.uniform(0.2, 0.8) * width
         xs = np.arange(width, dtype=np.float32)
@@ -412,7 +436,7 @@ def render_vin(vin: str, rng: random.Random, fonts: Optional[Sequence[str]] = No
     """
     if len(vin) != VIN_LENGTH or any(char not in ALPHABET for char in vin):
         raise ValueError(f"render_vin needs a 17-character VIN from the VIN alphabet, got {vin!r}")
-    face = _choose_face(rng, faces_for(fonts))
+    face = _choose_face(rng, fonts)
     cap = rng.choice(CAP_HEIGHTS)
     np_rng = np.random.default_rng(rng.getrandbits(64))
     mask, box = _layout_text(vin, face, cap, rng)
@@ -420,9 +444,8 @@ def render_vin(vin: str, rng: random.Random, fonts: Optional[Sequence[str]] = No
     weights = [weight for _, _, weight, _ in SURFACES]
     _, paint, _, printed = rng.choices(SURFACES, weights=weights)[0]
     clutter = _draw_clutter(mask, box, cap, rng, printed)
-    (mask, clutter), text_box = _warp((mask, clutter), box, cap, rng)
-    left, top, right, bottom = _crop_box(text_box, mask.shape, cap, rng)
-    mask, clutter = mask[top:bottom, left:right], clutter[top:bottom, left:right]
+    left, top, right, bottom = _crop_box(box, mask.shape, cap, rng)
+    mask, clutter = _warp((mask[top:bottom, left:right], clutter[top:bottom, left:right]), cap, rng)
     return _camera(paint(mask, clutter, cap, rng, np_rng), cap, rng, np_rng)
 
 

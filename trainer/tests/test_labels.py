@@ -1,0 +1,187 @@
+"""Labelled datasets: every way a labels file goes wrong is reported with file and line."""
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from vin_ocr.data.labels import DatasetError, LabelledImages, load_labelled
+
+VIN = "1M8GDM9AXKP042788"
+OTHER = "WVWZZZ1JZ3W386752"
+FIXTURES = Path(__file__).parent / "data_fixtures" / "tiny_vins"
+
+
+def _image(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("L", (120, 24), 200).save(path)
+
+
+def _dataset(tmp_path: Path, content: bytes, images=("img/a.png", "img/b.png")) -> Path:
+    for name in images:
+        _image(tmp_path / name)
+    labels = tmp_path / "labels.txt"
+    labels.write_bytes(content)
+    return labels
+
+
+def _codes(issues):
+    return [(issue.line, issue.code) for issue in issues]
+
+
+def test_a_clean_labels_file_loads_with_paths_relative_to_it(tmp_path):
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN}\nimg/b.png\t{OTHER}\n".encode())
+    data = load_labelled(labels)
+    assert data.rows == [(tmp_path / "img/a.png", VIN), (tmp_path / "img/b.png", OTHER)]
+    assert data.issues == [] and data.skipped == 0
+
+
+def test_a_folder_with_labels_txt_is_accepted(tmp_path):
+    _dataset(tmp_path, f"img/a.png\t{VIN}\n".encode())
+    assert load_labelled(tmp_path).rows == [(tmp_path / "img/a.png", VIN)]
+
+
+def test_lower_case_bom_and_crlf_are_repaired_with_warnings(tmp_path):
+    labels = _dataset(tmp_path, b"\xef\xbb\xbfimg/a.png\t" + VIN.lower().encode() + b"\r\nimg/b.png\t" +
+                      OTHER.encode() + b"\r\n")
+    data = load_labelled(labels)
+    assert [vin for _, vin in data.rows] == [VIN, OTHER]
+    assert sorted(_codes(data.warnings)) == [(1, "bom"), (1, "crlf"), (1, "lower_case")]
+    assert data.errors == [] and data.skipped == 0
+    assert str(data.warnings[0]).startswith(f"{labels}:1: ")
+
+
+def test_blank_lines_are_reported_and_ignored(tmp_path):
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN}\n\n   \nimg/b.png\t{OTHER}\n".encode())
+    data = load_labelled(labels)
+    assert len(data.rows) == 2
+    assert _codes(data.warnings) == [(2, "blank_line"), (3, "blank_line")]
+
+
+@pytest.mark.parametrize("line, code, words", [
+    (f"img/a.png\t{VIN[:-1]}", "wrong_length", "16 characters"),
+    (f"img/a.png\t{VIN}9", "wrong_length", "18 characters"),
+    (f"img/a.png\t{VIN[:-1]}O", "invalid_characters", "never use I, O or Q"),
+    (f"img/a.png\tI{VIN[1:]}", "invalid_characters", "'I'"),
+    (f"img/a.png\t{VIN[:-1]}-", "invalid_characters", "'-'"),
+    (f"img/a.png\t", "empty_label", "empty"),
+    (f"img/a.png {VIN}", "missing_tab", "not spaces"),
+    (f"img/a.png\t{VIN}\textra", "too_many_fields", "one tab"),
+    (f"img/missing.png\t{VIN}", "missing_image", "not found"),
+    (f"../outside.png\t{VIN}", "path_outside_dataset", "outside"),
+    (f"/etc/passwd\t{VIN}", "path_outside_dataset", "relative"),
+    (f"img/../../outside.png\t{VIN}", "path_outside_dataset", "outside"),
+])
+def test_each_bad_row_fails_the_load_with_its_line(tmp_path, line, code, words):
+    labels = _dataset(tmp_path, f"img/b.png\t{OTHER}\n{line}\n".encode())
+    with pytest.raises(DatasetError) as raised:
+        load_labelled(labels)
+    errors = [issue for issue in raised.value.issues if issue.severity == "error"]
+    assert _codes(errors) == [(2, code)]
+    assert words in errors[0].message
+    assert f"{labels}:2: " in str(raised.value)
+
+
+def test_skip_mode_keeps_good_rows_and_counts_the_bad(tmp_path):
+    content = (f"img/a.png\t{VIN}\nimg/b.png\t{OTHER[:-1]}\nno tab here\n"
+               f"img/a.png\t{VIN}\nimg/missing.png\t{VIN}\n")
+    data = load_labelled(_dataset(tmp_path, content.encode()), on_bad_rows="skip")
+    assert data.rows == [(tmp_path / "img/a.png", VIN)]
+    assert data.skipped == 4
+    assert _codes(data.errors) == [(2, "wrong_length"), (3, "missing_tab"), (4, "duplicate_row"),
+                                   (5, "missing_image")]
+    assert "1 rows, 4 skipped" in data.summary()
+
+
+def test_the_same_image_with_two_labels_is_a_conflict(tmp_path):
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN}\nimg/a.png\t{OTHER}\n".encode())
+    with pytest.raises(DatasetError) as raised:
+        load_labelled(labels)
+    assert _codes(raised.value.issues) == [(2, "conflicting_label")]
+    assert "line 1" in raised.value.issues[0].message
+
+
+def test_corrupt_and_truncated_images_are_caught(tmp_path):
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN}\nimg/bad.png\t{VIN}\nimg/cut.png\t{OTHER}\n".encode())
+    (tmp_path / "img/bad.png").write_bytes(b"this is not a picture")
+    whole = (tmp_path / "img/a.png").read_bytes()
+    Image.new("RGB", (300, 80), (10, 200, 30)).save(tmp_path / "img/cut.png")
+    cut = (tmp_path / "img/cut.png").read_bytes()
+    (tmp_path / "img/cut.png").write_bytes(cut[: len(cut) // 2])
+    assert whole  # the good image stays readable
+    data = load_labelled(labels, on_bad_rows="skip")
+    assert _codes(data.errors) == [(2, "corrupt_image"), (3, "corrupt_image")]
+    assert data.skipped == 2 and len(data.rows) == 1
+
+
+def test_undecodable_text_is_reported_per_line(tmp_path):
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN}\n".encode() + b"img/b.png\t\xff\xfe\n")
+    data = load_labelled(labels, on_bad_rows="skip")
+    assert _codes(data.errors) == [(2, "not_utf8")]
+
+
+def test_a_dataset_with_no_usable_rows_always_fails(tmp_path):
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN[:5]}\n".encode())
+    with pytest.raises(DatasetError, match="no usable rows"):
+        load_labelled(labels, on_bad_rows="skip")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("")
+    with pytest.raises(DatasetError, match="holds no rows"):
+        load_labelled(empty)
+
+
+def test_metadata_jsonl_folder(tmp_path):
+    _image(tmp_path / "a.png")
+    _image(tmp_path / "b.png")
+    (tmp_path / "metadata.jsonl").write_text(
+        f'{{"file_name": "a.png", "text": "{VIN}"}}\n'
+        '{"file_name": "b.png"}\n'
+        'not json\n'
+        '["a list"]\n'
+        f'{{"file_name": "b.png", "text": "{OTHER.lower()}"}}\n'
+    )
+    data = load_labelled(tmp_path, on_bad_rows="skip")
+    assert data.rows == [(tmp_path / "a.png", VIN), (tmp_path / "b.png", OTHER)]
+    assert _codes(data.errors) == [(2, "missing_field"), (3, "invalid_json"), (4, "invalid_record")]
+    assert _codes(data.warnings) == [(5, "lower_case")]
+
+
+def test_metadata_csv_folder_with_line_numbers(tmp_path):
+    _image(tmp_path / "a.png")
+    _image(tmp_path / "b.png")
+    (tmp_path / "metadata.csv").write_text(f"file_name,text\na.png,{VIN}\nb.png,{OTHER}Q\n\"b.png\",{OTHER}\n")
+    data = load_labelled(tmp_path, on_bad_rows="skip")
+    assert [vin for _, vin in data.rows] == [VIN, OTHER]
+    assert _codes(data.errors) == [(3, "invalid_characters")]
+
+
+def test_metadata_csv_without_the_columns(tmp_path):
+    _image(tmp_path / "a.png")
+    (tmp_path / "metadata.csv").write_text(f"path,label\na.png,{VIN}\n")
+    with pytest.raises(DatasetError, match="file_name, text"):
+        load_labelled(tmp_path)
+
+
+def test_a_folder_without_labels_and_a_missing_path(tmp_path):
+    with pytest.raises(DatasetError, match="no labels in this folder"):
+        load_labelled(tmp_path)
+    with pytest.raises(DatasetError, match="no such file"):
+        load_labelled(tmp_path / "nowhere.txt")
+    with pytest.raises(ValueError, match="on_bad_rows"):
+        load_labelled(tmp_path, on_bad_rows="ignore")
+
+
+def test_labelled_images_yield_model_inputs(tmp_path):
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN}\nimg/b.png\t{OTHER}\n".encode())
+    dataset = LabelledImages(load_labelled(labels), height=32, width=128)
+    assert len(dataset) == 2
+    array, vin = dataset[1]
+    assert array.shape == (32, 128) and vin == OTHER
+
+
+def test_the_shipped_fixture_dataset_loads_in_all_three_forms():
+    by_labels = load_labelled(FIXTURES / "labels.txt")
+    by_jsonl = load_labelled(FIXTURES)  # metadata.jsonl wins over the others, which are noted
+    by_csv = load_labelled(FIXTURES / "metadata.csv")
+    assert len(by_labels.rows) >= 6
+    assert by_labels.rows == by_jsonl.rows == by_csv.rows
+    assert {issue.code for issue in by_jsonl.issues} == {"ignored_labels_file"}
