@@ -1,6 +1,6 @@
 // Runs an external tool (nvidia-smi, a Python interpreter) for its output, and never throws:
 // a missing, failing, hanging or garbage-printing tool becomes `ok: false` with a readable error.
-import { execa } from 'execa';
+import type { execa as Execa } from 'execa';
 
 export interface ToolResult {
   ok: boolean;
@@ -36,8 +36,10 @@ function describeFailure(result: { code?: string; timedOut: boolean; exitCode?: 
  * cannot be killed (a GPU driver stuck in the kernel keeps nvidia-smi alive past SIGKILL).
  */
 export async function runTool(file: string, args: readonly string[], options: RunToolOptions): Promise<ToolResult> {
-  let subprocess: ReturnType<typeof execa> | undefined;
+  let subprocess: ReturnType<typeof Execa> | undefined;
   try {
+    // execa is ESM-only: a dynamic import loads it in the CommonJS test runner too, and only when needed.
+    const { execa } = await import('execa');
     subprocess = execa(file, args, {
       timeout: options.timeoutMs,
       forceKillAfterDelay: GRACE_MS,
