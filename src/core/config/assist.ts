@@ -2,8 +2,8 @@
 // the YAML is read from indentation (so half-typed lines still complete) and, for hover, from the parse tree.
 import { isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { kindFromModeline, type ConfigKind, type KindOptions } from './kinds';
-import { MAX_TEXT_LENGTH } from './limits';
 import { locate, type DataPath } from './nodes';
+import { refuseUnparseable } from './parse';
 import { allowedValuesAt, describeAt, knownKeysAt, type JsonSchema } from './schemas';
 import { detectKind } from './validate';
 
@@ -79,7 +79,7 @@ function parentPath(lines: string[], lineIndex: number, column: number, startsIt
 }
 
 function kindFor(text: string, options: AssistOptions): ConfigKind | undefined {
-  if (text.length > MAX_TEXT_LENGTH) return undefined;
+  if (refuseUnparseable(text)) return undefined;
   return kindFromModeline(text)?.kind ?? detectKind(text, options.file, options);
 }
 
@@ -144,7 +144,6 @@ function keyItems(kind: ConfigKind, path: DataPath, present: Set<string>, typed:
 /** Keys already written in the mapping at `path` (so completion does not offer duplicates). */
 function existingKeys(text: string, path: DataPath): Set<string> {
   const keys = new Set<string>();
-  if (text.length > MAX_TEXT_LENGTH) return keys;
   try {
     const doc = parseDocument(text, { prettyErrors: false });
     const { found, depth } = locate(doc, path);
@@ -187,7 +186,7 @@ function hoverMarkdown(path: DataPath, schema: JsonSchema): string {
 
 /** The data path of the key or scalar under the cursor, walking the parse tree without recursion. */
 function pathAtOffset(text: string, offset: number): { path: DataPath; start: number; end: number } | undefined {
-  if (text.length > MAX_TEXT_LENGTH) return undefined;
+  if (refuseUnparseable(text)) return undefined;
   const doc = parseDocument(text, { prettyErrors: false });
   const path: Array<string | number> = [];
   let node: unknown = doc.contents;

@@ -1,8 +1,11 @@
 // Guards that keep hostile or accidental input (multi-megabyte files, alias bombs, deep nesting) from
 // hanging the editor or the CLI. Real configs are a few kilobytes and a few levels deep.
 
-/** Larger texts get one diagnostic instead of a parse: the yaml parser needs about 1 s per MB on a slow machine. */
-export const MAX_TEXT_LENGTH = 512 * 1024;
+/**
+ * Larger texts get one diagnostic instead of a parse: the yaml parser needs 1–2 s per MB on a slow, busy
+ * machine, and every file up to 5 MB must be answered within 1 s. Real configs are a few kilobytes.
+ */
+export const MAX_TEXT_LENGTH = 256 * 1024;
 /** Flow collections nested deeper than this are refused before parsing (the parser recurses per level). */
 export const MAX_FLOW_DEPTH = 256;
 /** Parsed documents nested deeper than this are not schema-checked. */

@@ -43,8 +43,8 @@ export function parseConfigText(text: string): ParseResult {
   return { documents, findings };
 }
 
-/** Cheap checks that run before the parser sees the text. */
-function refuseUnparseable(text: string): Finding | undefined {
+/** Cheap checks that run before the parser sees the text; completion and hover use them too. */
+export function refuseUnparseable(text: string): Finding | undefined {
   if (text.length > MAX_TEXT_LENGTH) {
     return {
       span: { start: 0, end: 0 },
@@ -56,6 +56,11 @@ function refuseUnparseable(text: string): Finding | undefined {
   const nul = text.indexOf('\u0000');
   if (nul !== -1) {
     return { span: { start: nul, end: nul + 1 }, severity: 'error', code: 'binary-file', message: 'File contains NUL characters: it is binary, not YAML.' };
+  }
+  // `- - - - x` nests one block sequence per marker on a single line: the same stack hazard as `[[[[`.
+  const compactSequences = new RegExp(`(?:-[ \\t]+){${MAX_FLOW_DEPTH}}`).exec(text);
+  if (compactSequences) {
+    return { span: { start: compactSequences.index, end: compactSequences.index + 1 }, severity: 'error', code: 'too-deep', message: `Sequences nested deeper than ${MAX_FLOW_DEPTH} levels on one line; the file is not checked further.` };
   }
   const deep = flowDepthExceeded(text, MAX_FLOW_DEPTH);
   if (deep !== -1) {
