@@ -185,3 +185,72 @@ def test_the_shipped_fixture_dataset_loads_in_all_three_forms():
     assert len(by_labels.rows) >= 6
     assert by_labels.rows == by_jsonl.rows == by_csv.rows
     assert {issue.code for issue in by_jsonl.issues} == {"ignored_labels_file"}
+
+
+# --- to_model_input: the one preparation every real image (and every render) goes through ---
+
+from vin_ocr.data.preprocess import to_model_input  # noqa: E402
+
+
+def _half_dark(width: int, height: int, dark: int = 0, light: int = 220) -> Image.Image:
+    """Light image whose top half is dark: the number of dark rows shows the vertical scale."""
+    image = Image.new("L", (width, height), light)
+    image.paste(dark, (0, 0, width, height // 2))
+    return image
+
+
+def _dark_rows(array):
+    return int((array < 0.5).any(axis=1).sum())
+
+
+def _dark_columns(array):
+    return int((array < 0.5).any(axis=0).sum())
+
+
+def test_model_input_is_float32_in_unit_range():
+    array = to_model_input(_half_dark(200, 40).convert("RGB"), 32, 160)
+    assert array.shape == (32, 160) and array.dtype.name == "float32"
+    assert array.min() == 0.0 and array.max() == 1.0
+
+
+def test_a_short_line_keeps_its_aspect_and_is_padded_with_background():
+    array = to_model_input(_half_dark(80, 32), 32, 160)
+    assert _dark_columns(array) == 80 and _dark_rows(array) == 16
+    label = Image.new("L", (80, 32), 220)
+    label.paste(0, (10, 8, 70, 24))  # dark text on a light label
+    padded = to_model_input(label, 32, 160)
+    assert (padded[:, 80:] == 1.0).all()  # padding = the border's median (light), not a black bar
+
+
+def test_a_long_line_is_narrowed_before_it_loses_height():
+    twice_too_wide = to_model_input(_half_dark(320, 32), 32, 160)
+    assert _dark_rows(twice_too_wide) == 16 and _dark_columns(twice_too_wide) == 160
+    three_times = to_model_input(_half_dark(480, 32), 32, 160)
+    assert _dark_rows(three_times) == 10  # 2× narrower, then shrunk to 2/3
+    exact_aspect = to_model_input(_half_dark(320, 32), 32, 160, max_squeeze=1.0)
+    assert _dark_rows(exact_aspect) == 8
+
+
+def test_low_contrast_is_stretched_but_a_flat_image_is_not():
+    faint = to_model_input(_half_dark(160, 32, dark=120, light=140), 32, 160)
+    assert faint.min() == 0.0 and faint.max() == 1.0
+    flat = to_model_input(Image.new("L", (160, 32), 128), 32, 160)
+    assert abs(float(flat.mean()) - 128 / 255) < 1e-6
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    upright = _half_dark(160, 32)
+    rotated = upright.rotate(90, expand=True)  # what a phone stores, with an EXIF tag to undo it
+    exif = Image.Exif()
+    exif[0x0112] = 8  # "rotate 90° clockwise to display"
+    rotated.save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    with Image.open(tmp_path / "photo.jpg") as photo:
+        array = to_model_input(photo, 32, 160)
+    assert 14 <= _dark_rows(array) <= 18 and _dark_columns(array) > 150
+
+
+def test_bad_sizes_are_clear_errors():
+    with pytest.raises(ValueError, match="positive"):
+        to_model_input(_half_dark(10, 10), 0, 160)
+    with pytest.raises(ValueError, match="max_squeeze"):
+        to_model_input(_half_dark(10, 10), 32, 160, max_squeeze=0.5)

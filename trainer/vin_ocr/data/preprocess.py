@@ -14,26 +14,36 @@ _LOW_PERCENTILE = 1.0
 _HIGH_PERCENTILE = 99.0
 # Below this spread the image is flat (blank or nearly so): stretching would only amplify noise.
 _MIN_SPREAD = 8.0
+# A VIN line is 5–13 times wider than tall, often wider than the model input. Narrowing it (up to
+# this factor) before shrinking it keeps the characters' height, which carries most of their
+# shape; a CTC reader needs width only for enough time steps.
+DEFAULT_MAX_SQUEEZE = 2.0
 
 
-def to_model_input(image: Image.Image, height: int, width: int) -> np.ndarray:
-    """A float32 array [height, width] in 0..1: grey, aspect ratio kept, padded on the right/bottom.
+def to_model_input(image: Image.Image, height: int, width: int,
+                   max_squeeze: float = DEFAULT_MAX_SQUEEZE) -> np.ndarray:
+    """A float32 array [height, width] in 0..1: grey, contrast stretched, padded on the right/bottom.
 
-    The image is scaled to `height` (or less, if it would be wider than `width`) and the rest is
-    filled with the median of its border, so that padding looks like more background rather than
-    a hard black edge. EXIF orientation from phone photos is applied first.
+    The image is scaled to `height`. If it is then wider than `width`, it is first narrowed
+    (by at most `max_squeeze`; 1.0 keeps the aspect ratio exactly) and only then shrunk as a
+    whole. The rest is filled with the median of its border, so that padding looks like more
+    background rather than a hard edge. EXIF orientation from phone photos is applied first.
     """
     if height <= 0 or width <= 0:
         raise ValueError(f"model input size must be positive, got {height}x{width}")
+    if max_squeeze < 1.0:
+        raise ValueError(f"max_squeeze must be at least 1 (no squeeze), got {max_squeeze}")
     if image.width <= 0 or image.height <= 0:
         raise ValueError(f"cannot prepare an empty image ({image.width}x{image.height})")
     if image.getexif():
         image = ImageOps.exif_transpose(image)
     grey = image.convert("L") if image.mode != "L" else image
 
-    scale = min(height / grey.height, width / grey.width)
-    scaled_width = max(1, min(width, round(grey.width * scale)))
-    scaled_height = max(1, min(height, round(grey.height * scale)))
+    natural_width = grey.width * height / grey.height  # at full height, aspect kept
+    squeeze = min(max_squeeze, max(1.0, natural_width / width))
+    shrink = min(1.0, width / (natural_width / squeeze))
+    scaled_width = max(1, min(width, round(natural_width / squeeze * shrink)))
+    scaled_height = max(1, min(height, round(height * shrink)))
     resized = grey.resize((scaled_width, scaled_height), Image.BILINEAR)
     pixels = np.asarray(resized, dtype=np.float32)
 
