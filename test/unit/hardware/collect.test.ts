@@ -206,6 +206,19 @@ describe('hardware facts collection', () => {
       assert.ok(facts.cpu.brand.length > 0 && facts.cpu.cores >= 1 && facts.ram_bytes > 1e8);
     });
 
+    it('keeps the Apple GPU systeminformation found on a Mac without nvidia-smi', async () => {
+      const mac: SystemFacts = { os: 'darwin', arch: 'arm64', cpu: { brand: 'Apple M2 Pro', cores: 10 }, ram_bytes: 17_179_869_184, gpus: [{ vendor: 'Apple', name: 'Apple M2 Pro', vram_mib: null }] };
+      const { facts } = await collector({ systemInfo: async () => mac, nvidiaSmi: '/nonexistent/nvidia-smi' }).collect(undefined);
+      assert.deepEqual(facts.gpus, mac.gpus);
+      assert.equal(facts.os, 'darwin');
+    });
+
+    it("lets nvidia-smi's description of an NVIDIA card replace systeminformation's", async () => {
+      const system: SystemFacts = { ...recordedSystem, gpus: [{ vendor: 'NVIDIA Corporation', name: 'TU104GL [Tesla T4]', vram_mib: 16384 }] };
+      const { facts } = await collector({ systemInfo: async () => system }).collect(undefined);
+      assert.deepEqual(facts.gpus.map((gpu) => gpu.name), ['Tesla T4']);
+    });
+
     it("finds Apple Silicon GPUs in graphics() output recorded on a MacBook Pro", () => {
       const controllers = [{ vendor: 'Apple', model: 'Apple M2 Pro', bus: 'Built-In', vram: null, vramDynamic: true, cores: 19 }];
       assert.deepEqual(gpusFromControllers(controllers), [{ vendor: 'Apple', name: 'Apple M2 Pro', vram_mib: null }]);
