@@ -1,6 +1,6 @@
 // `vin-ocr doctor`: what this machine (or one described in a facts file) can train, without VS Code.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createFactsCollector, type SourceReport } from '../core/hardware/collect';
@@ -56,9 +56,15 @@ function parseDoctorArgs(args: string[]): DoctorOptions | string {
 
 type Loaded = { facts: HardwareFacts; interpreter?: ResolvedInterpreter; sources?: Record<string, SourceReport> };
 
+/** Facts files are a few kilobytes; anything far larger is the wrong file, not worth reading. */
+const MAX_FACTS_FILE_BYTES = 1_000_000;
+
 async function loadFactsFile(file: string): Promise<Loaded | string> {
   let text: string;
   try {
+    const info = await stat(file);
+    if (info.isDirectory()) return `${file}: is a folder, not a facts file`;
+    if (info.size > MAX_FACTS_FILE_BYTES) return `${file}: ${info.size} bytes is too large for a facts file (they are a few kilobytes)`;
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -25,14 +25,19 @@ function hasProbedTorch(facts: HardwareFacts): boolean {
 
 // ---------- platform ----------
 
+/** Why the hardware decides: no probe at all, or a probe that found no usable torch. */
+function whyInferred(facts: HardwareFacts): string {
+  if (!facts.python) return "the trainer's torch was not checked";
+  return facts.python.torch_error ? 'torch fails to import in the trainer\'s interpreter' : "torch is not installed in the trainer's interpreter yet";
+}
+
 function inferPlatformFromHardware(facts: HardwareFacts): Decision<Platform> {
   const gpu = primaryCudaGpu(facts);
+  const why = whyInferred(facts);
   if (gpu && facts.nvidia_driver) {
-    return { value: 'cuda', reason: `Inferred from the hardware: ${gpu.name} with NVIDIA driver ${facts.nvidia_driver} (the trainer's torch was not checked).` };
+    return { value: 'cuda', reason: `Inferred from the hardware: ${gpu.name} with NVIDIA driver ${facts.nvidia_driver} (${why}).` };
   }
-  if (isAppleSilicon(facts)) {
-    return { value: 'mps', reason: "Inferred from the hardware: Apple Silicon Mac (the trainer's torch was not checked)." };
-  }
+  if (isAppleSilicon(facts)) return { value: 'mps', reason: `Inferred from the hardware: Apple Silicon Mac (${why}).` };
   if (gpu) return { value: 'cpu', reason: `${gpu.name} is present but no NVIDIA driver answered, so training falls back to the CPU.` };
   return { value: 'cpu', reason: 'No NVIDIA GPU and not an Apple Silicon Mac: training runs on the CPU.' };
 }

@@ -93,6 +93,7 @@ describe('hardware policy', () => {
       it('infers from the hardware when torch is missing, and gives the install command', () => {
         const report = evaluate(linuxMachine([A10G], cudaPython({ torch: null, torch_cuda: null, cuda_available: false })));
         assert.equal(report.platform, 'cuda');
+        assert.match(report.explanations!.platform, /torch is not installed in the trainer's interpreter yet/);
         const warning = report.warnings.find((entry) => entry.code === 'torch-missing');
         assert.equal(warning?.fix, '/home/dev/.venv/bin/python -m pip install torch --index-url https://download.pytorch.org/whl/cu121');
       });
