@@ -21,6 +21,7 @@ export const KIND_LABELS: Record<ConfigKind, string> = {
 export const BUILT_IN_PATTERNS: Readonly<Record<string, ConfigKind>> = {
   '**/configs/models/*.{yaml,yml}': 'model-profile',
   '**/*_finetune.{yaml,yml}': 'trainer-config',
+  '**/*.train.{yaml,yml}': 'training-config',
 };
 
 export type KindSource = 'modeline' | 'pattern' | 'content';

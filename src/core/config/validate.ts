@@ -3,7 +3,7 @@
 import type { HardwareFacts } from '../hardware/types';
 import type { Finding } from './finding';
 import { KIND_LABELS, kindFromData, kindFromModeline, kindFromPath, type ConfigKind, type KindOptions } from './kinds';
-import { MAX_PROBLEMS } from './limits';
+import { MAX_PROBLEMS, MAX_TEXT_LENGTH } from './limits';
 import { parseConfigText } from './parse';
 import { TextPositions } from './positions';
 import type { Problem } from './problem';
@@ -83,6 +83,11 @@ function toProblems(findings: Finding[], positions: TextPositions, file: string)
     problems.push({ file, line, column, endLine, endColumn, severity: 'info', code: 'yaml-syntax', message: `${ordered.length - MAX_PROBLEMS} more problems not shown.` });
   }
   return problems;
+}
+
+/** For files too large to even read into memory: the same answer the text check would give. */
+export function oversizedFileProblem(file: string, bytes: number): Problem {
+  return problemAtStart(file, 'file-too-large', `File is ${(bytes / 1024 / 1024).toFixed(1)} MB; configs larger than ${MAX_TEXT_LENGTH / 1024} KB are not checked.`);
 }
 
 function problemAtStart(file: string, code: Problem['code'], message: string): Problem {
