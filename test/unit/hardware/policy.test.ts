@@ -253,6 +253,35 @@ describe('hardware policy', () => {
     });
   });
 
+  describe('the fit table, at and just below every threshold', () => {
+    // [model, platform, GB, expected fit]; other platforms are starved so only the one named decides.
+    const table: Array<[string, 'cuda' | 'mps' | 'cpu', number, string]> = [
+      [DEEPSEEK, 'cuda', 16, 'optimal'], [DEEPSEEK, 'cuda', 15.99, 'minimum'], [DEEPSEEK, 'cuda', 8, 'minimum'], [DEEPSEEK, 'cuda', 7.99, 'insufficient'],
+      [DEEPSEEK, 'mps', 16, 'minimum'], [DEEPSEEK, 'mps', 15.99, 'insufficient'],
+      [DEEPSEEK, 'cpu', 16, 'minimum'], [DEEPSEEK, 'cpu', 15.99, 'insufficient'],
+      [LFM, 'cuda', 8, 'optimal'], [LFM, 'cuda', 7.99, 'minimum'], [LFM, 'cuda', 4, 'minimum'], [LFM, 'cuda', 3.99, 'insufficient'],
+      [LFM, 'mps', 8, 'minimum'], [LFM, 'mps', 7.99, 'insufficient'],
+      [LFM, 'cpu', 8, 'minimum'], [LFM, 'cpu', 7.99, 'insufficient'],
+      [PADDLE, 'cuda', 4, 'optimal'], [PADDLE, 'cuda', 3.99, 'insufficient'],
+      [PADDLE, 'cpu', 8, 'minimum'], [PADDLE, 'cpu', 7.99, 'insufficient'],
+    ];
+    const STARVED_RAM = 1e9;
+    function machineWith(platform: 'cuda' | 'mps' | 'cpu', gb: number): HardwareFacts {
+      if (platform === 'cuda') {
+        const gpu = { vendor: 'NVIDIA', name: 'Test GPU', vram_mib: (gb * 1e9) / 1_048_576, compute_capability: '8.6' };
+        return linuxMachine([gpu], cudaPython(), STARVED_RAM);
+      }
+      return platform === 'mps' ? appleSiliconMac(gb * 1e9, macPython()) : linuxMachine([], cpuPython(), gb * 1e9);
+    }
+    for (const [model, platform, gb, fit] of table) {
+      it(`${model} on ${platform} with ${gb} GB → ${fit}`, () => {
+        const verdict = evaluatePolicy(machineWith(platform, gb)).models[model]!;
+        assert.equal(verdict.fit, fit, verdict.reasons.join(' '));
+        if (fit !== 'insufficient') assert.equal(verdict.platform, platform);
+      });
+    }
+  });
+
   describe('insufficient machines', () => {
     const laptop = linuxMachine([], cpuPython(), 8 * GIB);
 
