@@ -1,10 +1,17 @@
-"""``python -m vin_ocr <command>``: the trainer's command line."""
+"""``python -m vin_ocr <command>``: the trainer's command line.
+
+Commands: ``hardware`` (what this interpreter can train on), ``train``, ``evaluate``, ``predict``.
+Machine-readable output goes to stdout (``--json``, ``--events -``); people's text to stderr.
+Exit codes: 0 done, 1 failed (the message carries a code and a hint), 2 usage, 130 cancelled.
+"""
 from __future__ import annotations
 
 import argparse
 import json
 import sys
 from typing import Callable, Optional, Sequence
+
+DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
 
 
 def _hardware(args: argparse.Namespace) -> int:
@@ -19,13 +26,124 @@ def _hardware(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    from .events import open_event_stream
+    from .training.loop import RunOptions
+    from .training.session import train
+
+    try:
+        stream, owned = open_event_stream(args.events)
+    except OSError as error:
+        print(f"[io_error] cannot open the events file {args.events}: {error}", file=sys.stderr)
+        return 1
+    try:
+        options = RunOptions(
+            output_dir=args.output_dir,
+            max_steps=args.max_steps,
+            max_minutes=args.max_minutes,
+            resume=args.resume,
+            device=args.device,
+            events=stream,
+        )
+        return train(args.config, options)
+    finally:
+        if owned and stream is not None:
+            stream.close()
+
+
+def _report_error(error: Exception, as_json: bool) -> int:
+    from .errors import translate
+
+    failure = translate(error)
+    if as_json:
+        print(json.dumps({"error": failure.to_event()}))
+    print(str(failure), file=sys.stderr)
+    return 1
+
+
+def _check_digit_flag(args: argparse.Namespace) -> Optional[bool]:
+    return {"on": True, "off": False}.get(args.check_digit)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from .training.predict import evaluate_labels, load_model
+
+    try:
+        loaded = load_model(args.checkpoint, args.device)
+        result = evaluate_labels(loaded, args.labels, _check_digit_flag(args), args.on_bad_rows)
+    except Exception as error:  # noqa: BLE001 - every failure becomes a coded message
+        return _report_error(error, args.json)
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return 0
+    metrics = result["metrics"]
+    print(f"{result['size']} images from {result['labels']} ({result['skipped']} skipped), checkpoint {result['checkpoint']}")
+    for name in ("exact_match", "exact_match_greedy", "exact_match_check_digit", "cer", "ned", "char_f1", "precision", "recall", "check_digit_valid_rate"):
+        print(f"{name:26} {metrics[name]:.4f}")
+    positions = " ".join(f"{metrics[f'pos_{p:02d}_acc']:.2f}" for p in range(1, 18))
+    print(f"{'per-position accuracy':26} {positions}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .training.predict import load_model, predict_files
+
+    try:
+        loaded = load_model(args.checkpoint, args.device)
+        results = predict_files(loaded, args.images, _check_digit_flag(args))
+    except Exception as error:  # noqa: BLE001
+        return _report_error(error, args.json)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        for result in results:
+            if "error" in result:
+                print(f"{result['image']}\tERROR\t{result['error']}")
+                continue
+            chars = " ".join(f"{c['char']}:{c['confidence']:.2f}" for c in result["characters"])
+            print(f"{result['image']}\t{result['vin']}\t{result['confidence']:.4f}\t{chars}")
+    return 1 if any("error" in r for r in results) else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m vin_ocr", description="VIN OCR trainer")
     commands = parser.add_subparsers(dest="command", required=True)
+
     hardware = commands.add_parser("hardware", help="print what this interpreter can use for training")
     hardware.add_argument("--json", action="store_true", help="print the facts contract's python part as JSON")
     hardware.set_defaults(run=_hardware)
+
+    train = commands.add_parser("train", help="train a model from a training config (e.g. examples/baseline.yaml)")
+    train.add_argument("config", help="training config YAML")
+    train.add_argument("--output-dir", help="where run directories go (default: the config's output_dir)")
+    train.add_argument("--max-steps", type=_positive_int, help="override training.max_steps")
+    train.add_argument("--max-minutes", type=float, help="override training.max_minutes (0: no time limit)")
+    train.add_argument("--resume", metavar="RUN_OR_CHECKPOINT", help="continue a run (its directory or a .pt file)")
+    train.add_argument("--device", choices=DEVICE_CHOICES, help="override training.device")
+    train.add_argument("--events", metavar="-|FILE", help="also write the JSON Lines events to stdout (-) or FILE")
+    train.set_defaults(run=_train)
+
+    for name, helptext in (("evaluate", "score a checkpoint on a labelled dataset"), ("predict", "read the VIN in images")):
+        command = commands.add_parser(name, help=helptext)
+        command.add_argument("--checkpoint", required=True, help="a .pt checkpoint or a run directory (its best.pt)")
+        command.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
+        command.add_argument("--check-digit", choices=("auto", "on", "off"), default="auto", help="check-digit-aware decoding (auto: as trained)")
+        command.add_argument("--json", action="store_true", help="print JSON on stdout")
+    evaluate = commands.choices["evaluate"]
+    evaluate.add_argument("--labels", required=True, help="labels.txt, or an image folder with metadata.jsonl/csv")
+    evaluate.add_argument("--on-bad-rows", choices=("fail", "skip"), default="fail")
+    evaluate.set_defaults(run=_evaluate)
+    predict = commands.choices["predict"]
+    predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.set_defaults(run=_predict)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

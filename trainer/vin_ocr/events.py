@@ -1,0 +1,121 @@
+"""The trainer's two output channels, kept apart on purpose.
+
+* Events: JSON Lines for machines (the extension), one object per line, validated by
+  ``schemas/trainer-events.schema.json``; written to ``<run>/events.jsonl`` and, when asked,
+  to stdout or a file (``--events``).
+* The human log: plain text on stderr and in ``<run>/train.log``, with a progress line.
+
+They never share a stream, so a reader of the events never has to skip log text.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import sys
+from pathlib import Path
+from typing import IO, Any, Optional, TextIO
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN/Infinity: report them as null so every line stays parseable."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+class EventWriter:
+    """Writes contract events to every attached sink, flushing each line at once."""
+
+    def __init__(self, run_id: str, extra: Optional[IO[str]] = None) -> None:
+        self.run_id = run_id
+        self._sinks: list[IO[str]] = [extra] if extra is not None else []
+        self._owned: list[IO[str]] = []
+
+    def attach_file(self, path: Path) -> None:
+        handle = open(path, "a", encoding="utf-8")
+        self._sinks.append(handle)
+        self._owned.append(handle)
+
+    def emit(self, event: str, **fields: Any) -> dict[str, Any]:
+        record = {"event": event, "time": utc_now(), "run_id": self.run_id, **_finite(fields)}
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+        for sink in self._sinks:
+            try:
+                sink.write(line + "\n")
+                sink.flush()
+            except (OSError, ValueError):  # a closed pipe must not kill training
+                pass
+        return record
+
+    def close(self) -> None:
+        for handle in self._owned:
+            handle.close()
+        self._owned.clear()
+        self._sinks = [s for s in self._sinks if not getattr(s, "closed", False)]
+
+
+def open_event_stream(target: Optional[str]) -> tuple[Optional[IO[str]], bool]:
+    """``-`` is stdout, anything else a file (appended); returns (stream, owned)."""
+    if target is None:
+        return None, False
+    if target == "-":
+        return sys.stdout, False
+    return open(target, "a", encoding="utf-8"), True
+
+
+class HumanLog:
+    """Plain-text log for people: stderr (with a live progress line on a terminal) and train.log."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self._stream = stream
+        self._file: Optional[IO[str]] = None
+        self._interactive = bool(getattr(stream, "isatty", lambda: False)())
+        self._progress_shown = False
+
+    def attach_file(self, path: Path) -> None:
+        self._file = open(path, "a", encoding="utf-8")
+
+    def _clear_progress(self) -> None:
+        if self._progress_shown:
+            self._stream.write("\n")
+            self._progress_shown = False
+
+    def info(self, message: str) -> None:
+        stamp = _dt.datetime.now().strftime("%H:%M:%S")
+        self._clear_progress()
+        self._stream.write(f"{message}\n")
+        self._stream.flush()
+        if self._file:
+            self._file.write(f"{stamp} {message}\n")
+            self._file.flush()
+
+    def progress(self, step: int, total: int, loss: float, samples_per_sec: float, eta: Optional[float]) -> None:
+        width = 24
+        done = int(width * step / max(total, 1))
+        bar = "#" * done + "-" * (width - done)
+        eta_text = "--:--" if eta is None else f"{int(eta // 60):02d}:{int(eta % 60):02d}"
+        line = f"[{bar}] step {step}/{total} loss {loss:.4f} {samples_per_sec:.0f} img/s eta {eta_text}"
+        if self._interactive:
+            self._stream.write("\r" + line)
+            self._progress_shown = True
+        else:
+            self._stream.write(line + "\n")
+        self._stream.flush()
+        if self._file:
+            self._file.write(f"{_dt.datetime.now().strftime('%H:%M:%S')} {line}\n")
+            self._file.flush()
+
+    def close(self) -> None:
+        self._clear_progress()
+        if self._file:
+            self._file.close()
+            self._file = None

@@ -1,0 +1,275 @@
+"""The training data stream: deterministic batches that resume exactly, and never starve the model.
+
+Batch k is a pure function of (seed, k), so a resumed run sees exactly the batches the
+uninterrupted run would have seen, with nothing about the stream stored in the checkpoint:
+
+* synthetic: a few fresh renders per batch (``fresh_ratio``), rendered in DataLoader worker
+  processes, plus renders re-used from a pool of recent ones with a cheap random re-augmentation
+  (shift, scale, tilt, contrast, noise). On a 2-core machine the renderer is slower than the model;
+  the pool lets every core feed the model while still showing it thousands of new VINs a minute.
+  On resume the pool is refilled by re-rendering the batches it held (deterministic, so identical).
+* labelled: a fresh permutation of the dataset per epoch, seeded by (seed, epoch).
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import random
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from ..config import Config, SYNTHETIC
+from ..errors import INVALID_DATASET, TrainerError
+from .signals import ignore_in_worker
+
+Images = torch.Tensor  # float32 [n, 1, height, width] in 0..1
+
+
+def derived_seed(*parts: object) -> int:
+    """A stable 63-bit seed from several parts (Python's hash() of strings is salted per process)."""
+    return random.Random(":".join(str(p) for p in parts)).getrandbits(63)
+
+
+@dataclass
+class Batch:
+    images: Images
+    vins: list[str]
+
+
+class SyntheticBatches(Dataset):
+    """Item k: the fresh renders of training batch k."""
+
+    def __init__(self, seed: int, count: int, height: int, width: int, north_american_ratio: float) -> None:
+        self.seed, self.count, self.height, self.width = seed, count, height, width
+        self.north_american_ratio = north_american_ratio
+
+    def __len__(self) -> int:  # the stream is endless; DataLoader only needs the sampler's indices
+        return 2**62
+
+    def __getitem__(self, k: int) -> tuple[np.ndarray, list[str]]:
+        from ..data.preprocess import to_model_input
+        from ..data.synthetic import render_vin
+        from ..vin import random_vin
+
+        rng = random.Random(derived_seed("train", self.seed, k))
+        images = np.empty((self.count, self.height, self.width), dtype=np.float32)
+        vins = []
+        for i in range(self.count):
+            vin = random_vin(rng, north_american=rng.random() < self.north_american_ratio)
+            images[i] = to_model_input(render_vin(vin, rng), self.height, self.width)
+            vins.append(vin)
+        return images, vins
+
+
+class LabelledBatches(Dataset):
+    """Item k: batch k of the labelled training set; epoch e uses a permutation seeded by (seed, e)."""
+
+    def __init__(self, images: Dataset, batch_size: int, seed: int) -> None:
+        self.images = images
+        self.size = len(images)  # type: ignore[arg-type]
+        self.batch_size = min(batch_size, self.size)
+        self.per_epoch = max(1, self.size // self.batch_size)
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, k: int) -> tuple[np.ndarray, list[str]]:
+        epoch, index = divmod(k, self.per_epoch)
+        generator = torch.Generator().manual_seed(derived_seed("epoch", self.seed, epoch))
+        order = torch.randperm(self.size, generator=generator)[index * self.batch_size : (index + 1) * self.batch_size]
+        pairs = [self.images[i] for i in order.tolist()]
+        return np.stack([image for image, _ in pairs]), [vin for _, vin in pairs]
+
+
+def augment(images: Images, generator: torch.Generator) -> Images:
+    """Cheap, batched re-augmentation of pooled renders, so a re-used render never looks the same twice."""
+    n = images.shape[0]
+    if n == 0:
+        return images
+
+    def uniform(low: float, high: float) -> torch.Tensor:
+        return torch.rand(n, generator=generator) * (high - low) + low
+
+    scale = uniform(0.92, 1.06)
+    angle = uniform(-0.03, 0.03)  # radians, about ±1.7°
+    shear = uniform(-0.12, 0.12)
+    # affine_grid works in coordinates normalised per axis; a rotation or shear in pixels has to
+    # be scaled by the image's aspect ratio to stay a rotation on a wide text line.
+    aspect = images.shape[3] / images.shape[2]
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = scale * torch.cos(angle)
+    theta[:, 0, 1] = (shear - torch.sin(angle)) / aspect
+    theta[:, 1, 0] = torch.sin(angle) * aspect
+    theta[:, 1, 1] = scale * torch.cos(angle)
+    theta[:, 0, 2] = uniform(-0.04, 0.04)
+    theta[:, 1, 2] = uniform(-0.12, 0.12)
+    grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
+    out = torch.nn.functional.grid_sample(images, grid, padding_mode="border", align_corners=False)
+    contrast = uniform(0.6, 1.2).view(n, 1, 1, 1)
+    mean = out.mean(dim=(2, 3), keepdim=True)
+    out = (out - mean) * contrast + mean + uniform(-0.1, 0.1).view(n, 1, 1, 1)
+    noise = torch.randn(out.shape, generator=generator) * uniform(0.0, 0.06).view(n, 1, 1, 1)
+    return (out + noise).clamp_(0.0, 1.0)
+
+
+class RenderPool:
+    """The most recent fresh renders, re-used by later batches."""
+
+    def __init__(self, capacity: int) -> None:
+        self.images: deque[torch.Tensor] = deque(maxlen=capacity)
+        self.vins: deque[str] = deque(maxlen=capacity)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def add(self, images: Images, vins: Sequence[str]) -> None:
+        for image, vin in zip(images, vins):
+            self.images.append(image)
+            self.vins.append(vin)
+
+    def draw(self, count: int, generator: torch.Generator) -> Batch:
+        count = min(count, len(self.images))
+        picks = torch.randint(len(self.images), (count,), generator=generator).tolist() if count else []
+        if not picks:
+            return Batch(torch.empty(0), [])
+        return Batch(torch.stack([self.images[i] for i in picks]), [self.vins[i] for i in picks])
+
+
+def _collate(item: tuple[np.ndarray, list[str]]) -> tuple[torch.Tensor, list[str]]:
+    images, vins = item
+    return torch.from_numpy(images).unsqueeze(1), vins
+
+
+def auto_workers(device: str) -> int:
+    """Worker processes for rendering/loading: all but one core on a GPU machine; on a CPU
+    machine the model needs the cores too, so one worker (none on a single core)."""
+    import os
+
+    cores = os.cpu_count() or 1
+    if device == "cpu":
+        return 1 if cores >= 2 else 0
+    return max(1, min(8, cores - 1))
+
+
+class TrainStream:
+    """Yields training batches k = start, start+1, … (see the module docstring)."""
+
+    def __init__(self, config: Config, source: Dataset, batch_size: int, num_workers: int, synthetic: bool) -> None:
+        self.config = config
+        self.source = source
+        self.batch_size = batch_size
+        self.num_workers = num_workers
+        self.synthetic = synthetic
+        settings = config.data.synthetic
+        self.pool_capacity = settings.pool_size if synthetic else 0
+        self.fresh = getattr(source, "count", batch_size)
+
+    def _loader(self, start: int) -> Iterator[tuple[torch.Tensor, list[str]]]:
+        loader = DataLoader(
+            self.source,
+            batch_size=None,
+            sampler=itertools.count(start),  # type: ignore[arg-type]
+            num_workers=self.num_workers,
+            collate_fn=_collate,
+            worker_init_fn=ignore_in_worker if self.num_workers else None,
+            prefetch_factor=4 if self.num_workers else None,
+            persistent_workers=False,
+            # Its own generator: by default a DataLoader seeds its workers from torch's global RNG,
+            # which would shift the dropout masks of a resumed run.
+            generator=torch.Generator().manual_seed(derived_seed("loader", self.config.training.seed)),
+        )
+        return iter(loader)
+
+    def batches(self, start: int) -> Iterator[Batch]:
+        seed = self.config.training.seed
+        if not self.pool_capacity:
+            for images, vins in self._loader(start):
+                yield Batch(images, vins)
+            return
+        pool = RenderPool(self.pool_capacity)
+        # Refill the pool as the uninterrupted run had it: the fresh renders of the batches before `start`.
+        refill_from = max(0, start - math.ceil(self.pool_capacity / self.fresh))
+        loader = self._loader(refill_from)
+        for k in itertools.count(refill_from):
+            images, vins = next(loader)
+            if k >= start:
+                generator = torch.Generator().manual_seed(derived_seed("mix", seed, k))
+                pooled = pool.draw(self.batch_size - len(vins), generator)
+                if pooled.vins:
+                    images_out = torch.cat([images, augment(pooled.images, generator)])
+                    yield Batch(images_out, vins + pooled.vins)
+                else:
+                    yield Batch(images, vins)
+            pool.add(images, vins)
+
+
+def dataset_error(error: Exception, what: str) -> TrainerError:
+    issues = [str(issue) for issue in getattr(error, "issues", [])] or [str(error)]
+    return TrainerError(
+        INVALID_DATASET,
+        f"The {what} dataset has {len(issues)} problem(s).",
+        "Fix the listed rows, or set data.on_bad_rows: skip to train without them (the count skipped is reported).",
+        issues=issues,
+    )
+
+
+def load_labelled_images(path: str, config: Config, what: str) -> tuple[Dataset, int, list[str]]:
+    """A checked labelled dataset as a torch Dataset, with the count skipped and the warnings."""
+    from ..data.labels import DatasetError, LabelledImages, load_labelled
+
+    try:
+        data = load_labelled(Path(path), on_bad_rows=config.data.on_bad_rows)
+    except DatasetError as error:
+        raise dataset_error(error, what) from error
+    except ValueError as error:
+        raise dataset_error(error, what) from error
+    warnings = [str(issue) for issue in data.issues if issue.severity == "warning"]
+    if config.data.on_bad_rows == "skip":
+        warnings += [str(issue) for issue in data.issues if issue.severity == "error"]
+    return LabelledImages(data, config.model.height, config.model.width), data.skipped, warnings
+
+
+def build_train_stream(config: Config, num_workers: int, batch_size: int) -> tuple[TrainStream, Optional[int], int, list[str]]:
+    """The training stream, the training set's size (None for synthetic), rows skipped, warnings."""
+    model = config.model
+    if config.data.train == SYNTHETIC:
+        settings = config.data.synthetic
+        fresh = batch_size if settings.pool_size == 0 else max(1, round(batch_size * settings.fresh_ratio))
+        source = SyntheticBatches(config.training.seed, fresh, model.height, model.width, settings.north_american_ratio)
+        return TrainStream(config, source, batch_size, num_workers, synthetic=True), None, 0, []
+    images, skipped, warnings = load_labelled_images(config.data.train, config, "training")
+    batches = LabelledBatches(images, batch_size, config.training.seed)
+    return TrainStream(config, batches, batch_size, num_workers, synthetic=False), len(images), skipped, warnings  # type: ignore[arg-type]
+
+
+@dataclass
+class EvalSet:
+    name: str
+    images: list[np.ndarray]
+    vins: list[str]
+    skipped: int = 0
+
+
+def build_eval_set(source: Optional[str], config: Config, split: str) -> Optional[EvalSet]:
+    """The held-out val/test set, loaded once into memory."""
+    if source is None:
+        return None
+    model = config.model
+    if source == SYNTHETIC:
+        from ..data.synthetic import synthetic_split
+
+        settings = config.data.synthetic
+        # val and test are different draws: the test seed is offset so the two never coincide.
+        seed = settings.seed if split == "val" else derived_seed("test", settings.seed)
+        pairs = synthetic_split(seed, settings.val_size, model.height, model.width, settings.north_american_ratio)
+        return EvalSet(split, [image for image, _ in pairs], [vin for _, vin in pairs])
+    images, skipped, _ = load_labelled_images(source, config, split)
+    pairs = [images[i] for i in range(len(images))]  # type: ignore[arg-type]
+    return EvalSet(split, [image for image, _ in pairs], [vin for _, vin in pairs], skipped)
