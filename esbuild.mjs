@@ -1,9 +1,22 @@
 // Bundles the extension host code, the CLI and the webview front-ends.
 // `vscode` is provided by the host; everything else is bundled so the VSIX ships no node_modules.
+// `--integration-tests` also bundles test/integration/** into dist-test/ for the real-VS-Code runners.
 import * as esbuild from 'esbuild';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
+const integrationTests = process.argv.includes('--integration-tests');
 const production = !watch;
+
+/** Every .ts file under a folder (Node 20 has no fs.globSync). */
+function typeScriptFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return typeScriptFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
 
 /** @type {esbuild.BuildOptions[]} */
 const builds = [
@@ -31,6 +44,22 @@ const builds = [
     legalComments: 'none',
   },
 ];
+
+if (integrationTests) {
+  // One file per suite plus the mocha entry (index); mocha itself is loaded from node_modules at run time.
+  builds.push({
+    entryPoints: typeScriptFiles('test/integration'),
+    outbase: 'test/integration',
+    outdir: 'dist-test/integration',
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['vscode', 'mocha'],
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+}
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

@@ -1,2 +1,327 @@
-// Integration tests inside a real VS Code (code-server + Chromium): placeholder until issue 2 lands them.
-console.log('integration: no suites yet');
+// `npm run test:integration`: runs the integration suites inside a real VS Code (code-server 4.100.3 =
+// VS Code 1.100.3, driven by Debian's Chromium), then checks what a person sees (badge, F1 → panel, tree,
+// warm start from cache). Sets itself up on a fresh machine and always stops every process it started.
+//
+//   node test/e2e/run-code-server.mjs [--trust] [--grep PATTERN] [--skip-ui] [--keep]
+//     --trust    workspace trust on: the test workspace opens untrusted (Restricted Mode)
+//     --grep     run only the suites/tests whose title matches (mocha grep)
+//     --skip-ui  suites only, no UI checks
+//     --keep     keep the temporary profile and logs
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { format, parseArgs } from 'node:util';
+import { ensureCodeServer } from './code-server-install.mjs';
+import { descendantsOf, stopProcesses } from './processes.mjs';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const workspace = join(repoRoot, 'test', 'fixtures', 'workspace');
+const CHROMIUM = process.env.VIN_OCR_CHROMIUM ?? '/usr/bin/chromium';
+const SUITE_TIMEOUT_MS = 5 * 60_000;
+const UI_TIMEOUT_MS = 60_000;
+const WHOLE_RUN_TIMEOUT_MS = 12 * 60_000;
+
+const { values: options } = parseArgs({
+  options: {
+    trust: { type: 'boolean', default: false },
+    grep: { type: 'string' },
+    'skip-ui': { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+function step(message) {
+  console.log(`\n▶ ${message}`);
+}
+
+function build() {
+  rmSync(join(repoRoot, 'dist-test', 'integration'), { recursive: true, force: true });
+  const result = spawnSync(process.execPath, ['esbuild.mjs', '--integration-tests'], { cwd: repoRoot, stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('the build failed');
+}
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForHealth(base, child, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`code-server exited early with ${child.exitCode}`);
+    try {
+      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      /* not listening yet */
+    }
+    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
+  }
+  throw new Error(`code-server did not answer /healthz within ${timeoutMs / 1000} s`);
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s: ${what}`)), ms);
+    }),
+  ]);
+}
+
+function filesUnder(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** The extension's own activation figures, from its log ("activated in X ms; badge from cache after Y ms"). */
+function activationFigures(userDataDir) {
+  const figures = [];
+  for (const file of filesUnder(join(userDataDir, 'logs')).filter((path) => path.endsWith('.log'))) {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const match = /activated in ([\d.]+) ms; badge from cache (?:after ([\d.]+) ms|n\/a)/.exec(line);
+      if (match) figures.push({ time: line.slice(0, 23), activateMs: Number(match[1]), badgeFromCacheMs: match[2] ? Number(match[2]) : null });
+    }
+  }
+  return figures.sort((a, b) => a.time.localeCompare(b.time));
+}
+
+function workbenchUrl(base, port, withTests) {
+  const remote = (path) => `vscode-remote://127.0.0.1:${port}${path}`;
+  const payload = [['extensionDevelopmentPath', remote(repoRoot)]];
+  if (withTests) payload.push(['extensionTestsPath', remote(join(repoRoot, 'dist-test', 'integration', 'index.js'))]);
+  return `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** Phase 1: the mocha suites inside the extension host; resolves with their exit code. */
+async function runSuites(context, base, port) {
+  const page = await context.newPage();
+  let resolveExit;
+  const exited = new Promise((resolveCode) => (resolveExit = resolveCode));
+  await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
+  // The extension host's console (mocha's reporter) is forwarded to the page console.
+  // Messages arrive as console.log(format, ...args) with %c styling: format them as Node would, minus the CSS.
+  page.on('console', async (message) => {
+    const args = await Promise.all(message.args().map((arg) => arg.jsonValue().catch(() => String(arg))));
+    const text = (args.length > 0 ? format(...args) : message.text()).replace(/color: ?[^;]*;?/g, '').trim();
+    const line = /(✔ |✘ |\d+ passing, ).*|- .* \(pending\)$/s.exec(text);
+    if (line) console.log(`  ${line[0]}`);
+  });
+  await page.goto(workbenchUrl(base, port, true));
+  const code = await withTimeout(exited, SUITE_TIMEOUT_MS, 'the integration suites');
+  await page.close();
+  return code;
+}
+
+/** Phase 2: what a person sees. Returns a list of failed checks (empty = all passed). */
+async function runUiChecks(context, base, port) {
+  const failures = [];
+  const check = async (name, body) => {
+    const started = Date.now();
+    try {
+      await body();
+      console.log(`  ✔ ${name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failures.push(name);
+      console.log(`  ✘ ${name}: ${error instanceof Error ? error.message.split('\n')[0] : error}`);
+    }
+  };
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  await page.goto(workbenchUrl(base, port, false));
+  // The badge's accessible name says "trains on …" once a snapshot exists and drops "Probing" when done.
+  const settledBadge = page.locator('[aria-label^="VIN OCR hardware: trains on"]:not([aria-label*="Probing"])');
+
+  await check('the status-bar badge shows the platform', async () => {
+    await settledBadge.first().waitFor();
+    const text = (await settledBadge.first().innerText()).trim();
+    if (!/^(CUDA|MPS|CPU)( · .+)? · (FA2|SDPA|eager)$/.test(text)) throw new Error(`unexpected badge text "${text}"`);
+    console.log(`    badge: "${text}"`);
+  });
+
+  const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  await check('F1 → "VIN OCR: Show Hardware" opens the panel with the machine', async () => {
+    await page.locator('.monaco-workbench').click({ position: { x: 400, y: 300 } }).catch(() => {});
+    await page.keyboard.press('F1');
+    await page.keyboard.type('VIN OCR: Show Hardware');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'VIN OCR: Show Hardware' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await panel.locator('h1', { hasText: 'VIN OCR: Hardware' }).waitFor();
+    const rows = await panel.locator('table.models tbody tr').count();
+    if (rows < 4) throw new Error(`the model table has ${rows} rows`);
+    const machine = await panel.locator('section[aria-labelledby="machine"]').innerText();
+    if (!/CPU/.test(machine) || !/RAM/.test(machine)) throw new Error(`the machine section lacks CPU/RAM: ${machine.slice(0, 200)}`);
+  });
+
+  await check('"Check against" evaluates a cloud instance as a hypothetical machine', async () => {
+    await panel.locator('select#target').selectOption('g5.xlarge');
+    await panel.locator('.banner', { hasText: 'hypothetical' }).waitFor();
+    const decision = await panel.locator('section[aria-labelledby="decisions"]').innerText();
+    if (!/cuda/.test(decision)) throw new Error(`g5.xlarge (A10G) should train on cuda: ${decision.slice(0, 200)}`);
+    await panel.locator('select#target').selectOption('this-machine');
+    await panel.locator('.banner').waitFor({ state: 'detached' });
+  });
+
+  await check('the VIN OCR activity-bar container shows a filled Hardware tree', async () => {
+    await page.locator('.activitybar [aria-label^="VIN OCR"]').first().click();
+    await page.locator('.monaco-list-row', { hasText: /Platform: (cuda|mps|cpu)/ }).first().waitFor();
+    await page.locator('.monaco-list-row', { hasText: 'Models' }).first().waitFor();
+  });
+
+  await check('after a reload the badge shows the cached machine at once (warm start)', async () => {
+    await page.reload();
+    await page.locator('[aria-label^="VIN OCR hardware: trains on"]').first().waitFor();
+  });
+  await page.close();
+  return failures;
+}
+
+async function main() {
+  const started = Date.now();
+  step('code-server');
+  const codeServerDir = ensureCodeServer(repoRoot);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), or set VIN_OCR_CHROMIUM`);
+  step('build (extension, webview, integration suites)');
+  build();
+
+  const temp = mkdtempSync(join(tmpdir(), 'vin-ocr-it-'));
+  const dirs = Object.fromEntries(['user-data', 'extensions', 'xdg-config', 'xdg-data', 'browser'].map((name) => [name, join(temp, name)]));
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  mkdirSync(join(dirs['user-data'], 'User'), { recursive: true });
+  const venvPython = join(repoRoot, '.venv', 'bin', 'python');
+  const settings = {
+    'security.workspace.trust.enabled': options.trust,
+    'workbench.startupEditor': 'none',
+    'workbench.tips.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+    'extensions.autoCheckUpdates': false,
+    'extensions.autoUpdate': false,
+    // The repo's .venv (torch CPU) makes the probe's answer known; without it the resolver's own order applies.
+    ...(existsSync(venvPython) ? { 'vinOcr.pythonPath': venvPython } : {}),
+  };
+  writeFileSync(join(dirs['user-data'], 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  const configFile = join(temp, 'config.yaml');
+  writeFileSync(configFile, 'auth: none\n');
+  const metricsFile = join(temp, 'activation-metrics.json');
+
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const serverLog = join(temp, 'code-server.log');
+  const logFd = openSync(serverLog, 'a');
+  const args = [
+    '--config', configFile, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
+    '--user-data-dir', dirs['user-data'], '--extensions-dir', dirs.extensions,
+    '--enable-smoke-test-driver',
+    ...(options.trust ? [] : ['--disable-workspace-trust']),
+    workspace,
+  ];
+  let server;
+  let context;
+  const cleanup = async () => {
+    // Record the whole tree first (code-server, its extension host and the probe's Python, Chromium), then stop it.
+    const tree = descendantsOf(process.pid);
+    await context?.close().catch(() => {});
+    if (server?.pid) {
+      try {
+        process.kill(-server.pid, 'SIGTERM'); // its process group
+      } catch {
+        /* already gone */
+      }
+    }
+    const stubborn = await stopProcesses([...tree, ...descendantsOf(process.pid)]);
+    if (stubborn.length > 0) console.log(`  (needed SIGKILL: ${stubborn.join(', ')})`);
+    if (options.keep) console.log(`  kept ${temp}`);
+    else rmSync(temp, { recursive: true, force: true });
+  };
+  const onSignal = async () => {
+    await cleanup();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let suiteCode = 1;
+  let uiFailures = [];
+  let figures = [];
+  try {
+    step(`code-server on ${base} (workspace trust ${options.trust ? 'on' : 'off'})`);
+    const launcher = join(repoRoot, 'test', 'e2e', 'code-server-launcher.cjs');
+    server = spawn(process.execPath, [launcher, codeServerDir, ...args], {
+      detached: true,
+      stdio: ['ignore', logFd, logFd],
+      env: {
+        ...process.env,
+        XDG_CONFIG_HOME: dirs['xdg-config'],
+        XDG_DATA_HOME: dirs['xdg-data'],
+        VIN_OCR_METRICS_FILE: metricsFile,
+        ...(options.grep ? { VIN_OCR_TEST_GREP: options.grep } : {}),
+      },
+    });
+    await waitForHealth(base, server);
+
+    const { chromium } = await import('playwright-core');
+    context = await chromium.launchPersistentContext(dirs.browser, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1400, height: 900 },
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+
+    await withTimeout(
+      (async () => {
+        step('integration suites inside the extension host');
+        suiteCode = await runSuites(context, base, port);
+        console.log(`  suites exited with ${suiteCode}`);
+        if (!options['skip-ui']) {
+          step('UI checks in the workbench');
+          uiFailures = await runUiChecks(context, base, port);
+        }
+      })(),
+      WHOLE_RUN_TIMEOUT_MS,
+      'the whole integration run',
+    );
+    figures = activationFigures(dirs['user-data']);
+  } catch (error) {
+    console.error(`\n✘ ${error instanceof Error ? error.message : error}`);
+    console.error(`  code-server log (last lines):\n${readFileSync(serverLog, 'utf8').split('\n').slice(-20).join('\n')}`);
+    suiteCode = suiteCode || 1;
+    if (uiFailures.length === 0 && !options['skip-ui']) uiFailures.push('run aborted');
+  } finally {
+    step('stopping every process started');
+    await cleanup();
+  }
+
+  if (figures.length > 0) {
+    const cold = figures.find((figure) => figure.badgeFromCacheMs === null) ?? figures[0];
+    const warm = [...figures].reverse().find((figure) => figure.badgeFromCacheMs !== null);
+    const metrics = { at: new Date().toISOString(), vscode: '1.100.3 (code-server 4.100.3)', activations: figures, cold, warm };
+    mkdirSync(join(repoRoot, '.vscode-test', 'metrics'), { recursive: true });
+    writeFileSync(join(repoRoot, '.vscode-test', 'metrics', 'activation.json'), JSON.stringify(metrics, null, 2));
+    console.log(`\nactivate(): ${figures.map((figure) => `${figure.activateMs.toFixed(2)} ms`).join(', ')}` +
+      (warm ? `; warm start: badge from cache ${warm.badgeFromCacheMs.toFixed(2)} ms after activate began` : ''));
+  }
+  const ok = suiteCode === 0 && uiFailures.length === 0;
+  console.log(`\n${ok ? '✔' : '✘'} integration: suites ${suiteCode === 0 ? 'passed' : `failed (${suiteCode})`}` +
+    `${options['skip-ui'] ? '' : `, UI checks ${uiFailures.length === 0 ? 'passed' : `failed: ${uiFailures.join('; ')}`}`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  process.exitCode = ok ? 0 : 1;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
