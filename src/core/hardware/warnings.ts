@@ -70,7 +70,7 @@ function torchWarnings(facts: HardwareFacts): DoctorWarning[] {
     return [
       warning(
         'no-probe',
-        "The trainer's Python interpreter was not checked, so platform and attention are inferred from the hardware alone.",
+        "The trainer's Python interpreter was not checked (none was found, or its probe failed), so platform and attention are inferred from the hardware alone.",
         'Choose the interpreter you train with: the setting vinOcr.pythonPath in VS Code, or `vin-ocr doctor --python PATH`.',
       ),
     ];
