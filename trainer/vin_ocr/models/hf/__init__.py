@@ -1,0 +1,5 @@
+"""Fine-tuning of the seed's vision-language models (LFM2.5-VL, DeepSeek-OCR) through transformers.
+
+Everything here imports transformers lazily from the functions that need it, so that the
+baseline trainer keeps working in an environment without the Hugging Face stack.
+"""

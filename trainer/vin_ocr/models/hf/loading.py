@@ -1,0 +1,175 @@
+"""Loading a vision-language model and its processor, with the attention fallback chain.
+
+* LFM2.5-VL: ``AutoModelForImageTextToText`` + ``AutoProcessor`` (transformers >= 4.57).
+* DeepSeek-OCR: ``AutoModel`` with ``trust_remote_code`` (its own environment, transformers 4.46.3).
+
+Downloads go to the standard Hugging Face cache and show transformers' own progress bars;
+with ``HF_HUB_OFFLINE=1`` a model that is not cached fails with a message that says so.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from ...errors import INVALID_CONFIG, MISSING_DEPENDENCY, TrainerError, flash_attn_missing, missing_dependency
+from .policy import DEEPSEEK_OCR, fallback_chain
+
+DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
+
+
+@dataclass
+class Loaded:
+    model: Any
+    attention: str
+    # One line per implementation that failed before ``attention`` worked: what and why.
+    fallbacks: list[str] = field(default_factory=list)
+
+
+def offline() -> bool:
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def missing_weights(model_id: str, error: BaseException) -> TrainerError:
+    if offline():
+        return TrainerError(
+            MISSING_DEPENDENCY,
+            f"'{model_id}' is not in the Hugging Face cache and offline mode is on (HF_HUB_OFFLINE=1).",
+            "Download it once with the network on (unset HF_HUB_OFFLINE), or point model_id at a local folder.",
+        )
+    return TrainerError(
+        MISSING_DEPENDENCY,
+        f"Could not load '{model_id}': {error}",
+        "Check the model id and the network; a local folder path also works as model_id.",
+    )
+
+
+def _is_missing_files(error: BaseException) -> bool:
+    text = str(error)
+    return isinstance(error, OSError) and any(
+        marker in text for marker in ("does not appear to have", "Can't load", "offline", "not the path to a directory", "couldn't connect", "Incorrect path_or_model_id")
+    )
+
+
+def load_with_fallback(load: Callable[[str], Any], chain: list[str]) -> Loaded:
+    """Tries ``load(attention)`` for each implementation in ``chain`` until one works.
+
+    Only failures that mean "this implementation is not available here" move down the chain
+    (ImportError for a missing or stub flash-attn, ValueError/NotImplementedError for an
+    implementation the architecture lacks); anything else is a real error and is raised.
+    """
+    fallbacks: list[str] = []
+    last: Optional[BaseException] = None
+    for attention in chain:
+        try:
+            return Loaded(load(attention), attention, fallbacks)
+        except (ImportError, ValueError, NotImplementedError, KeyError) as error:
+            _raise_if_remote_code_import_missing(error)
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            fallbacks.append(f"{attention}: {first_line}")
+            last = error
+    raise TrainerError(
+        INVALID_CONFIG,
+        "No attention implementation could load this model: " + "; ".join(fallbacks),
+        "Set training.attn_implementation to one the model supports, or install the missing package.",
+    ) from last
+
+
+def _raise_if_remote_code_import_missing(error: BaseException) -> None:
+    """Remote code whose imports are missing fails the same way for every attention: say what to install."""
+    text = str(error)
+    if "requires the following packages that were not found" not in text:
+        return
+    if "flash_attn" in text:
+        raise flash_attn_missing() from error
+    missing = text.split("not found in your environment:", 1)[-1].split(".")[0].strip() or "the model's packages"
+    raise missing_dependency(missing, missing) from error
+
+
+def load_vlm(
+    model_id: str,
+    family: str,
+    attention: str,
+    dtype: str,
+    trust_remote_code: bool = False,
+    revision: Optional[str] = None,
+) -> Loaded:
+    """Loads the model with ``attention`` first, then each fallback after it."""
+    import torch
+    import transformers
+
+    torch_dtype = getattr(torch, DTYPES[dtype])
+    # transformers renamed torch_dtype to dtype in 4.56; DeepSeek-OCR's pinned 4.46.3 knows only the old name.
+    dtype_key = "dtype" if _version_at_least(transformers.__version__, (4, 56)) else "torch_dtype"
+
+    def load(attn: str) -> Any:
+        common: dict[str, Any] = {dtype_key: torch_dtype, "revision": revision}
+        if family == DEEPSEEK_OCR:
+            if not trust_remote_code:
+                raise TrainerError(
+                    INVALID_CONFIG,
+                    "DeepSeek-OCR ships its own modelling code and needs trust_remote_code.",
+                    "Set training.trust_remote_code: true (or pass --trust-remote-code) if you trust the model's repository.",
+                )
+            return transformers.AutoModel.from_pretrained(
+                model_id, trust_remote_code=True, use_safetensors=True, _attn_implementation=attn, **common
+            )
+        return transformers.AutoModelForImageTextToText.from_pretrained(
+            model_id, attn_implementation=attn, trust_remote_code=trust_remote_code, **common
+        )
+
+    try:
+        return load_with_fallback(load, fallback_chain(family, attention))
+    except OSError as error:
+        if _is_missing_files(error):
+            raise missing_weights(model_id, error) from error
+        raise
+
+
+def load_processor(model_id: str, trust_remote_code: bool = False, revision: Optional[str] = None) -> Any:
+    """``AutoProcessor``, or (where torchvision cannot load) LFM2-VL's processor with our PIL image processor."""
+    import transformers
+
+    try:
+        return transformers.AutoProcessor.from_pretrained(model_id, trust_remote_code=trust_remote_code, revision=revision)
+    except (ImportError, ValueError) as error:  # transformers 5 reports a missing backend as ValueError
+        if "torchvision" not in str(error).lower():
+            raise
+    except OSError as error:
+        if _is_missing_files(error):
+            raise missing_weights(model_id, error) from error
+        raise
+    return _lfm2_processor_without_torchvision(model_id, revision)
+
+
+def _lfm2_processor_without_torchvision(model_id: str, revision: Optional[str]) -> Any:
+    from transformers import AutoTokenizer, Lfm2VlProcessor
+    from transformers.image_processing_utils import ImageProcessingMixin
+
+    from .image_processor import Lfm2VlImageProcessorPil
+
+    settings, _ = ImageProcessingMixin.get_image_processor_dict(model_id, revision=revision)
+    tokenizer = AutoTokenizer.from_pretrained(model_id, revision=revision)
+    template = getattr(tokenizer, "chat_template", None) or _local_chat_template(model_id)
+    return Lfm2VlProcessor(image_processor=Lfm2VlImageProcessorPil(**settings), tokenizer=tokenizer, chat_template=template)
+
+
+def _local_chat_template(model_id: str) -> Optional[str]:
+    folder = Path(model_id)
+    jinja = folder / "chat_template.jinja"
+    if jinja.is_file():
+        return jinja.read_text(encoding="utf-8")
+    legacy = folder / "chat_template.json"
+    if legacy.is_file():
+        return json.loads(legacy.read_text(encoding="utf-8")).get("chat_template")
+    return None
+
+
+def _version_at_least(text: str, wanted: tuple[int, int]) -> bool:
+    parts = []
+    for piece in text.split(".")[:2]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits or 0))
+    return tuple(parts) >= wanted
