@@ -96,3 +96,64 @@ export function launchTrainer(options: TrainerLaunchOptions): TrainerProcess {
     },
   };
 }
+
+export interface OneShotResult {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string[];
+  spawnError?: string;
+  timedOut: boolean;
+}
+
+const MAX_ONE_SHOT_STDOUT = 16 * 1024 * 1024;
+
+/**
+ * Runs a short trainer command (`predict`, `evaluate`, `hardware`) and collects its JSON output.
+ * The tree is ended when the timeout passes or the signal aborts, so a hung model load cannot linger.
+ */
+export async function runTrainerOnce(options: {
+  python: string;
+  trainerDir: string;
+  args: readonly string[];
+  cwd?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  onLog?: (line: string) => void;
+}): Promise<OneShotResult> {
+  const platform = process.platform;
+  const child = spawn(options.python, ['-m', 'vin_ocr', ...options.args], {
+    cwd: options.cwd,
+    env: trainerEnvironment(process.env, options.trainerDir, platform),
+    detached: platform !== 'win32',
+    shell: false,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    windowsHide: true,
+  });
+  const stdout: Buffer[] = [];
+  let stdoutBytes = 0;
+  const stderr: string[] = [];
+  const splitter = new LineSplitter((line) => {
+    stderr.push(line);
+    if (stderr.length > 200) stderr.shift();
+    options.onLog?.(line);
+  });
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdoutBytes += chunk.length;
+    if (stdoutBytes <= MAX_ONE_SHOT_STDOUT) stdout.push(chunk);
+  });
+  child.stderr.on('data', (chunk: Buffer) => splitter.push(chunk));
+  let timedOut = false;
+  const end = () => {
+    if (child.pid !== undefined) void killProcessTree(child.pid, { graceMs: 2000, platform });
+  };
+  const timer = options.timeoutMs ? setTimeout(() => ((timedOut = true), end()), options.timeoutMs) : undefined;
+  options.signal?.addEventListener('abort', end, { once: true });
+  const outcome = await new Promise<{ exitCode: number | undefined; spawnError?: string }>((resolve) => {
+    child.on('close', (code) => resolve({ exitCode: code ?? undefined }));
+    child.on('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: undefined, spawnError: `could not start ${options.python}: ${error.code ?? error.message}` }));
+  });
+  if (timer) clearTimeout(timer);
+  options.signal?.removeEventListener('abort', end);
+  splitter.end();
+  return { ...outcome, stdout: Buffer.concat(stdout).toString('utf8'), stderr, timedOut };
+}

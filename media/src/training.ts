@@ -1,0 +1,270 @@
+// "Training" view front-end: draws live charts (uPlot), the run's numbers and recent sample reads.
+// Incoming points are appended at once but drawn at most once per animation frame, so a trainer
+// sending 1,000 events a second costs one redraw per frame. All data reaches the DOM as text.
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+import { appendPoints, emptySeries, type HostMessage, type RunView, type SampleView, type SeriesPoints, type TrainingViewState, type WebviewMessage } from './training-protocol';
+
+interface VsCodeApi {
+  postMessage(message: WebviewMessage): void;
+  getState(): TrainingViewState | undefined;
+  setState(state: TrainingViewState): void;
+}
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const vscode = acquireVsCodeApi();
+const app = document.getElementById('app') as HTMLElement;
+let state: TrainingViewState = vscode.getState() ?? { runs: [], selected: null, series: emptySeries(), samples: [] };
+
+// ---------- DOM helpers (text only: never innerHTML with data) ----------
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function themeColour(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined) return '–';
+  const s = Math.max(0, Math.round(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+}
+
+const percent = (value: number | undefined) => (value === undefined ? '–' : `${(value * 100).toFixed(1)}%`);
+
+// ---------- static layout ----------
+
+const header = el('header', 'toolbar');
+const runPicker = el('select', 'run-picker');
+runPicker.setAttribute('aria-label', 'Training run');
+const statusBadge = el('span', 'status');
+const cancelButton = el('button', 'secondary', 'Cancel');
+const logButton = el('button', 'secondary', 'Show Log');
+header.append(runPicker, statusBadge, cancelButton, logButton);
+
+const empty = el('section', 'empty');
+const emptyText = el('p', undefined, 'No training in this window yet. Start one from a training config.');
+const trainButton = el('button', undefined, 'Train…');
+empty.append(emptyText, trainButton);
+
+const stats = el('dl', 'stats');
+const statValues = new Map<string, HTMLElement>();
+for (const [key, label] of [
+  ['step', 'Step'],
+  ['loss', 'Loss'],
+  ['throughput', 'Throughput'],
+  ['eta', 'ETA'],
+  ['exact', 'Exact match (best)'],
+  ['device', 'Device'],
+] as const) {
+  const wrapper = el('div', 'stat');
+  const value = el('dd', 'value', '–');
+  wrapper.append(el('dt', undefined, label), value);
+  stats.append(wrapper);
+  statValues.set(key, value);
+}
+const progressBar = el('progress', 'progress');
+progressBar.max = 1;
+progressBar.setAttribute('aria-label', 'Training progress');
+const errorBox = el('p', 'error');
+errorBox.setAttribute('role', 'alert');
+
+const charts = el('section', 'charts');
+const samplesSection = el('section', 'samples');
+const samplesTitle = el('h3', undefined, 'Recent reads');
+const samplesList = el('ol', 'sample-list');
+samplesSection.append(samplesTitle, samplesList);
+const main = el('div', 'main');
+main.append(stats, progressBar, errorBox, charts, samplesSection);
+app.append(header, empty, main);
+
+runPicker.addEventListener('change', () => vscode.postMessage({ type: 'select', key: Number(runPicker.value) }));
+cancelButton.addEventListener('click', () => state.selected !== null && vscode.postMessage({ type: 'cancel', key: state.selected }));
+logButton.addEventListener('click', () => vscode.postMessage({ type: 'showLog' }));
+trainButton.addEventListener('click', () => vscode.postMessage({ type: 'train' }));
+
+// ---------- charts ----------
+
+interface Chart {
+  plot: uPlot;
+  data(series: SeriesPoints): uPlot.AlignedData;
+}
+
+function makeChart(title: string, lines: { label: string; colour: string }[], data: (series: SeriesPoints) => uPlot.AlignedData, log = false): Chart {
+  const figure = el('figure', 'chart');
+  const caption = el('figcaption', undefined, title);
+  const holder = el('div', 'plot');
+  figure.append(caption, holder);
+  charts.append(figure);
+  const foreground = themeColour('--vscode-foreground', '#ccc');
+  const grid = themeColour('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
+  const axis = { stroke: foreground, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px sans-serif' };
+  const plot = new uPlot(
+    {
+      width: Math.max(200, holder.clientWidth || 300),
+      height: 150,
+      scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
+      axes: [axis, { ...axis, size: 55 }],
+      series: [{ label: 'step' }, ...lines.map((line) => ({ label: line.label, stroke: line.colour, width: 1.5, spanGaps: true, points: { show: false } }))],
+      legend: { show: true, live: true },
+      cursor: { drag: { x: true, y: false } },
+    },
+    [[], ...lines.map(() => [])],
+    holder,
+  );
+  return { plot, data };
+}
+
+/** Joins series recorded at possibly different steps into one x axis (uPlot wants aligned columns). */
+function aligned(...columns: [number, number][][]): uPlot.AlignedData {
+  const steps = [...new Set(columns.flatMap((column) => column.map(([step]) => step)))].sort((a, b) => a - b);
+  const lookups = columns.map((column) => new Map(column));
+  return [steps, ...lookups.map((lookup) => steps.map((step) => lookup.get(step) ?? null))];
+}
+
+const chartList: Chart[] = [
+  makeChart('Loss', [{ label: 'loss', colour: themeColour('--vscode-charts-red', '#f14c4c') }], (s) => aligned(s.loss)),
+  makeChart(
+    'Validation',
+    [
+      { label: 'exact match', colour: themeColour('--vscode-charts-green', '#89d185') },
+      { label: 'CER', colour: themeColour('--vscode-charts-orange', '#d18616') },
+    ],
+    (s) => aligned(s.exactMatch, s.cer),
+  ),
+  makeChart('Learning rate', [{ label: 'lr', colour: themeColour('--vscode-charts-blue', '#3794ff') }], (s) => aligned(s.lr)),
+];
+
+new ResizeObserver(() => {
+  for (const chart of chartList) {
+    const width = (chart.plot.root.parentElement?.clientWidth ?? 300) - 4;
+    if (width > 100 && Math.abs(width - chart.plot.width) > 2) chart.plot.setSize({ width, height: 150 });
+  }
+}).observe(charts);
+
+// ---------- rendering, coalesced per frame ----------
+
+let frameRequested = false;
+let chartsDirty = true;
+let panelDirty = true;
+let samplesDirty = true;
+
+function requestDraw(): void {
+  if (frameRequested) return;
+  frameRequested = true;
+  requestAnimationFrame(() => {
+    frameRequested = false;
+    if (panelDirty) drawPanel();
+    if (chartsDirty) for (const chart of chartList) chart.plot.setData(chart.data(state.series));
+    if (samplesDirty) drawSamples();
+    panelDirty = chartsDirty = samplesDirty = false;
+    vscode.setState(state);
+  });
+}
+
+function selectedRun(): RunView | undefined {
+  return state.runs.find((run) => run.key === state.selected);
+}
+
+function drawPanel(): void {
+  const run = selectedRun();
+  empty.hidden = state.runs.length > 0;
+  main.hidden = header.hidden = !run;
+  if (!run) return;
+  // Rebuild the picker only when the set of runs changed (keeps keyboard focus stable).
+  const signature = state.runs.map((r) => `${r.key}:${r.label}:${r.status}`).join('|');
+  if (runPicker.dataset.signature !== signature) {
+    runPicker.replaceChildren(...state.runs.map((r) => Object.assign(el('option', undefined, `${r.label} (${r.status})`), { value: String(r.key) })));
+    runPicker.dataset.signature = signature;
+  }
+  runPicker.value = String(run.key);
+  statusBadge.textContent = run.status;
+  statusBadge.className = `status status-${run.status}`;
+  cancelButton.hidden = run.status !== 'running' && run.status !== 'queued';
+  statValues.get('step')!.textContent = run.totalSteps ? `${run.step} / ${run.totalSteps}` : String(run.step);
+  statValues.get('loss')!.textContent = run.loss === undefined ? '–' : run.loss.toFixed(4);
+  statValues.get('throughput')!.textContent = run.samplesPerSecond === undefined ? '–' : `${Math.round(run.samplesPerSecond)} img/s`;
+  statValues.get('eta')!.textContent = run.status === 'running' ? formatEta(run.etaSeconds) : '–';
+  statValues.get('exact')!.textContent = `${percent(run.lastExactMatch)} (${percent(run.bestExactMatch)})`;
+  statValues.get('device')!.textContent = run.device ? `${run.device} · ${run.attention ?? '?'} · ${run.dtype ?? '?'}` : '–';
+  progressBar.value = run.totalSteps ? Math.min(1, run.step / run.totalSteps) : 0;
+  errorBox.hidden = run.status !== 'failed';
+  errorBox.textContent = run.status === 'failed' ? `${run.errorCode ?? 'failed'}: ${run.errorMessage ?? ''}` : '';
+}
+
+/** The prediction with each character that differs from the truth marked (wrong, missing or extra). */
+function predictionWithMistakes(truth: string, prediction: string): HTMLElement {
+  const line = el('span', 'prediction');
+  const length = Math.max(truth.length, prediction.length);
+  for (let index = 0; index < length; index++) {
+    const char = prediction[index] ?? '·';
+    if (char === truth[index]) line.append(char);
+    else {
+      const mark = el('mark', 'wrong', char);
+      mark.title = truth[index] ? `expected ${truth[index]}` : 'extra character';
+      line.append(mark);
+    }
+  }
+  return line;
+}
+
+function drawSamples(): void {
+  samplesSection.hidden = state.samples.length === 0;
+  samplesList.replaceChildren(
+    ...state.samples.map((sample: SampleView) => {
+      const item = el('li', sample.truth === sample.prediction ? 'sample correct' : 'sample incorrect');
+      if (sample.image && sample.image.startsWith('data:image/')) {
+        const image = el('img');
+        image.src = sample.image;
+        image.alt = `VIN image, truth ${sample.truth}`;
+        item.append(image);
+      }
+      const truth = el('span', 'truth', sample.truth);
+      const verdict = el('span', 'verdict', sample.truth === sample.prediction ? '✓' : '✗');
+      verdict.setAttribute('aria-label', sample.truth === sample.prediction ? 'correct' : 'wrong');
+      item.append(truth, predictionWithMistakes(sample.truth, sample.prediction), verdict);
+      if (sample.confidence !== undefined) item.append(el('span', 'confidence', percent(sample.confidence)));
+      return item;
+    }),
+  );
+}
+
+window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
+  const message = event.data;
+  switch (message?.type) {
+    case 'snapshot':
+      state = { runs: message.runs, selected: message.selected, series: message.series, samples: message.samples };
+      panelDirty = chartsDirty = samplesDirty = true;
+      break;
+    case 'run': {
+      const index = state.runs.findIndex((run) => run.key === message.run.key);
+      if (index === -1) state.runs.push(message.run);
+      else state.runs[index] = message.run;
+      panelDirty = true;
+      break;
+    }
+    case 'points':
+      if (message.key !== state.selected) return;
+      appendPoints(state.series, message.points);
+      chartsDirty = true;
+      break;
+    case 'samples':
+      if (message.key !== state.selected) return;
+      state.samples = message.samples;
+      samplesDirty = true;
+      break;
+    default:
+      return;
+  }
+  requestDraw();
+});
+
+requestDraw();
+vscode.postMessage({ type: 'ready' });

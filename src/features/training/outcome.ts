@@ -1,0 +1,116 @@
+// What the user hears when a run ends. A failure's error code becomes the fix as a button
+// (the seed's troubleshooting, made clickable); a crash shows the last lines of the log.
+import * as vscode from 'vscode';
+import type { LiveRun } from '../../core/trainer/run-manager';
+import type { RunState } from '../../core/trainer/run-state';
+
+export interface RetryChange {
+  label: string;
+  device?: 'cpu';
+  training?: Record<string, unknown>;
+}
+
+export interface OutcomeActions {
+  retry(run: LiveRun, change: RetryChange): void;
+  resume(run: LiveRun): void;
+  showLog(): void;
+  installFlashAttnStub(): void;
+}
+
+interface Action {
+  title: string;
+  run(): void | Thenable<unknown>;
+}
+
+/** Dataset and config problems (`file:line: message`) as diagnostics, so they show where they are. */
+export function publishIssues(collection: vscode.DiagnosticCollection, state: RunState): void {
+  const byFile = new Map<string, vscode.Diagnostic[]>();
+  for (const issue of state.issues ?? []) {
+    const match = /^(.+?):(\d+):\s*(.*)$/.exec(issue);
+    if (!match) continue;
+    const line = Math.max(0, Number(match[2]) - 1);
+    const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER), match[3]!, vscode.DiagnosticSeverity.Error);
+    diagnostic.source = 'VIN OCR trainer';
+    diagnostic.code = state.errorCode;
+    const list = byFile.get(match[1]!) ?? [];
+    list.push(diagnostic);
+    byFile.set(match[1]!, list);
+  }
+  collection.clear();
+  for (const [file, diagnostics] of byFile) collection.set(vscode.Uri.file(file), diagnostics);
+}
+
+/** The buttons offered for a failure, by the trainer's error code. */
+export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] {
+  const state = run.state;
+  const showLog: Action = { title: 'Show Log', run: () => actions.showLog() };
+  const setUp: Action = { title: 'Set Up Trainer Environment', run: () => vscode.commands.executeCommand('vinOcr.setUpEnvironment') };
+  const onCpu: Action = { title: 'Retry on CPU', run: () => actions.retry(run, { label: 'on CPU', device: 'cpu' }) };
+  const openConfig: Action = { title: 'Open Config', run: () => vscode.window.showTextDocument(vscode.Uri.file(run.request.configPath)) };
+  switch (state.errorCode) {
+    case 'out_of_memory':
+      return [{ title: 'Retry With Batch Size 1', run: () => actions.retry(run, { label: 'batch size 1', training: { batch_size: 1 } }) }, onCpu, showLog];
+    case 'flash_attn_missing':
+      return [
+        { title: 'Install the flash-attn Stub', run: () => actions.installFlashAttnStub() },
+        { title: 'Use SDPA', run: () => actions.retry(run, { label: 'sdpa attention', training: { attn_implementation: 'sdpa' } }) },
+        { title: 'Use Eager', run: () => actions.retry(run, { label: 'eager attention', training: { attn_implementation: 'eager' } }) },
+      ];
+    case 'missing_dependency':
+      return state.installCommand
+        ? [setUp, { title: 'Copy Install Command', run: () => vscode.env.clipboard.writeText(state.installCommand!) }, showLog]
+        : [setUp, showLog];
+    case 'no_interpreter':
+      return [{ title: 'Choose Interpreter…', run: () => vscode.commands.executeCommand('vinOcr.trainChooseInterpreter') }, setUp];
+    case 'cuda_unavailable':
+    case 'mps_unavailable':
+      return [onCpu, setUp, showLog];
+    case 'invalid_dataset':
+    case 'invalid_config':
+      return [{ title: 'Show Problems', run: () => vscode.commands.executeCommand('workbench.actions.view.problems') }, openConfig, showLog];
+    default:
+      return [showLog, ...(state.lastCheckpoint || state.checkpoints.length ? [{ title: 'Resume', run: () => actions.resume(run) }] : [])];
+  }
+}
+
+function failureText(run: LiveRun): string {
+  const state = run.state;
+  const what = state.errorMessage ?? 'the trainer failed';
+  const hint = state.hint ? ` ${state.hint}` : '';
+  // A crash has no message of its own: the last lines of stderr are the best explanation we have.
+  const tail = state.errorCode === 'crashed' || state.errorCode === undefined ? run.tail.filter((line) => line.trim()).slice(-3).join(' ⏎ ') : '';
+  return `VIN OCR: training ${run.request.label} failed${state.errorCode ? ` (${state.errorCode})` : ''}: ${what}${hint}${tail ? ` Last output: ${tail}` : ''}`;
+}
+
+function bestText(state: RunState): string {
+  const exact = state.bestMetrics.exact_match;
+  const cer = state.bestMetrics.cer;
+  const parts = [exact !== undefined ? `exact match ${(exact * 100).toFixed(1)}%` : undefined, cer !== undefined ? `CER ${cer.toFixed(4)}` : undefined].filter(Boolean);
+  return parts.length ? ` Best: ${parts.join(', ')}.` : '';
+}
+
+export async function announceOutcome(run: LiveRun, actions: OutcomeActions): Promise<void> {
+  const state = run.state;
+  let chosen: Action | undefined;
+  if (state.status === 'failed') {
+    const offered = failureActions(run, actions);
+    const title = await vscode.window.showErrorMessage(failureText(run), ...offered.map((action) => action.title));
+    chosen = offered.find((action) => action.title === title);
+  } else if (state.status === 'cancelled') {
+    const checkpoint = state.lastCheckpoint ?? state.checkpoints.at(-1)?.path;
+    const offered: Action[] = checkpoint ? [{ title: 'Resume', run: () => actions.resume(run) }] : [];
+    const title = await vscode.window.showInformationMessage(
+      `VIN OCR: training ${run.request.label} cancelled at step ${state.step}.${checkpoint ? ` Checkpoint kept: ${vscode.workspace.asRelativePath(checkpoint)}.` : ''}`,
+      ...offered.map((action) => action.title),
+    );
+    chosen = offered.find((action) => action.title === title);
+  } else if (state.status === 'completed') {
+    const offered: Action[] = [
+      { title: 'Read a VIN', run: () => vscode.commands.executeCommand('vinOcr.readVin') },
+      { title: 'Show Runs', run: () => vscode.commands.executeCommand('vinOcr.runs.focus') },
+    ];
+    const title = await vscode.window.showInformationMessage(`VIN OCR: training ${run.request.label} finished at step ${state.step}.${bestText(state)}`, ...offered.map((action) => action.title));
+    chosen = offered.find((action) => action.title === title);
+  }
+  await chosen?.run();
+}

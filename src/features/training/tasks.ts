@@ -1,0 +1,50 @@
+// The `vin-ocr` task type: training from tasks.json, with the `$vin-ocr-trainer` problem matcher.
+// Tasks run the trainer directly (ProcessExecution: arguments as an array, no shell).
+import { isAbsolute, join } from 'node:path';
+import * as vscode from 'vscode';
+import { trainerEnvironment } from '../../core/trainer/launch';
+import { trainArgs, type DeviceChoice } from '../../core/trainer/trainer-args';
+import type { TrainerInterpreter } from './interpreter';
+
+interface VinOcrTaskDefinition extends vscode.TaskDefinition {
+  type: 'vin-ocr';
+  config: string;
+  command?: 'train';
+  resume?: string;
+  device?: DeviceChoice;
+}
+
+export function createTaskProvider(interpreter: TrainerInterpreter, trainerDir: string): vscode.TaskProvider {
+  async function build(definition: VinOcrTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope, name: string): Promise<vscode.Task | undefined> {
+    if (!vscode.workspace.isTrusted) return undefined; // Restricted Mode: no task may start the trainer
+    const python = await interpreter.require('run the training task');
+    if (!python) return undefined;
+    const folder = typeof scope === 'object' ? scope.uri.fsPath : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+    const config = isAbsolute(definition.config) ? definition.config : join(folder, definition.config);
+    const args = ['-m', 'vin_ocr', ...trainArgs(config, { resumeFrom: definition.resume, device: definition.device })].filter((arg, index, all) => !(arg === '--events' || all[index - 1] === '--events'));
+    const env = trainerEnvironment({}, trainerDir, process.platform);
+    const execution = new vscode.ProcessExecution(python, args, { cwd: folder, env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) });
+    const task = new vscode.Task(definition, scope, name, 'vin-ocr', execution, '$vin-ocr-trainer');
+    task.group = vscode.TaskGroup.Build;
+    return task;
+  }
+
+  return {
+    async provideTasks() {
+      const configs = await vscode.workspace.findFiles('**/examples/*.{yaml,yml}', '**/node_modules/**', 20);
+      const tasks: vscode.Task[] = [];
+      for (const uri of configs) {
+        const folder = vscode.workspace.getWorkspaceFolder(uri);
+        if (!folder) continue;
+        const task = await build({ type: 'vin-ocr', config: vscode.workspace.asRelativePath(uri, false) }, folder, `train ${vscode.workspace.asRelativePath(uri, false)}`);
+        if (task) tasks.push(task);
+      }
+      return tasks;
+    },
+    async resolveTask(task) {
+      const definition = task.definition as VinOcrTaskDefinition;
+      if (definition.type !== 'vin-ocr' || typeof definition.config !== 'string') return undefined;
+      return build(definition, task.scope ?? vscode.TaskScope.Workspace, task.name);
+    },
+  };
+}

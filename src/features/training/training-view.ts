@@ -1,0 +1,217 @@
+// The "Training" webview view in the panel: live charts, throughput, ETA, device and sample reads.
+// The host batches chart points (one message per 100 ms per run, whatever the event rate); the
+// webview draws at most once per animation frame. Strict CSP with a nonce; only dist/webview and
+// media are loadable; all data is sent as JSON and rendered as text by the front-end.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { TrainerEvent } from '../../core/trainer/events';
+import type { LiveRun } from '../../core/trainer/run-manager';
+import { appendPoints, emptySeries, type HostMessage, type RunView, type SampleView, type SeriesPoints, type WebviewMessage } from '../../../media/src/training-protocol';
+import type { TrainingController } from './controller';
+
+export const TRAINING_VIEW_ID = 'vinOcr.trainingView';
+const FLUSH_INTERVAL_MS = 100;
+
+export function runView(run: LiveRun): RunView {
+  const state = run.state;
+  return {
+    key: run.key,
+    label: run.request.label,
+    status: state.status,
+    step: state.step,
+    totalSteps: state.totalSteps,
+    loss: state.loss,
+    lr: state.lr,
+    samplesPerSecond: state.samplesPerSecond,
+    etaSeconds: state.etaSeconds,
+    device: state.device,
+    attention: state.attention,
+    dtype: state.dtype,
+    bestExactMatch: state.bestMetrics.exact_match,
+    lastExactMatch: state.lastMetrics.exact_match,
+    lastCer: state.lastMetrics.cer,
+    errorCode: state.errorCode,
+    errorMessage: state.errorMessage,
+  };
+}
+
+/** Collects chart points per run and hands them out in batches. */
+export class ChartFeed {
+  private readonly history = new Map<number, SeriesPoints>();
+  private readonly pending = new Map<number, SeriesPoints>();
+  private readonly samples = new Map<number, { step: number | null; samples: SampleView[] }>();
+
+  add(run: LiveRun, event: TrainerEvent): boolean {
+    let points: SeriesPoints | undefined;
+    const batch = () => {
+      points = this.pending.get(run.key);
+      if (!points) this.pending.set(run.key, (points = emptySeries()));
+      return points;
+    };
+    if (event.type === 'progress') {
+      if (event.loss !== undefined) batch().loss.push([event.step, event.loss]);
+      if (event.lr !== undefined) batch().lr.push([event.step, event.lr]);
+    } else if (event.type === 'eval' && event.split !== 'test') {
+      const step = event.step ?? run.state.step;
+      if (event.metrics.exact_match !== undefined) batch().exactMatch.push([step, event.metrics.exact_match]);
+      if (event.metrics.cer !== undefined) batch().cer.push([step, event.metrics.cer]);
+    } else if (event.type === 'samples') {
+      this.samples.set(run.key, { step: event.step ?? null, samples: event.samples.map((sample) => ({ ...sample })) });
+      return true;
+    }
+    return points !== undefined;
+  }
+
+  /** Moves pending points into the history and returns them (per run). */
+  drain(): Map<number, SeriesPoints> {
+    const drained = new Map(this.pending);
+    this.pending.clear();
+    for (const [key, points] of drained) {
+      const history = this.history.get(key) ?? emptySeries();
+      appendPoints(history, points);
+      this.history.set(key, history);
+    }
+    return drained;
+  }
+
+  historyOf(key: number): SeriesPoints {
+    return this.history.get(key) ?? emptySeries();
+  }
+
+  samplesOf(key: number): { step: number | null; samples: SampleView[] } {
+    return this.samples.get(key) ?? { step: null, samples: [] };
+  }
+}
+
+export class TrainingViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private selected: number | null = null;
+  private readonly feed = new ChartFeed();
+  private readonly dirtySamples = new Set<number>();
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly extensionUri: vscode.Uri,
+    private readonly controller: TrainingController,
+  ) {
+    const subscription = controller.manager.subscribe({
+      event: (run, event) => {
+        if (this.feed.add(run, event)) {
+          if (event.type === 'samples') this.dirtySamples.add(run.key);
+          this.scheduleFlush();
+        }
+      },
+    });
+    this.disposables.push(
+      { dispose: () => subscription.dispose() },
+      controller.onDidChangeRun((run) => {
+        // A new run takes over the view, unless the user picked one that is still running.
+        const current = this.selected === null ? undefined : controller.manager.all.find((candidate) => candidate.key === this.selected);
+        if (this.selected === null || (run.state.status === 'running' && current?.state.status !== 'running')) this.select(run.key);
+        else this.post({ type: 'run', run: runView(run) });
+      }),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const webviewRoot = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    view.webview.options = { enableScripts: true, localResourceRoots: [webviewRoot, vscode.Uri.joinPath(this.extensionUri, 'media')] };
+    view.webview.html = this.html(view.webview, webviewRoot);
+    this.disposables.push(
+      view.webview.onDidReceiveMessage((message: WebviewMessage) => this.receive(message)),
+      view.onDidDispose(() => {
+        if (this.view === view) this.view = undefined;
+      }),
+    );
+  }
+
+  private receive(message: WebviewMessage): void {
+    switch (message?.type) {
+      case 'ready':
+        this.sendSnapshot();
+        break;
+      case 'select':
+        if (typeof message.key === 'number') this.select(message.key);
+        break;
+      case 'cancel': {
+        const run = this.controller.manager.all.find((candidate) => candidate.key === message.key);
+        if (run) void this.controller.cancel(run);
+        break;
+      }
+      case 'showLog':
+        void vscode.commands.executeCommand('vinOcr.trainShowLog');
+        break;
+      case 'train':
+        void vscode.commands.executeCommand('vinOcr.train');
+        break;
+    }
+  }
+
+  private select(key: number): void {
+    this.selected = key;
+    this.sendSnapshot();
+  }
+
+  private sendSnapshot(): void {
+    const runs = this.controller.manager.all.map(runView);
+    const key = this.selected;
+    const samples = key === null ? [] : this.feed.samplesOf(key).samples;
+    this.post({ type: 'snapshot', runs, selected: key, series: key === null ? emptySeries() : this.feed.historyOf(key), samples });
+  }
+
+  private scheduleFlush(): void {
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+  }
+
+  /** One message per run per interval, however many events arrived. */
+  flush(): void {
+    this.flushTimer = undefined;
+    for (const [key, points] of this.feed.drain()) if (key === this.selected) this.post({ type: 'points', key, points });
+    for (const key of this.dirtySamples) {
+      if (key !== this.selected) continue;
+      const { step, samples } = this.feed.samplesOf(key);
+      this.post({ type: 'samples', key, step, samples });
+    }
+    this.dirtySamples.clear();
+  }
+
+  private post(message: HostMessage): void {
+    void this.view?.webview.postMessage(message);
+  }
+
+  private html(webview: vscode.Webview, root: vscode.Uri): string {
+    const nonce = randomBytes(16).toString('base64');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'training.js'));
+    const chartStyles = webview.asWebviewUri(vscode.Uri.joinPath(root, 'training.css'));
+    const styles = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'training.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${chartStyles}">
+<link rel="stylesheet" href="${styles}">
+<title>Training</title>
+</head>
+<body>
+<main id="app" aria-live="polite"></main>
+<script nonce="${nonce}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    for (const disposable of this.disposables) disposable.dispose();
+  }
+}
