@@ -33,7 +33,7 @@ const builds = [
     legalComments: 'none',
   },
   {
-    entryPoints: { 'webview/hardware': 'media/src/hardware.ts' },
+    entryPoints: { 'webview/hardware': 'media/src/hardware.ts', 'webview/training': 'media/src/training.ts' },
     outdir: 'dist',
     bundle: true,
     platform: 'browser',
