@@ -40,8 +40,27 @@ def flash_attn_status() -> Optional[str]:
         return "stub"
 
 
+def _cpu_only_torch_version() -> Optional[str]:
+    """The installed torch version when it is a CPU-only build on a non-Apple OS, else None.
+
+    Such a build can see neither CUDA nor MPS, so its facts follow from its metadata alone;
+    skipping ``import torch`` (a second or more) keeps the probe well inside its time budget.
+    """
+    if sys.platform == "darwin":
+        return None
+    try:
+        version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        return None
+    return version if version.endswith("+cpu") else None
+
+
 def torch_facts() -> dict[str, Any]:
     facts: dict[str, Any] = {"torch": None, "cuda_available": False, "mps_available": False}
+    cpu_only = _cpu_only_torch_version()
+    if cpu_only is not None:
+        facts.update(torch=cpu_only, torch_cuda=None)
+        return facts
     try:
         import torch  # noqa: PLC0415 - imported lazily: it takes a second or two
     except Exception as error:  # ImportError, or a torch whose native libraries are broken
