@@ -96,3 +96,71 @@ def test_bad_arguments_are_clear_errors():
         SyntheticStream(1, 32, 256, north_american_ratio=1.5)
     with pytest.raises(ValueError, match="size"):
         synthetic_split(1, -1, 32, 256)
+
+
+def test_dataloader_workers_render_different_samples_reproducibly():
+    from torch.utils.data import DataLoader
+
+    def take(count):
+        loader = DataLoader(SyntheticStream(seed=5, height=32, width=160), batch_size=None, num_workers=2)
+        return [vin for _, (_, vin) in zip(range(count), loader)]
+
+    first = take(6)
+    assert len(set(first)) == 6  # each worker renders its own share, no duplicates
+    assert take(6) == first
+
+
+def test_every_procedural_face_draws_33_distinct_glyphs():
+    from vin_ocr.data.fonts import GlyphCache
+    from vin_ocr.vin import ALPHABET
+
+    cache = GlyphCache()
+    for face in all_faces():
+        if not is_procedural(face.family):
+            continue
+        pictures = set()
+        for char in ALPHABET:
+            glyph = cache.get(face, char, 24)
+            assert glyph is not None and glyph.mask.any(), f"{face.family} {face.name} draws no {char}"
+            pictures.add(glyph.mask.tobytes())
+        assert len(pictures) == len(ALPHABET), f"{face.family} {face.name} draws two characters alike"
+
+
+def test_font_probe_accepts_a_shipped_font_and_rejects_garbage(tmp_path):
+    from vin_ocr.data.fonts import BUNDLED_FONT_DIR, _probe_font_file
+
+    face = _probe_font_file(BUNDLED_FONT_DIR / "roboto-mono" / "roboto-mono-latin-400-normal.woff")
+    assert face is not None and face.family == "Roboto Mono"
+    garbage = tmp_path / "broken.ttf"
+    garbage.write_bytes(b"not a font at all")
+    assert _probe_font_file(garbage) is None
+
+
+def test_renders_vary_in_polarity_size_and_surface():
+    rng = random.Random(12)
+    darker_text, lighter_text, heights = 0, 0, set()
+    for _ in range(60):
+        pixels = _pixels(render_vin(VIN, rng)).astype(float)
+        heights.add(pixels.shape[0])
+        # The border is mostly background; compare it with the middle band, where the text is.
+        border = np.concatenate((pixels[0], pixels[-1]))
+        middle = pixels[pixels.shape[0] // 3: 2 * pixels.shape[0] // 3]
+        if np.percentile(middle, 10) < np.median(border) - 25:
+            darker_text += 1
+        if np.percentile(middle, 90) > np.median(border) + 25:
+            lighter_text += 1
+    assert darker_text >= 10 and lighter_text >= 5
+    assert len(heights) >= 10
+
+
+def test_one_render_costs_milliseconds_not_tens():
+    import time
+
+    rng = random.Random(4)
+    for _ in range(30):
+        render_vin(VIN, rng)  # glyph cache and font files warm
+    start = time.perf_counter()
+    for _ in range(50):
+        render_vin(VIN, rng)
+    per_image = (time.perf_counter() - start) / 50
+    assert per_image < 0.025, f"{per_image * 1000:.1f} ms per render"  # about 2 ms on one idle core

@@ -24,7 +24,7 @@ from ..vin import ALPHABET
 from .procedural_glyphs import ProceduralFace, procedural_faces
 
 BUNDLED_FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
-FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".pfb", ".t1")
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".pfb", ".t1")  # a .ttc collection: its first face
 # Characters the renderer may draw besides the VIN: delimiters some labels print around it.
 EXTRA_CHARS = "*"
 # Fonts whose letters are pictures or flourishes: a VIN is never printed in them.

@@ -361,14 +361,14 @@ def _lighting(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random
         cx, cy = rng.uniform(0, width), rng.uniform(0, height)
         sx, sy = rng.uniform(0.5, 3.0) * cap, rng.uniform(0.4, 1.5) * cap
         spot = np.exp(-(((xs - cx) / sx) ** 2 + ((ys - cy) / sy) ** 2))
-        image = image + spot * rng.uniform(50, 130)
+        image = image + spot * rng.uniform(40, 110)
     if rng.random() < 0.15:  # a shadow over part of the plate
         cut = rng.uniform(0.2, 0.8) * width
         xs = np.arange(width, dtype=np.float32)
         soft = np.clip((xs - cut) / max(1.0, cap * rng.uniform(0.2, 1.0)), 0, 1)
         if rng.random() < 0.5:
             soft = 1 - soft
-        image = image * (1 - soft * rng.uniform(0.2, 0.55))[None, :]
+        image = image * (1 - soft * rng.uniform(0.15, 0.45))[None, :]
     return image
 
 
