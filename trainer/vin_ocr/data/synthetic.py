@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ..vin import ALPHABET, VIN_LENGTH, random_vin
-from .fonts import Face, GlyphCache, faces_for, is_procedural
+from .fonts import Face, Glyph, GlyphCache, faces_for, is_procedural
 from .preprocess import to_model_input
 
 try:
@@ -77,46 +77,47 @@ def _choose_face(rng: random.Random, fonts: Optional[Sequence[str]]) -> Face:
 
 def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np.ndarray, Tuple[int, int, int, int]]:
     """The VIN's ink mask (float32 0..1) with room around it, and the text's box (x0, y0, x1, y1)."""
-    glyphs = [_glyph_cache.get(face, char, cap) for char in vin]
-    advances = [glyph.advance for glyph in glyphs if glyph is not None]
+    glyphs: List[Glyph] = []
+    for char in vin:
+        glyph = _glyph_cache.get(face, char, cap)
+        if glyph is None:  # faces are validated on discovery, so this is a bug, not bad input
+            raise RuntimeError(f"font {face.family} {face.name} cannot draw {char!r}")
+        glyphs.append(glyph)
     monospace = rng.random() < 0.35
-    widest = max(advances)
+    widest = max(glyph.advance for glyph in glyphs)
     tracking = cap * (rng.uniform(-0.03, 0.12) if rng.random() < 0.7 else rng.uniform(0.12, 0.45))
     jitter_x = cap * (0.02 if rng.random() < 0.7 else 0.07)
     jitter_y = cap * (0.02 if rng.random() < 0.6 else 0.09)
     # Some documents print the VIN in groups (WMI, descriptor, check digit + serial).
     group_gaps = {3: cap * rng.uniform(0.3, 0.8), 9: cap * rng.uniform(0.3, 0.8)} if rng.random() < 0.07 else {}
 
+    # Some labels print delimiters around the VIN ("*1HG…*"): the reader must learn to skip them.
     star = _glyph_cache.get(face, "*", cap) if rng.random() < 0.08 else None
-    sequence: List[Tuple[Optional[object], float]] = []
+    sequence: List[Tuple[Glyph, float]] = [(glyph, group_gaps.get(index + 1, 0.0)) for index, glyph in enumerate(glyphs)]
     if star is not None:
-        sequence.append((star, cap * 0.25))
-    for index, glyph in enumerate(glyphs):
-        sequence.append((glyph, group_gaps.get(index + 1, 0.0)))
-    if star is not None:
-        sequence.append((star, 0.0))
+        sequence = [(star, cap * 0.25)] + sequence + [(star, 0.0)]
 
-    margin_x, margin_y = int(cap * _MARGIN_X), int(cap * _MARGIN_Y)
-    total = sum((widest if monospace else glyph.advance) + tracking + gap  # type: ignore[union-attr]
-                for glyph, gap in sequence)
-    width = int(total + 2 * margin_x + cap)
-    height = int(cap * 1.6 + 2 * margin_y)
-    canvas = np.zeros((height, width), dtype=np.float32)
-    pen_x, cap_line = float(margin_x), margin_y + cap * 0.3
-    x_min, y_min, x_max, y_max = width, height, 0, 0
+    # Place every glyph relative to the pen (cap line at y = 0), then size the canvas to fit them all.
+    placements: List[Tuple[np.ndarray, int, int]] = []
+    pen_x = 0.0
     for glyph, gap in sequence:
-        advance = widest if monospace else glyph.advance  # type: ignore[union-attr]
-        centring = (advance - glyph.advance) / 2 if monospace else 0.0  # type: ignore[union-attr]
-        x = int(round(pen_x + centring + glyph.left + rng.uniform(-jitter_x, jitter_x)))  # type: ignore[union-attr]
-        y = int(round(cap_line + glyph.top + rng.uniform(-jitter_y, jitter_y)))  # type: ignore[union-attr]
-        mask = glyph.mask  # type: ignore[union-attr]
-        h, w = mask.shape
-        x, y = max(0, min(width - w, x)), max(0, min(height - h, y))
-        region = canvas[y:y + h, x:x + w]
-        np.maximum(region, mask * (1.0 / 255.0), out=region)
-        x_min, y_min, x_max, y_max = min(x_min, x), min(y_min, y), max(x_max, x + w), max(y_max, y + h)
+        advance = widest if monospace else glyph.advance
+        centring = (advance - glyph.advance) / 2 if monospace else 0.0
+        x = int(round(pen_x + centring + glyph.left + rng.uniform(-jitter_x, jitter_x)))
+        y = int(round(glyph.top + rng.uniform(-jitter_y, jitter_y)))
+        placements.append((glyph.mask, x, y))
         pen_x += advance + tracking + gap
-    return canvas, (x_min, y_min, x_max, y_max)
+    x0 = min(x for _, x, _ in placements)
+    y0 = min(y for _, _, y in placements)
+    x1 = max(x + mask.shape[1] for mask, x, _ in placements)
+    y1 = max(y + mask.shape[0] for mask, _, y in placements)
+    margin_x, margin_y = int(np.ceil(cap * _MARGIN_X)), int(np.ceil(cap * _MARGIN_Y))
+    canvas = np.zeros((y1 - y0 + 2 * margin_y, x1 - x0 + 2 * margin_x), dtype=np.float32)
+    for mask, x, y in placements:
+        top, left = y - y0 + margin_y, x - x0 + margin_x
+        region = canvas[top:top + mask.shape[0], left:left + mask.shape[1]]
+        np.maximum(region, mask * (1.0 / 255.0), out=region)
+    return canvas, (margin_x, margin_y, margin_x + x1 - x0, margin_y + y1 - y0)
 
 
 def _spread(mask: np.ndarray, combine: Callable[..., np.ndarray]) -> np.ndarray:
@@ -429,7 +430,7 @@ def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.G
 
 
 def render_vin(vin: str, rng: random.Random, fonts: Optional[Sequence[str]] = None) -> Image.Image:
-    """One realistic image of `vin` (mode "L", roughly 40–120 px tall, as wide as the text needs).
+    """One realistic image of `vin` (mode "L", roughly 16–90 px tall, as wide as the text needs).
 
     `fonts` restricts the typeface families used (names from `font_families()`, e.g. the training
     side of `split_font_families()`); None uses every family on the machine.
