@@ -113,6 +113,19 @@ def test_corrupt_and_truncated_images_are_caught(tmp_path):
     assert data.skipped == 2 and len(data.rows) == 1
 
 
+def test_a_truncated_jpeg_is_caught(tmp_path):
+    import numpy as np
+
+    labels = _dataset(tmp_path, f"img/a.png\t{VIN}\nimg/photo.jpg\t{OTHER}\n".encode())
+    noise = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
+    Image.fromarray(noise).save(tmp_path / "img/photo.jpg", quality=90)
+    whole = (tmp_path / "img/photo.jpg").read_bytes()
+    (tmp_path / "img/photo.jpg").write_bytes(whole[: len(whole) // 2])
+    data = load_labelled(labels, on_bad_rows="skip")
+    assert _codes(data.errors) == [(2, "corrupt_image")]
+    assert "truncated" in data.errors[0].message
+
+
 def test_undecodable_text_is_reported_per_line(tmp_path):
     labels = _dataset(tmp_path, f"img/a.png\t{VIN}\n".encode() + b"img/b.png\t\xff\xfe\n")
     data = load_labelled(labels, on_bad_rows="skip")

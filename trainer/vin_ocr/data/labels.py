@@ -320,6 +320,8 @@ def _check_image(image_path: Path, raw: _RawRow, collector: _Collector, decode: 
         return True
     try:
         with Image.open(image_path) as image:
+            # JPEGs decode at 1/8 scale here: several times faster, and a truncated stream still fails.
+            image.draft("L", (max(1, image.width // 8), max(1, image.height // 8)))
             image.load()  # decoding the pixels is what catches truncated files
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         collector.error(raw.line, "corrupt_image", f"cannot decode image {raw.file_name.strip()}: {error}")
