@@ -171,7 +171,10 @@ def settings_from_training_config(path: Path, settings: Settings) -> None:
         "export_onnx": "export_onnx", "onnx_output": "onnx_output", "export_merged": "export_merged",
         "fallback": "fallback",
     })
-    _apply(settings, data, {"train": "train", "val": "val", "test": "test", "on_bad_rows": "on_bad_rows"})
+    _apply(settings, data, {"train": "train", "on_bad_rows": "on_bad_rows"})
+    for split in ("val", "test"):  # an explicit null means "no such split", unlike a missing key
+        if split in data:
+            setattr(settings, split, data[split])
     synthetic = data.get("synthetic") or {}
     if isinstance(synthetic, dict) and "val_size" in synthetic:
         settings.max_eval_samples = settings.max_eval_samples or int(synthetic["val_size"])
