@@ -161,10 +161,11 @@ def test_metadata_jsonl_folder(tmp_path):
 def test_metadata_csv_folder_with_line_numbers(tmp_path):
     _image(tmp_path / "a.png")
     _image(tmp_path / "b.png")
-    (tmp_path / "metadata.csv").write_text(f"file_name,text\na.png,{VIN}\nb.png,{OTHER}Q\n\"b.png\",{OTHER}\n")
+    (tmp_path / "metadata.csv").write_text(f"file_name,text\na.png,{VIN}\nb.png,{OTHER}Q\n\n\"b.png\",{OTHER}\n")
     data = load_labelled(tmp_path, on_bad_rows="skip")
     assert [vin for _, vin in data.rows] == [VIN, OTHER]
     assert _codes(data.errors) == [(3, "invalid_characters")]
+    assert _codes(data.warnings) == [(4, "blank_line")]
 
 
 def test_metadata_csv_without_the_columns(tmp_path):

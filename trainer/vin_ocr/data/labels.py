@@ -236,6 +236,11 @@ def _jsonl_rows(lines: List[Tuple[int, str]], collector: _Collector) -> List[_Ra
 
 
 def _csv_rows(lines: List[Tuple[int, str]], collector: _Collector) -> List[_RawRow]:
+    # The csv module skips blank lines silently; report them like the other formats do.
+    for number, line in lines:
+        if not line.strip():
+            _report_blank(number, collector)
+    lines = [(number, line) for number, line in lines if line.strip()]
     if not lines:
         return []
     text = "\n".join(line for _, line in lines)
@@ -251,9 +256,6 @@ def _csv_rows(lines: List[Tuple[int, str]], collector: _Collector) -> List[_RawR
     for record in reader:
         # line_num counts physical lines read so far, so a quoted multi-line field keeps numbers right.
         number = numbers[min(reader.line_num, len(numbers)) - 1]
-        if not any((value or "").strip() for value in record.values() if isinstance(value, str)):
-            _report_blank(number, collector)
-            continue
         row = _record_row(number, record, collector)
         if row is not None:
             rows.append(row)
