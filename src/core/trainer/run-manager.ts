@@ -25,6 +25,8 @@ export interface LiveRun {
   /** The last stderr lines, shown when a run dies without a final event. */
   readonly tail: readonly string[];
   readonly exit?: TrainerExit;
+  /** The trainer's process id (= its process group on POSIX) while it runs. */
+  readonly pid?: number;
   cancel(): void;
   /** Settles when the run has ended and its whole process tree is gone. */
   readonly done: Promise<RunState>;
@@ -54,6 +56,7 @@ interface MutableRun extends LiveRun {
   state: RunState;
   tail: string[];
   exit?: TrainerExit;
+  pid?: number;
   process?: TrainerProcess;
   job?: QueuedJob;
   cancelRequested: boolean;
@@ -153,6 +156,7 @@ export class RunManager {
       },
     });
     run.process = trainer;
+    run.pid = trainer.pid;
     const stop = () => void trainer.stop({ graceMs: this.options.cancelGraceMs ?? 10_000 });
     signal.addEventListener('abort', stop, { once: true });
     const exit = await trainer.exited;

@@ -27,7 +27,9 @@ export interface RunState {
   lastMetrics: Record<string, number>;
   /** Metrics on the held-out test split, when the config has one. */
   testMetrics?: Record<string, number>;
-  /** Best value seen per metric (max for accuracies, min for error rates and losses). */
+  /** True once the trainer marks evaluations with is_best (then bestMetrics is that evaluation's set). */
+  bestFromTrainer?: boolean;
+  /** Metrics of the best evaluation; without is_best marks, the best value seen per metric. */
   bestMetrics: Record<string, number>;
   checkpoints: { path: string; step?: number }[];
   bestCheckpoint?: string;
@@ -91,16 +93,25 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
         break;
       }
       state.lastMetrics = { ...event.metrics };
-      for (const [metric, value] of Object.entries(event.metrics)) {
-        const best = state.bestMetrics[metric];
-        const better = best === undefined || (lowerIsBetter(metric) ? value < best : value > best);
-        if (better) state.bestMetrics[metric] = value;
+      if (event.is_best !== undefined) {
+        // The trainer says which evaluation is best (its best checkpoint): keep that one's metrics together.
+        state.bestFromTrainer = true;
+        if (event.is_best) state.bestMetrics = { ...event.metrics };
+      } else if (!state.bestFromTrainer) {
+        for (const [metric, value] of Object.entries(event.metrics)) {
+          const best = state.bestMetrics[metric];
+          const better = best === undefined || (lowerIsBetter(metric) ? value < best : value > best);
+          if (better) state.bestMetrics[metric] = value;
+        }
       }
       if (event.step !== undefined && event.step > state.step) state.step = event.step;
       break;
     case 'checkpoint':
-      if (!state.checkpoints.some((checkpoint) => checkpoint.path === event.path)) {
-        state.checkpoints.push(event.step === undefined ? { path: event.path } : { path: event.path, step: event.step });
+      {
+        // last.pt is rewritten at every save: one entry per file, with the newest step.
+        const known = state.checkpoints.find((checkpoint) => checkpoint.path === event.path);
+        if (known) known.step = event.step ?? known.step;
+        else state.checkpoints.push(event.step === undefined ? { path: event.path } : { path: event.path, step: event.step });
       }
       if (event.best) state.bestCheckpoint = event.path;
       else state.lastCheckpoint = event.path;

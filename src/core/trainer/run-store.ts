@@ -57,13 +57,21 @@ async function readBounded(path: string, size: number, maxBytes: number): Promis
   }
 }
 
-function metricsFromFile(value: unknown): Record<string, number> {
-  if (typeof value !== 'object' || value === null) return {};
-  const record = value as Record<string, unknown>;
-  const source = typeof record.best === 'object' && record.best !== null ? (record.best as Record<string, unknown>) : record;
+const BOOKKEEPING = new Set(['step', 'best_step', 'elapsed_seconds', 'samples_seen']);
+
+function numbers(source: unknown, skip: Set<string> = new Set()): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const [key, entry] of Object.entries(source)) if (typeof entry === 'number' && Number.isFinite(entry)) out[key] = entry;
+  if (typeof source !== 'object' || source === null) return out;
+  for (const [key, entry] of Object.entries(source)) if (!skip.has(key) && typeof entry === 'number' && Number.isFinite(entry)) out[key] = entry;
   return out;
+}
+
+/** metrics.json: `val` (the best checkpoint's validation metrics) and `test`; older shapes: `best`, or flat numbers. */
+function metricsFromFile(value: unknown): { best: Record<string, number>; test: Record<string, number> } {
+  if (typeof value !== 'object' || value === null) return { best: {}, test: {} };
+  const record = value as Record<string, unknown>;
+  const best = typeof record.val === 'object' && record.val !== null ? numbers(record.val) : typeof record.best === 'object' && record.best !== null ? numbers(record.best) : numbers(record, BOOKKEEPING);
+  return { best, test: numbers(record.test) };
 }
 
 async function findTensorboardDir(dir: string, names: string[]): Promise<string | undefined> {
@@ -119,7 +127,9 @@ export async function readRun(dir: string, id: string, options: ReadRunOptions =
     run.metricsFile = join(dir, 'metrics.json');
     try {
       const fromFile = metricsFromFile(JSON.parse(await readFile(run.metricsFile, 'utf8')));
-      run.bestMetrics = { ...fromFile, ...run.bestMetrics };
+      // The file is written at the end and is authoritative; the events may have been read head + tail only.
+      if (Object.keys(fromFile.best).length > 0) run.bestMetrics = fromFile.best;
+      if (Object.keys(fromFile.test).length > 0) run.testMetrics = fromFile.test;
       modifiedAt = Math.max(modifiedAt, (await stat(run.metricsFile)).mtimeMs);
     } catch {
       // A metrics file being rewritten or broken must not hide the run.

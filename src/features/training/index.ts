@@ -104,6 +104,12 @@ export function registerTrainingFeatures(context: vscode.ExtensionContext, hardw
     command('vinOcr.trainOpenExample', () => openExample()),
     command('vinOcr.trainChooseInterpreter', () => chooseInterpreter()),
     command('vinOcr.runsRefresh', () => tree.reload()),
+    // Not in the manifest: lets tests and other extensions read what the tree and the view show.
+    command('vinOcr.runsList', async () => {
+      await tree.reload();
+      return tree.runs();
+    }),
+    command('vinOcr.trainViewStatus', () => ({ resolved: view.resolved, delivered: { ...view.delivered } })),
     command('vinOcr.runsCompare', (node?: unknown) => compareRuns(tree, isRunNode(node) ? node : undefined)),
     command('vinOcr.runDelete', async (node?: unknown) => {
       if (!isRunNode(node) || !node.dir) return;

@@ -4,8 +4,8 @@
 // first problem; warnings ask.
 import * as vscode from 'vscode';
 import { isTrainingConfigData, parseConfigData } from '../../core/trainer/training-config';
+import { DIAGNOSTIC_SOURCE } from '../config/convert';
 
-const VALIDATOR_SOURCE = /vin.?ocr/i;
 const DIAGNOSTICS_WAIT_MS = 1500;
 const MAX_CONFIGS_SCANNED = 200;
 
@@ -70,7 +70,7 @@ function activeYaml(): vscode.Uri | undefined {
 
 /** The validator's diagnostics for the file; opens it (in the background) so the config feature validates it. */
 async function validatorDiagnostics(uri: vscode.Uri): Promise<vscode.Diagnostic[]> {
-  const ours = () => vscode.languages.getDiagnostics(uri).filter((diagnostic) => VALIDATOR_SOURCE.test(diagnostic.source ?? ''));
+  const ours = () => vscode.languages.getDiagnostics(uri).filter((diagnostic) => diagnostic.source === DIAGNOSTIC_SOURCE);
   await vscode.workspace.openTextDocument(uri);
   if (ours().length > 0) return ours();
   // A freshly opened document is validated asynchronously: wait briefly for its first result.

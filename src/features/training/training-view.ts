@@ -4,87 +4,17 @@
 // media are loadable; all data is sent as JSON and rendered as text by the front-end.
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { TrainerEvent } from '../../core/trainer/events';
-import type { LiveRun } from '../../core/trainer/run-manager';
-import { appendPoints, emptySeries, type HostMessage, type RunView, type SampleView, type SeriesPoints, type WebviewMessage } from '../../../media/src/training-protocol';
+import { emptySeries, type HostMessage, type WebviewMessage } from '../../../media/src/training-protocol';
+import { ChartFeed, runView } from './chart-feed';
 import type { TrainingController } from './controller';
 
 export const TRAINING_VIEW_ID = 'vinOcr.trainingView';
-const FLUSH_INTERVAL_MS = 100;
-
-export function runView(run: LiveRun): RunView {
-  const state = run.state;
-  return {
-    key: run.key,
-    label: run.request.label,
-    status: state.status,
-    step: state.step,
-    totalSteps: state.totalSteps,
-    loss: state.loss,
-    lr: state.lr,
-    samplesPerSecond: state.samplesPerSecond,
-    etaSeconds: state.etaSeconds,
-    device: state.device,
-    attention: state.attention,
-    dtype: state.dtype,
-    bestExactMatch: state.bestMetrics.exact_match,
-    lastExactMatch: state.lastMetrics.exact_match,
-    lastCer: state.lastMetrics.cer,
-    errorCode: state.errorCode,
-    errorMessage: state.errorMessage,
-  };
-}
-
-/** Collects chart points per run and hands them out in batches. */
-export class ChartFeed {
-  private readonly history = new Map<number, SeriesPoints>();
-  private readonly pending = new Map<number, SeriesPoints>();
-  private readonly samples = new Map<number, { step: number | null; samples: SampleView[] }>();
-
-  add(run: LiveRun, event: TrainerEvent): boolean {
-    let points: SeriesPoints | undefined;
-    const batch = () => {
-      points = this.pending.get(run.key);
-      if (!points) this.pending.set(run.key, (points = emptySeries()));
-      return points;
-    };
-    if (event.type === 'progress') {
-      if (event.loss !== undefined) batch().loss.push([event.step, event.loss]);
-      if (event.lr !== undefined) batch().lr.push([event.step, event.lr]);
-    } else if (event.type === 'eval' && event.split !== 'test') {
-      const step = event.step ?? run.state.step;
-      if (event.metrics.exact_match !== undefined) batch().exactMatch.push([step, event.metrics.exact_match]);
-      if (event.metrics.cer !== undefined) batch().cer.push([step, event.metrics.cer]);
-    } else if (event.type === 'samples') {
-      this.samples.set(run.key, { step: event.step ?? null, samples: event.samples.map((sample) => ({ ...sample })) });
-      return true;
-    }
-    return points !== undefined;
-  }
-
-  /** Moves pending points into the history and returns them (per run). */
-  drain(): Map<number, SeriesPoints> {
-    const drained = new Map(this.pending);
-    this.pending.clear();
-    for (const [key, points] of drained) {
-      const history = this.history.get(key) ?? emptySeries();
-      appendPoints(history, points);
-      this.history.set(key, history);
-    }
-    return drained;
-  }
-
-  historyOf(key: number): SeriesPoints {
-    return this.history.get(key) ?? emptySeries();
-  }
-
-  samplesOf(key: number): { step: number | null; samples: SampleView[] } {
-    return this.samples.get(key) ?? { step: null, samples: [] };
-  }
-}
+export const FLUSH_INTERVAL_MS = 100;
 
 export class TrainingViewProvider implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
+  /** Messages delivered to the webview, by type: lets the integration tests see the view follow a run. */
+  readonly delivered: Record<string, number> = {};
   private selected: number | null = null;
   private readonly feed = new ChartFeed();
   private readonly dirtySamples = new Set<number>();
@@ -178,7 +108,13 @@ export class TrainingViewProvider implements vscode.WebviewViewProvider, vscode.
   }
 
   private post(message: HostMessage): void {
-    void this.view?.webview.postMessage(message);
+    void this.view?.webview.postMessage(message).then((ok) => {
+      if (ok) this.delivered[message.type] = (this.delivered[message.type] ?? 0) + 1;
+    });
+  }
+
+  get resolved(): boolean {
+    return this.view !== undefined;
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {

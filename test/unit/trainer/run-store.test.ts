@@ -65,11 +65,11 @@ describe('run store', () => {
     const dir = join(root, 'messy');
     mkdirSync(dir);
     writeFileSync(join(dir, 'events.jsonl'), `garbage\n${line(started)}{"type":"progress","st\n${line({ type: 'run_finished', status: 'cancelled' })}`);
-    writeFileSync(join(dir, 'metrics.json'), '{"best": {"exact_match": 0.4}}');
+    writeFileSync(join(dir, 'metrics.json'), '{"step": 9, "val": {"exact_match": 0.4, "cer": 0.1}, "test": {}}');
     const runs = await listRuns(root);
     assert.deepEqual(runs.map((run) => run.id), ['messy']);
     assert.equal(runs[0]!.status, 'cancelled');
-    assert.equal(runs[0]!.bestMetrics.exact_match, 0.4);
+    assert.deepEqual(runs[0]!.bestMetrics, { exact_match: 0.4, cer: 0.1 }, 'bookkeeping numbers are not metrics');
     assert.deepEqual(await listRuns(join(root, 'missing')), []);
   });
 
@@ -92,6 +92,17 @@ describe('run state', () => {
   it('knows which metrics improve downwards', () => {
     assert.ok(lowerIsBetter('cer') && lowerIsBetter('val_loss') && lowerIsBetter('ned'));
     assert.ok(!lowerIsBetter('exact_match') && !lowerIsBetter('char_f1') && !lowerIsBetter('pos_09_acc'));
+  });
+
+  it("keeps the trainer's best evaluation together instead of mixing metrics across steps", () => {
+    const state = emptyRunState();
+    applyEvent(state, { type: 'eval', step: 3, is_best: true, metrics: { exact_match: 0.5, precision: 0.9 } });
+    applyEvent(state, { type: 'eval', step: 6, is_best: false, metrics: { exact_match: 0.4, precision: 0.95 } });
+    assert.deepEqual(state.bestMetrics, { exact_match: 0.5, precision: 0.9 });
+    assert.deepEqual(state.lastMetrics, { exact_match: 0.4, precision: 0.95 });
+    applyEvent(state, { type: 'checkpoint', path: '/r/last.pt', step: 3 });
+    applyEvent(state, { type: 'checkpoint', path: '/r/last.pt', step: 6 });
+    assert.deepEqual(state.checkpoints, [{ path: '/r/last.pt', step: 6 }]);
   });
 
   it('follows a live run event by event', () => {

@@ -1,0 +1,153 @@
+// Training inside a real VS Code: Train on a tiny config, cancel a long one, a failing dataset,
+// and Restricted Mode. The trainer really runs (the repo's .venv, torch on the CPU).
+import * as assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import type { LiveRun } from '../../src/core/trainer/run-manager';
+import type { RunNode } from '../../src/features/training/runs-tree';
+import { failureActions } from '../../src/features/training/outcome';
+
+const EXTENSION_ID = 'vin-ocr.vin-ocr';
+
+function fixture(name: string): vscode.Uri {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  assert.ok(folder, 'the test workspace is open');
+  return vscode.Uri.joinPath(folder.uri, 'training', name);
+}
+
+async function activate(): Promise<void> {
+  const extension = vscode.extensions.getExtension(EXTENSION_ID);
+  assert.ok(extension, `extension ${EXTENSION_ID} is not installed in this host`);
+  if (!extension.isActive) await extension.activate();
+}
+
+async function train(name: string): Promise<LiveRun | undefined> {
+  return vscode.commands.executeCommand<LiveRun | undefined>('vinOcr.train', fixture(name));
+}
+
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms))]);
+}
+
+async function until<T>(probe: () => T | undefined | Promise<T | undefined>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Live processes (not zombies) of a process group, from /proc. */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(fields[2]) === pgid && fields[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Processes whose command line mentions the text (the trainer names its config). */
+function processesMentioning(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('VIN OCR training (in a real VS Code)', function () {
+  this.timeout(240_000);
+
+  before(async function () {
+    await activate();
+    if (!vscode.workspace.isTrusted) this.skip();
+  });
+
+  it('trains a tiny config: progress in the log, a run in the tree with metrics, the Training view updated', async () => {
+    await vscode.commands.executeCommand('vinOcr.trainingView.focus');
+    await until(async () => (await vscode.commands.executeCommand<{ resolved: boolean }>('vinOcr.trainViewStatus')).resolved, 30_000, 'the Training view');
+    const run = await train('tiny.yaml');
+    assert.ok(run, 'Train started a run');
+    const state = await within(run.done, 180_000, 'the tiny run');
+    assert.equal(state.status, 'completed', `run ended ${state.status}: ${state.errorCode ?? ''} ${state.errorMessage ?? ''} ${run.tail.join('\n')}`);
+    assert.equal(state.step, 6);
+    assert.ok(state.runDir && existsSync(join(state.runDir, 'checkpoints', 'best.pt')), 'best checkpoint written');
+    assert.ok(run.tail.some((line) => /step \d+\/6/.test(line)), 'the trainer log reached the extension');
+
+    const runs = await vscode.commands.executeCommand<RunNode[]>('vinOcr.runsList');
+    const node = runs.find((candidate) => candidate.dir === state.runDir);
+    assert.ok(node, 'the run is in the Runs tree');
+    assert.equal(node.state.status, 'completed');
+    assert.ok(node.state.bestMetrics.cer !== undefined, 'best metrics shown');
+    assert.ok(node.state.checkpoints.length >= 1, 'checkpoints listed');
+
+    const view = await until(async () => {
+      const status = await vscode.commands.executeCommand<{ delivered: Record<string, number> }>('vinOcr.trainViewStatus');
+      return (status.delivered.points ?? 0) > 0 ? status : undefined;
+    }, 10_000, 'chart points delivered to the Training view');
+    assert.ok((view.delivered.snapshot ?? 0) > 0);
+  });
+
+  it('cancel mid-run keeps the checkpoint and leaves no trainer process', async function () {
+    if (process.platform !== 'linux') this.skip(); // the process table is read from /proc
+    const run = await train('long.yaml');
+    assert.ok(run, 'Train started a run');
+    await until(() => run.state.checkpoints.length > 0, 180_000, 'the first checkpoint');
+    const pid = run.pid;
+    assert.ok(pid, 'the trainer has a process id');
+    const started = Date.now();
+    await vscode.commands.executeCommand('vinOcr.trainCancel', { kind: 'run', live: run });
+    const state = await within(run.done, 30_000, 'the cancelled run to end');
+    assert.equal(state.status, 'cancelled');
+    assert.ok(Date.now() - started < 20_000, `cancel took ${Date.now() - started} ms`);
+    assert.deepEqual(groupMembers(pid), [], 'no process of the trainer group is left');
+    assert.deepEqual(processesMentioning('long.yaml'), [], 'no trainer process is left');
+    const checkpoints = join(state.runDir!, 'checkpoints');
+    assert.ok(existsSync(join(checkpoints, 'last.pt')), 'the checkpoint is kept');
+  });
+
+  it('a run on an invalid dataset fails with its error code and offers the fix', async () => {
+    const run = await train('broken-dataset.yaml');
+    assert.ok(run, 'Train started a run');
+    const state = await within(run.done, 120_000, 'the failing run');
+    assert.equal(state.status, 'failed');
+    assert.equal(state.errorCode, 'invalid_dataset', `${state.errorCode}: ${state.errorMessage}`);
+    const titles = failureActions(run, { retry() {}, resume() {}, showLog() {}, installFlashAttnStub() {} }).map((action) => action.title);
+    assert.ok(titles.includes('Show Problems'), titles.join(', '));
+    const labels = fixture('bad-data/labels.txt');
+    const problems = await until(() => {
+      const list = vscode.languages.getDiagnostics(labels);
+      return list.length > 0 ? list : undefined;
+    }, 5_000, 'dataset problems on labels.txt');
+    assert.ok(problems.every((problem) => problem.source === 'VIN OCR trainer'));
+  });
+});
+
+describe('VIN OCR training in Restricted Mode (untrusted workspace)', function () {
+  this.timeout(30_000);
+
+  it('refuses to train and spawns nothing', async function () {
+    await activate();
+    if (vscode.workspace.isTrusted) this.skip(); // runs with `npm run test:integration -- --trust`
+    const before = processesMentioning('vin_ocr');
+    const run = await train('tiny.yaml');
+    assert.equal(run, undefined, 'no run was started');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(processesMentioning('vin_ocr').filter((pid) => !before.includes(pid)), [], 'no trainer process');
+  });
+});
