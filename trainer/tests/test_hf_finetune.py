@@ -146,7 +146,7 @@ def test_sigterm_finishes_the_step_and_ends_cancelled(tmp_path):
     assert finished["step"] >= 1 and Path(finished["last_checkpoint"]).is_dir()
 
 
-def test_a_training_config_with_model_type_lfm2_vl_trains_the_same_way(tmp_path):
+def test_vin_ocr_train_with_model_type_lfm2_vl_fine_tunes_the_vlm(tmp_path):
     data = labelled_dir()
     config = tmp_path / "tiny.yaml"
     config.write_text(
@@ -165,9 +165,11 @@ def test_a_training_config_with_model_type_lfm2_vl_trains_the_same_way(tmp_path)
         "output_dir: runs\n",
         encoding="utf-8",
     )
-    stream = io.StringIO()
-    assert hf_finetune.main(["--config", str(config)], events_stream=stream) == 0
-    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    from vin_ocr.__main__ import main as vin_ocr_main
+
+    # The same command the extension's "VIN OCR: Train" runs for any training config.
+    assert vin_ocr_main(["train", str(config), "--events", str(tmp_path / "events.jsonl")]) == 0
+    events = read_events(tmp_path / "events.jsonl")
     started = of(events, "run_started")[0]
     assert started["attention"] == "eager" and started["total_steps"] == 2
     assert Path(started["run_dir"]).parent == tmp_path / "runs"

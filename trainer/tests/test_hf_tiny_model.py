@@ -24,6 +24,14 @@ def test_generator_writes_a_hub_shaped_folder():
     assert config["vision_config"]["hidden_size"] == 32
 
 
+def test_the_cli_subcommand_writes_one(tmp_path, capsys):
+    from vin_ocr.__main__ import main
+
+    assert main(["tiny-model", "lfm2-vl", str(tmp_path / "tiny")]) == 0
+    assert (tmp_path / "tiny" / "model.safetensors").is_file()
+    assert "tiny LFM2-VL" in capsys.readouterr().out
+
+
 def test_it_loads_through_the_auto_classes_and_generates():
     from transformers import AutoModelForImageTextToText
 

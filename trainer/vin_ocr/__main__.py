@@ -37,6 +37,10 @@ def _train(args: argparse.Namespace) -> int:
         print(f"[io_error] cannot open the events file {args.events}: {error}", file=sys.stderr)
         return 1
     try:
+        from .training.hf_finetune import is_vlm_config, train_from_cli
+
+        if is_vlm_config(args.config):  # model.type lfm2-vl / deepseek-ocr: the Hugging Face fine-tuner
+            return train_from_cli(args, stream)
         options = RunOptions(
             output_dir=args.output_dir,
             max_steps=args.max_steps,
@@ -136,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict = commands.choices["predict"]
     predict.add_argument("images", nargs="+", metavar="IMAGE")
     predict.set_defaults(run=_predict)
+
+    from .tiny_models import add_subcommand as add_tiny_model
+
+    add_tiny_model(commands)
     return parser
 
 

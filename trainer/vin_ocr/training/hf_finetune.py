@@ -676,3 +676,33 @@ def _write_metrics(run: FineTuneRun, settings: Settings) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+# ---- `python -m vin_ocr train CONFIG` with a vision-language model -------------------------
+
+VLM_TYPES = ("lfm2-vl", "deepseek-ocr")
+
+
+def is_vlm_config(path: str) -> bool:
+    """True when the training config's model.type is a vision-language model (this trainer's job).
+
+    Unreadable files answer False so that the baseline trainer reports the problem as usual.
+    """
+    import yaml
+
+    try:
+        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return False
+    model = raw.get("model") if isinstance(raw, dict) else None
+    return isinstance(model, dict) and model.get("type") in VLM_TYPES
+
+
+def train_from_cli(args: argparse.Namespace, events_stream: Optional[IO[str]]) -> int:
+    """Runs ``python -m vin_ocr train``'s arguments (config, --output-dir, --max-steps, …) through here."""
+    argv = ["--config", args.config]
+    for flag, value in (("--output-dir", args.output_dir), ("--max-steps", args.max_steps),
+                        ("--max-minutes", args.max_minutes), ("--resume", args.resume), ("--device", args.device)):
+        if value is not None:
+            argv += [flag, str(value)]
+    return main(argv, events_stream=events_stream)
