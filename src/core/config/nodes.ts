@@ -60,3 +60,33 @@ export function documentStart(doc: Document.Parsed): Span {
   const range = doc.contents?.range ?? doc.range;
   return { start: range[0], end: range[0] };
 }
+
+/** Answers "where in the text is this path?" for findings, whichever parser read the document. */
+export interface SourceLocator {
+  span(path: DataPath, prefer: 'key' | 'value'): Span;
+}
+
+export function documentLocator(doc: Document.Parsed): SourceLocator {
+  return { span: (path, prefer) => spanForPath(doc, path, prefer) };
+}
+
+/** The same answers from the spans the fast parser recorded: the deepest recorded prefix of the path wins. */
+export function spanTableLocator(spans: ReadonlyMap<string, { key?: Span; value?: Span }>): SourceLocator {
+  return {
+    span(path, prefer) {
+      for (let length = path.length; length >= 0; length--) {
+        const entry = spans.get(toPointer(path.slice(0, length)));
+        if (!entry) continue;
+        const preferred = prefer === 'key' ? entry.key ?? entry.value : entry.value ?? entry.key;
+        if (preferred) return preferred;
+      }
+      return { start: 0, end: 0 };
+    },
+  };
+}
+
+export function toPointer(path: DataPath): string {
+  let out = '';
+  for (const segment of path) out += `/${String(segment).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  return out;
+}

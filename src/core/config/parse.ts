@@ -1,11 +1,13 @@
 // Parses YAML text into documents with source ranges, turning every parser complaint and every
 // resource guard into a Finding. Tags are never resolved: unknown ones stay strings and become info.
 import { isCollection, isPair, isScalar, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import { parseSimpleYaml } from './fast-yaml';
 import type { Finding } from './finding';
 import { MAX_ALIAS_COUNT, MAX_FLOW_DEPTH, MAX_NODE_DEPTH, MAX_TEXT_LENGTH } from './limits';
+import { documentLocator, spanTableLocator, type SourceLocator } from './nodes';
 
 export interface ParsedDocument {
-  doc: Document.Parsed;
+  locator: SourceLocator;
   /** The plain data, or undefined when the document could not be converted (syntax error, alias bomb, too deep). */
   data: unknown;
   /** True when the data is trustworthy enough for schema and semantic checks. */
@@ -17,9 +19,12 @@ export interface ParseResult {
   findings: Finding[];
 }
 
-export function parseConfigText(text: string): ParseResult {
+export function parseConfigText(text: string, options: { fastPath?: boolean } = {}): ParseResult {
   const refusal = refuseUnparseable(text);
   if (refusal) return { documents: [], findings: [refusal] };
+  // Plain configs take the fast path; anything unusual is read by the full parser below.
+  const simple = options.fastPath === false ? undefined : parseSimpleYaml(text);
+  if (simple) return { documents: [{ locator: spanTableLocator(simple.spans), data: simple.data, checkable: true }], findings: [] };
 
   const findings: Finding[] = [];
   const documents: ParsedDocument[] = [];
@@ -32,13 +37,13 @@ export function parseConfigText(text: string): ParseResult {
     const tooDeep = firstNodeBeyondDepth(doc.contents, MAX_NODE_DEPTH);
     if (tooDeep) {
       findings.push({ span: spanOf(tooDeep), severity: 'error', code: 'too-deep', message: `Nesting deeper than ${MAX_NODE_DEPTH} levels; the document is not checked further.` });
-      documents.push({ doc, data: undefined, checkable: false });
+      documents.push({ locator: documentLocator(doc), data: undefined, checkable: false });
       continue;
     }
     findings.push(...duplicateKeys(doc));
     const converted = toData(doc);
     if (!converted.ok) findings.push(converted.finding);
-    documents.push({ doc, data: converted.ok ? converted.data : undefined, checkable: converted.ok && !hasErrors });
+    documents.push({ locator: documentLocator(doc), data: converted.ok ? converted.data : undefined, checkable: converted.ok && !hasErrors });
   }
   return { documents, findings };
 }

@@ -1,13 +1,12 @@
 // Semantic rules: mistakes a schema cannot see, judged with the hardware policy of src/core/hardware so
 // that the editor, the doctor and the trainer agree on what this machine can run.
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import type { Document } from 'yaml';
 import { attentionFor, evaluatePolicy } from '../hardware/policy';
 import { findModel, type ModelRequirements } from '../hardware/requirements';
 import type { DoctorReport, HardwareFacts } from '../hardware/types';
 import type { Finding } from './finding';
 import { isPlainObject, type ConfigKind } from './kinds';
-import { spanForPath, type DataPath } from './nodes';
+import type { DataPath, SourceLocator } from './nodes';
 import { displayPath } from './schema-check';
 import { checkMinimum } from './versions';
 
@@ -28,9 +27,9 @@ interface Located<T> {
   path: DataPath;
 }
 
-export function checkRules(kind: ConfigKind, doc: Document.Parsed, data: unknown, context: RuleContext): Finding[] {
+export function checkRules(kind: ConfigKind, source: SourceLocator, data: unknown, context: RuleContext): Finding[] {
   if (!isPlainObject(data)) return [];
-  const at = (path: DataPath, prefer: 'key' | 'value' = 'value') => spanForPath(doc, path, prefer);
+  const at = (path: DataPath, prefer: 'key' | 'value' = 'value') => source.span(path, prefer);
   const model = modelOf(kind, data);
   const findings: Finding[] = [];
 

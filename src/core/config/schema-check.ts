@@ -1,14 +1,13 @@
 // Turns ajv's errors into findings at the exact key or value, with "did you mean" for enum values and
 // unknown keys. Errors inside anyOf/oneOf branches are folded into one finding per value.
 import type { ErrorObject } from 'ajv';
-import type { Document } from 'yaml';
 import type { Finding } from './finding';
 import type { ConfigKind } from './kinds';
-import { pointerToPath, spanForPath, type DataPath } from './nodes';
+import { pointerToPath, type DataPath, type SourceLocator } from './nodes';
 import { knownKeysAt, schemaErrors, type JsonSchema } from './schemas';
 import { nearest } from './suggest';
 
-export function checkAgainstSchema(kind: ConfigKind, doc: Document.Parsed, data: unknown): Finding[] {
+export function checkAgainstSchema(kind: ConfigKind, doc: SourceLocator, data: unknown): Finding[] {
   const errors = schemaErrors(kind, data);
   if (errors.length === 0) return [];
   const combinatorPaths = new Set(errors.filter((error) => isCombinator(error)).map((error) => error.instancePath));
@@ -36,7 +35,7 @@ function isCombinator(error: ErrorObject): boolean {
   return error.keyword === 'anyOf' || error.keyword === 'oneOf';
 }
 
-function errorFinding(kind: ConfigKind, doc: Document.Parsed, error: ErrorObject): Finding | undefined {
+function errorFinding(kind: ConfigKind, doc: SourceLocator, error: ErrorObject): Finding | undefined {
   const path = pointerToPath(error.instancePath);
   const name = displayPath(path);
   const params = error.params as Record<string, unknown>;
@@ -47,7 +46,7 @@ function errorFinding(kind: ConfigKind, doc: Document.Parsed, error: ErrorObject
       const suggestion = nearest(key, knownKeysAt(kind, path));
       const where = path.length ? ` in ${name}` : '';
       return {
-        span: spanForPath(doc, keyPath, 'key'),
+        span: doc.span(keyPath, 'key'),
         severity: 'warning',
         code: 'unknown-key',
         message: suggestion ? `Unknown key "${key}"${where}; did you mean "${suggestion}"?` : `Unknown key "${key}"${where}.`,
@@ -60,7 +59,7 @@ function errorFinding(kind: ConfigKind, doc: Document.Parsed, error: ErrorObject
       const suggestion = typeof value === 'string' ? nearest(value, allowed.filter((item): item is string => typeof item === 'string')) : undefined;
       const alternatives = allowed.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
       return {
-        span: spanForPath(doc, path, 'value'),
+        span: doc.span(path, 'value'),
         severity: 'error',
         code: 'invalid-enum',
         message: `${JSON.stringify(value)} is not a valid ${name}${suggestion ? `; did you mean "${suggestion}"?` : '.'} Allowed: ${alternatives}.`,
@@ -69,7 +68,7 @@ function errorFinding(kind: ConfigKind, doc: Document.Parsed, error: ErrorObject
     }
     case 'type':
       return {
-        span: spanForPath(doc, path, 'value'),
+        span: doc.span(path, 'value'),
         severity: 'error',
         code: 'wrong-type',
         message: `${name} must be ${typeText(params.type)}, not ${describeValue(error.data)}.`,
@@ -79,7 +78,7 @@ function errorFinding(kind: ConfigKind, doc: Document.Parsed, error: ErrorObject
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
       return {
-        span: spanForPath(doc, path, 'value'),
+        span: doc.span(path, 'value'),
         severity: 'error',
         code: 'out-of-range',
         message: `${name} must be ${params.comparison} ${params.limit} (is ${String(error.data)}).`,
@@ -87,33 +86,33 @@ function errorFinding(kind: ConfigKind, doc: Document.Parsed, error: ErrorObject
     case 'required': {
       const missing = String(params.missingProperty);
       return {
-        span: spanForPath(doc, path, 'key'),
+        span: doc.span(path, 'key'),
         severity: 'error',
         code: 'missing-key',
         message: path.length ? `${name} needs the key "${missing}".` : `Missing required key "${missing}".`,
       };
     }
     case 'minLength':
-      return { span: spanForPath(doc, path, 'value'), severity: 'error', code: 'invalid-value', message: `${name} must not be empty.` };
+      return { span: doc.span(path, 'value'), severity: 'error', code: 'invalid-value', message: `${name} must not be empty.` };
     case 'pattern':
       return {
-        span: spanForPath(doc, path, 'value'),
+        span: doc.span(path, 'value'),
         severity: 'error',
         code: 'invalid-value',
         message: `${name} ${JSON.stringify(error.data)} does not have the expected form (${String(params.pattern)}).`,
       };
     default:
-      return { span: spanForPath(doc, path, 'value'), severity: 'error', code: 'invalid-value', message: `${name} ${error.message ?? 'is invalid'}.` };
+      return { span: doc.span(path, 'value'), severity: 'error', code: 'invalid-value', message: `${name} ${error.message ?? 'is invalid'}.` };
   }
 }
 
-function combinatorFinding(doc: Document.Parsed, error: ErrorObject): Finding {
+function combinatorFinding(doc: SourceLocator, error: ErrorObject): Finding {
   const path = pointerToPath(error.instancePath);
   const schema = error.parentSchema as JsonSchema | undefined;
   const branches = [...(schema?.anyOf ?? []), ...(schema?.oneOf ?? [])];
   const forms = branches.map((branch) => branchText(branch)).filter((text) => text.length > 0);
   return {
-    span: spanForPath(doc, path, 'value'),
+    span: doc.span(path, 'value'),
     severity: 'error',
     code: Array.isArray(error.data) || typeof error.data !== typeof '' ? 'wrong-type' : 'invalid-value',
     message: `${displayPath(path)} must be ${forms.length ? forms.join(' or ') : 'valid'}, not ${describeValue(error.data)}.`,

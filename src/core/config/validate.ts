@@ -19,6 +19,8 @@ export interface ValidateOptions extends KindOptions {
   fileExists?: (absolutePath: string) => boolean;
   /** Report a file that is no VIN OCR config (the CLI does; the editor simply skips such files). */
   reportUnrecognised?: boolean;
+  /** false: always use the full `yaml` parser (tests and the benchmark compare both paths). */
+  fastPath?: boolean;
 }
 
 export function validateText(text: string, options: ValidateOptions): Problem[] {
@@ -48,7 +50,7 @@ function findingsFor(text: string, options: ValidateOptions): Finding[] {
   if (modeline && modeline.kind === undefined && !options.reportUnrecognised) return [];
   const foreignSchema = modeline !== undefined && modeline.kind === undefined;
   const fileKind: ConfigKind | undefined = modeline?.kind ?? (foreignSchema ? undefined : kindFromPath(options.file, options));
-  const parsed = parseConfigText(text);
+  const parsed = parseConfigText(text, { fastPath: options.fastPath });
   const findings = [...parsed.findings];
   let recognised = fileKind !== undefined;
   for (const document of parsed.documents) {
@@ -57,8 +59,8 @@ function findingsFor(text: string, options: ValidateOptions): Finding[] {
     const kind = fileKind ?? (foreignSchema ? undefined : kindFromData(document.data));
     if (!kind) continue;
     recognised = true;
-    findings.push(...checkAgainstSchema(kind, document.doc, document.data));
-    findings.push(...checkRules(kind, document.doc, document.data, options));
+    findings.push(...checkAgainstSchema(kind, document.locator, document.data));
+    findings.push(...checkRules(kind, document.locator, document.data, options));
   }
   if (!recognised && options.reportUnrecognised && !findings.some((finding) => finding.severity === 'error')) {
     findings.push({
