@@ -22,7 +22,7 @@ export function registerConfigFeatures(context: vscode.ExtensionContext, hardwar
     tree,
     vscode.window.registerTreeDataProvider('vinOcr.configs', tree),
     vscode.languages.registerCodeActionsProvider(YAML, new ConfigCodeActions(diagnostics), ConfigCodeActions.metadata),
-    vscode.languages.registerCompletionItemProvider(YAML, new ConfigCompletions(), ' ', ':'),
+    vscode.languages.registerCompletionItemProvider(YAML, new ConfigCompletions(), ' '),
     vscode.languages.registerHoverProvider(YAML, new ConfigHover()),
     vscode.commands.registerCommand('vinOcr.configs.refresh', () => {
       diagnostics.validateAll();

@@ -1,5 +1,6 @@
 import * as assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { facts, fixture, validateFixture } from './helpers';
 
 // Users bring the existing vin_ocr project's files; any false error there would teach them to ignore us.
@@ -23,6 +24,15 @@ describe('configs shaped like the existing vin_ocr project', () => {
     });
     it(`${file.slice(fixture().length + 1)} has no problems on an A100 with flash-attn`, () => {
       assert.deepEqual(validateFixture(file, { facts: facts('a100-flash') }), []);
+    });
+  }
+});
+
+describe('the bundled example training configs', () => {
+  const examples = existsSync('examples') ? readdirSync('examples').filter((name) => /\.ya?ml$/.test(name)) : [];
+  for (const name of examples) {
+    it(`examples/${name} validates with no problems`, () => {
+      assert.deepEqual(validateFixture(resolve('examples', name)), []);
     });
   }
 });
