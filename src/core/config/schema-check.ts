@@ -10,21 +10,17 @@ import { nearest } from './suggest';
 export function checkAgainstSchema(kind: ConfigKind, doc: SourceLocator, data: unknown): Finding[] {
   const errors = schemaErrors(kind, data);
   if (errors.length === 0) return [];
-  const combinatorPaths = new Set(errors.filter((error) => isCombinator(error)).map((error) => error.instancePath));
   const findings: Finding[] = [];
   const handledCombinators = new Set<string>();
   for (const error of errors) {
-    const insideBranch = /\/(anyOf|oneOf)\/\d+\//.test(error.schemaPath);
-    if (insideBranch && error.keyword !== 'enum') continue;
+    // Each branch of an anyOf/oneOf complains on its own; the combinator's error speaks for all of them.
+    if (/\/(anyOf|oneOf)\/\d+\//.test(error.schemaPath)) continue;
     if (isCombinator(error)) {
       if (handledCombinators.has(error.instancePath)) continue;
-      const enumInBranch = errors.find((other) => other.keyword === 'enum' && other.instancePath === error.instancePath);
       handledCombinators.add(error.instancePath);
-      if (enumInBranch) continue; // the enum error below carries the suggestion
-      findings.push(combinatorFinding(doc, error));
+      findings.push(combinatorFinding(doc, error, errors));
       continue;
     }
-    if (insideBranch && !combinatorPaths.has(error.instancePath)) continue;
     const finding = errorFinding(kind, doc, error);
     if (finding) findings.push(finding);
   }
@@ -106,17 +102,25 @@ function errorFinding(kind: ConfigKind, doc: SourceLocator, error: ErrorObject):
   }
 }
 
-function combinatorFinding(doc: SourceLocator, error: ErrorObject): Finding {
+/** One finding for a value no branch accepts; a near miss of a branch's enum ("aut" for auto) gets its fix. */
+function combinatorFinding(doc: SourceLocator, error: ErrorObject, all: ErrorObject[]): Finding {
   const path = pointerToPath(error.instancePath);
   const schema = error.parentSchema as JsonSchema | undefined;
   const branches = [...(schema?.anyOf ?? []), ...(schema?.oneOf ?? [])];
   const forms = branches.map((branch) => branchText(branch)).filter((text) => text.length > 0);
-  return {
+  const allowed = all
+    .filter((other) => other.keyword === 'enum' && other.instancePath === error.instancePath)
+    .flatMap((other) => (other.params as { allowedValues?: unknown[] }).allowedValues ?? [])
+    .filter((value): value is string => typeof value === 'string');
+  const suggestion = typeof error.data === 'string' ? nearest(error.data, allowed) : undefined;
+  const finding: Finding = {
     span: doc.span(path, 'value'),
     severity: 'error',
-    code: Array.isArray(error.data) || typeof error.data !== typeof '' ? 'wrong-type' : 'invalid-value',
-    message: `${displayPath(path)} must be ${forms.length ? forms.join(' or ') : 'valid'}, not ${describeValue(error.data)}.`,
+    code: suggestion ? 'invalid-enum' : typeof error.data === 'string' ? 'invalid-value' : 'wrong-type',
+    message: `${displayPath(path)} must be ${forms.length ? forms.join(' or ') : 'valid'}, not ${describeValue(error.data)}${suggestion ? `; did you mean "${suggestion}"?` : '.'}`,
   };
+  if (suggestion) finding.fix = { title: `Change to "${suggestion}"`, replacement: suggestion };
+  return finding;
 }
 
 function branchText(branch: JsonSchema): string {

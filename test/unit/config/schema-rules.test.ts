@@ -123,3 +123,25 @@ describe('semantic rules without a machine', () => {
     assert.equal(problem!.line, 9);
   });
 });
+
+describe('values with several allowed forms', () => {
+  it('names every form and suggests the near-miss enum value', () => {
+    const problems = validateText('model: { type: baseline }\ntraining:\n  num_workers: aut\n', { file: 'train.yaml' });
+    assert.equal(problems.length, 1);
+    assert.equal(problems[0]!.code, 'invalid-enum');
+    assert.match(problems[0]!.message, /num_workers must be "auto" or an integer ≥ 0, not the text "aut"; did you mean "auto"\?/);
+    assert.equal(problems[0]!.fix?.replacement, 'auto');
+  });
+
+  it('reports a wrong type against all forms', () => {
+    const problems = validateText('model: { type: baseline }\ndata:\n  train: 5\n', { file: 'train.yaml' });
+    assert.deepEqual(brief(problems), ['3:10 wrong-type']);
+    assert.match(problems[0]!.message, /data\.train must be a string or null, not number 5/);
+  });
+
+  it('reports a list with a wrong item once, at the list', () => {
+    const problems = validateText('trainer: deepseek\ncommand: [python, 3]\n', { file: 'x_finetune.yaml' });
+    assert.deepEqual(brief(problems), ['2:10 wrong-type']);
+    assert.match(problems[0]!.message, /command must be a string or a list of strings/);
+  });
+});
