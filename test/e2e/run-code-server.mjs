@@ -87,16 +87,10 @@ function filesUnder(dir) {
   });
 }
 
-/** The extension's own activation figures, from its log ("activated in X ms; badge from cache after Y ms"). */
-function activationFigures(userDataDir) {
-  const figures = [];
-  for (const file of filesUnder(join(userDataDir, 'logs')).filter((path) => path.endsWith('.log'))) {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const match = /activated in ([\d.]+) ms; badge from cache (?:after ([\d.]+) ms|n\/a)/.exec(line);
-      if (match) figures.push({ time: line.slice(0, 23), activateMs: Number(match[1]), badgeFromCacheMs: match[2] ? Number(match[2]) : null });
-    }
-  }
-  return figures.sort((a, b) => a.time.localeCompare(b.time));
+/** Activation figures the suites' first test appended, one JSON line per window (cold, then warm). */
+function activationFigures(metricsFile) {
+  if (!existsSync(metricsFile)) return [];
+  return readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
 }
 
 function workbenchUrl(base, port, withTests) {
@@ -106,8 +100,9 @@ function workbenchUrl(base, port, withTests) {
   return `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
-/** Phase 1: the mocha suites inside the extension host; resolves with their exit code. */
-async function runSuites(context, base, port) {
+/** The mocha suites inside the extension host (one window); resolves with their exit code. */
+async function runSuites(context, base, port, grepFile, grep) {
+  writeFileSync(grepFile, grep ?? '');
   const page = await context.newPage();
   let resolveExit;
   const exited = new Promise((resolveCode) => (resolveExit = resolveCode));
@@ -215,7 +210,8 @@ async function main() {
   writeFileSync(join(dirs['user-data'], 'User', 'settings.json'), JSON.stringify(settings, null, 2));
   const configFile = join(temp, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
-  const metricsFile = join(temp, 'activation-metrics.json');
+  const metricsFile = join(temp, 'activation-metrics.jsonl');
+  const grepFile = join(temp, 'test-grep.txt');
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -244,17 +240,21 @@ async function main() {
     }
     const stubborn = await stopProcesses([...tree, ...descendantsOf(process.pid)]);
     if (stubborn.length > 0) console.log(`  (needed SIGKILL: ${stubborn.join(', ')})`);
+  };
+  const removeTemp = () => {
     if (options.keep) console.log(`  kept ${temp}`);
     else rmSync(temp, { recursive: true, force: true });
   };
   const onSignal = async () => {
     await cleanup();
+    removeTemp();
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
 
   let suiteCode = 1;
+  let warmCode = 1;
   let uiFailures = [];
   let figures = [];
   try {
@@ -268,7 +268,7 @@ async function main() {
         XDG_CONFIG_HOME: dirs['xdg-config'],
         XDG_DATA_HOME: dirs['xdg-data'],
         VIN_OCR_METRICS_FILE: metricsFile,
-        ...(options.grep ? { VIN_OCR_TEST_GREP: options.grep } : {}),
+        VIN_OCR_TEST_GREP_FILE: grepFile,
       },
     });
     await waitForHealth(base, server);
@@ -285,17 +285,20 @@ async function main() {
     await withTimeout(
       (async () => {
         step('integration suites inside the extension host');
-        suiteCode = await runSuites(context, base, port);
+        suiteCode = await runSuites(context, base, port, grepFile, options.grep);
         console.log(`  suites exited with ${suiteCode}`);
         if (!options['skip-ui']) {
           step('UI checks in the workbench');
           uiFailures = await runUiChecks(context, base, port);
         }
+        // A second window finds the snapshot the first cached in globalState: the warm-start figures.
+        step('warm start: a new window activates from the cached snapshot');
+        warmCode = await runSuites(context, base, port, grepFile, 'activates quickly');
+        if (warmCode !== 0) console.log(`  the warm-start window exited with ${warmCode}`);
       })(),
       WHOLE_RUN_TIMEOUT_MS,
       'the whole integration run',
     );
-    figures = activationFigures(dirs['user-data']);
   } catch (error) {
     console.error(`\n✘ ${error instanceof Error ? error.message : error}`);
     console.error(`  code-server log (last lines):\n${readFileSync(serverLog, 'utf8').split('\n').slice(-20).join('\n')}`);
@@ -304,18 +307,21 @@ async function main() {
   } finally {
     step('stopping every process started');
     await cleanup();
+    figures = activationFigures(metricsFile);
+    removeTemp();
   }
 
   if (figures.length > 0) {
-    const cold = figures.find((figure) => figure.badgeFromCacheMs === null) ?? figures[0];
-    const warm = [...figures].reverse().find((figure) => figure.badgeFromCacheMs !== null);
+    const cold = figures.find((figure) => figure.badgeFromCacheMs == null) ?? figures[0];
+    const warm = [...figures].reverse().find((figure) => figure.badgeFromCacheMs != null);
     const metrics = { at: new Date().toISOString(), vscode: '1.100.3 (code-server 4.100.3)', activations: figures, cold, warm };
     mkdirSync(join(repoRoot, '.vscode-test', 'metrics'), { recursive: true });
     writeFileSync(join(repoRoot, '.vscode-test', 'metrics', 'activation.json'), JSON.stringify(metrics, null, 2));
-    console.log(`\nactivate(): ${figures.map((figure) => `${figure.activateMs.toFixed(2)} ms`).join(', ')}` +
+    const perFeature = (figure) => Object.entries(figure.featureMs ?? {}).map(([name, ms]) => `${name} ${ms}`).join(', ');
+    console.log(`\nactivate(): ${figures.map((figure) => `${figure.activateMs.toFixed(2)} ms (${perFeature(figure)})`).join('; ')}` +
       (warm ? `; warm start: badge from cache ${warm.badgeFromCacheMs.toFixed(2)} ms after activate began` : ''));
   }
-  const ok = suiteCode === 0 && uiFailures.length === 0;
+  const ok = suiteCode === 0 && warmCode === 0 && uiFailures.length === 0;
   console.log(`\n${ok ? '✔' : '✘'} integration: suites ${suiteCode === 0 ? 'passed' : `failed (${suiteCode})`}` +
     `${options['skip-ui'] ? '' : `, UI checks ${uiFailures.length === 0 ? 'passed' : `failed: ${uiFailures.join('; ')}`}`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.exitCode = ok ? 0 : 1;

@@ -1,6 +1,6 @@
 // Entry point the extension host loads (extensionTestsPath): runs every bundled *.test.js next to it with mocha.
 // Runner-agnostic: code-server's smoke-test driver and @vscode/test-electron both call run().
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Mocha from 'mocha';
 
@@ -28,14 +28,24 @@ class PlainReporter extends Mocha.reporters.Base {
   }
 }
 
+/**
+ * Which tests to run: VIN_OCR_TEST_GREP, or the pattern in the file VIN_OCR_TEST_GREP_FILE names. The file lets
+ * the code-server runner narrow each window differently while one server (and its environment) serves them all.
+ */
+function grepPattern(): string | undefined {
+  if (process.env.VIN_OCR_TEST_GREP) return process.env.VIN_OCR_TEST_GREP;
+  const file = process.env.VIN_OCR_TEST_GREP_FILE;
+  return file && existsSync(file) ? readFileSync(file, 'utf8').trim() || undefined : undefined;
+}
+
 export async function run(): Promise<void> {
   const mocha = new Mocha({
     ui: 'bdd',
     reporter: PlainReporter,
     color: false,
     timeout: 60_000,
-    // The runner may narrow the run, e.g. to the workspace-trust suite: VIN_OCR_TEST_GREP="untrusted".
-    grep: process.env.VIN_OCR_TEST_GREP || undefined,
+    // The runner may narrow the run, e.g. to the workspace-trust suite.
+    grep: grepPattern(),
     invert: process.env.VIN_OCR_TEST_INVERT === '1',
   });
   // Suites may use either mocha interface: describe/it or suite/test.
