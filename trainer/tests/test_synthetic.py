@@ -164,3 +164,4 @@ def test_one_render_costs_milliseconds_not_tens():
         render_vin(VIN, rng)
     per_image = (time.perf_counter() - start) / 50
     assert per_image < 0.025, f"{per_image * 1000:.1f} ms per render"  # about 2 ms on one idle core
+

@@ -96,6 +96,14 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
     sequence: List[Tuple[Glyph, float]] = [(glyph, group_gaps.get(index + 1, 0.0)) for index, glyph in enumerate(glyphs)]
     if star is not None:
         sequence = [(star, cap * 0.25)] + sequence + [(star, 0.0)]
+    elif rng.random() < 0.04:  # "VIN" or "VIN:" printed before the number, as on many labels
+        prefix = [_glyph_cache.get(face, char, cap) for char in ("VIN:" if rng.random() < 0.5 else "VIN")]
+        if all(glyph is not None for glyph in prefix):
+            gap = cap * rng.uniform(0.5, 1.2)
+            sequence = [(glyph, gap if index == len(prefix) - 1 else 0.0)  # type: ignore[misc]
+                        for index, glyph in enumerate(prefix)] + sequence
+    # Hand-stamped numbers: every character struck separately, each at its own small angle.
+    tilt = 7.0 if rng.random() < 0.12 else 0.0
 
     # Place every glyph relative to the pen (cap line at y = 0), then size the canvas to fit them all.
     placements: List[Tuple[np.ndarray, int, int]] = []
@@ -105,7 +113,13 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
         centring = (advance - glyph.advance) / 2 if monospace else 0.0
         x = int(round(pen_x + centring + glyph.left + rng.uniform(-jitter_x, jitter_x)))
         y = int(round(glyph.top + rng.uniform(-jitter_y, jitter_y)))
-        placements.append((glyph.mask, x, y))
+        mask = glyph.mask
+        if tilt:
+            turned = Image.fromarray(mask).rotate(rng.uniform(-tilt, tilt), Image.BILINEAR, expand=True)
+            x -= (turned.width - mask.shape[1]) // 2
+            y -= (turned.height - mask.shape[0]) // 2
+            mask = np.asarray(turned)
+        placements.append((mask, x, y))
         pen_x += advance + tracking + gap
     x0 = min(x for _, x, _ in placements)
     y0 = min(y for _, _, y in placements)
@@ -118,6 +132,23 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
         region = canvas[top:top + mask.shape[0], left:left + mask.shape[1]]
         np.maximum(region, mask * (1.0 / 255.0), out=region)
     return canvas, (margin_x, margin_y, margin_x + x1 - x0, margin_y + y1 - y0)
+
+
+def _wear(mask: np.ndarray, box: Tuple[int, int, int, int], rng: random.Random,
+          np_rng: np.random.Generator) -> np.ndarray:
+    """Ink that did not take: a worn ribbon or dirty die (speckled gaps), or a dead thermal
+    print-head dot (a thin blank line through every character)."""
+    roll = rng.random()
+    if roll < 0.08:
+        return mask * (np_rng.random(mask.shape, dtype=np.float32) > rng.uniform(0.05, 0.3))
+    if roll < 0.13:
+        _, top, _, bottom = box
+        worn = mask.copy()
+        for _ in range(rng.randint(1, 2)):
+            row = rng.randint(top + 1, max(top + 1, bottom - 2))
+            worn[row:row + 1] = 0.0
+        return worn
+    return mask
 
 
 def _spread(mask: np.ndarray, combine: Callable[..., np.ndarray]) -> np.ndarray:
@@ -321,7 +352,7 @@ def _emboss(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
 
 def _stamped_metal(mask, clutter, cap, rng, np_rng):
     background, _ = _metal_background(mask.shape, rng, np_rng)
-    relief = _emboss(np.maximum(mask, clutter), cap, rng) * rng.uniform(45, 110) * rng.choice((1, -1))
+    relief = _emboss(np.maximum(mask, clutter), cap, rng) * rng.uniform(60, 120) * rng.choice((1, -1))
     interior = rng.uniform(-35, 35) * mask  # the stamped face catches light differently
     return background + relief + interior
 
@@ -441,7 +472,7 @@ def render_vin(vin: str, rng: random.Random, fonts: Optional[Sequence[str]] = No
     cap = rng.choice(CAP_HEIGHTS)
     np_rng = np.random.default_rng(rng.getrandbits(64))
     mask, box = _layout_text(vin, face, cap, rng)
-    mask = _stroke_weight(mask, cap, rng)
+    mask = _wear(_stroke_weight(mask, cap, rng), box, rng, np_rng)
     weights = [weight for _, _, weight, _ in SURFACES]
     _, paint, _, printed = rng.choices(SURFACES, weights=weights)[0]
     clutter = _draw_clutter(mask, box, cap, rng, printed)
