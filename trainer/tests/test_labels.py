@@ -175,6 +175,14 @@ def test_metadata_csv_without_the_columns(tmp_path):
         load_labelled(tmp_path)
 
 
+def test_a_dataset_root_with_split_folders_names_them(tmp_path):
+    _dataset(tmp_path / "train", f"img/a.png\t{VIN}\n".encode())
+    (tmp_path / "train" / "labels.txt").rename(tmp_path / "train" / "train_labels.txt")
+    with pytest.raises(DatasetError, match="train/train_labels.txt in subfolders"):
+        load_labelled(tmp_path)
+    assert load_labelled(tmp_path / "train").rows == [(tmp_path / "train/img/a.png", VIN)]
+
+
 def test_a_folder_without_labels_and_a_missing_path(tmp_path):
     with pytest.raises(DatasetError, match="no labels in this folder"):
         load_labelled(tmp_path)

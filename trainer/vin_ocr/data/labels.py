@@ -153,6 +153,11 @@ def _find_labels_file(path: Path) -> Tuple[Path, List[DatasetIssue]]:
     present = [candidate for candidate in candidates if candidate.is_file()]
     if not present:
         message = "no labels in this folder: expected metadata.jsonl, metadata.csv, labels.txt or *_labels.txt"
+        # The existing vin_ocr layout keeps train/, val/ and test/ side by side: name what is there.
+        nested = sorted(str(found.relative_to(path)) for pattern in ("*/*labels.txt", "*/metadata.jsonl", "*/metadata.csv")
+                        for found in path.glob(pattern))
+        if nested:
+            message += f"; found {', '.join(nested[:4])} in subfolders: point the config at one of those"
         raise DatasetError([DatasetIssue(str(path), 0, "no_labels_file", message)])
     chosen = present[0]
     notes = [
