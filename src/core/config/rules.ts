@@ -130,12 +130,15 @@ function attentionThisMachineCannotRun(kind: ConfigKind, data: Record<string, un
   if (model?.requirements && model.requirements.attention.length === 0) return [];
   const actual = attentionFor(model?.requirements?.id ?? model?.value ?? 'generic', context.facts);
   if (actual.attention === 'flash_attention_2') return [];
+  // The policy explains its choice; without CUDA the first reason is simply that flash-attn needs it.
+  const platform = reportFor(context.facts).platform;
+  const why = platform === 'cuda' ? actual.reason : `flash-attn needs an NVIDIA GPU with CUDA, and this machine trains on ${platform === 'mps' ? 'MPS' : 'the CPU'}. ${actual.reason}`;
   return [
     {
       span: at(requested.path),
       severity: 'warning',
       code: 'attention-unavailable',
-      message: `This machine cannot run flash_attention_2; ${actual.attention} would be used instead. ${actual.reason}`,
+      message: `This machine cannot run flash_attention_2; ${actual.attention} would be used instead. ${why}`,
       fix: { title: `Use ${actual.attention} (what this machine runs)`, replacement: actual.attention },
     },
   ];

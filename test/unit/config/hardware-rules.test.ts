@@ -21,7 +21,9 @@ describe('rules judged against the current machine', () => {
 
   it('warns on a Mac, where only the flash_attn stub is installed', () => {
     const problems = validateText(profile('LiquidAI/LFM2.5-VL-1.6B', 'flash_attention_2'), { file: 'p.yaml', facts: facts('macbook-m1-8gb') });
-    assert.equal(only(problems, 'attention-unavailable')[0]!.fix?.replacement, 'sdpa');
+    const [problem] = only(problems, 'attention-unavailable');
+    assert.equal(problem!.fix?.replacement, 'sdpa');
+    assert.match(problem!.message, /flash-attn needs an NVIDIA GPU with CUDA, and this machine trains on MPS/);
   });
 
   it('accepts flash_attention_2 on an A100 with flash-attn installed', () => {
