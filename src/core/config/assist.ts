@@ -39,8 +39,11 @@ interface LineShape {
   content: string;
 }
 
-function shapeOf(line: string): LineShape | undefined {
-  const match = /^(\s*)((?:-\s+)*)(.*)$/.exec(line)!;
+function shapeOf(rawLine: string): LineShape | undefined {
+  // `.` stops at "\r": CRLF files must lose it before the line is read.
+  const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
+  const match = /^(\s*)((?:-\s+)*)(.*)$/.exec(line);
+  if (!match) return undefined;
   const content = match[3]!;
   if (!content.trim() && !match[2]) return undefined;
   if (content.trimStart().startsWith('#') || /^(---|\.\.\.)(\s|$)/.test(content)) return undefined;

@@ -50,6 +50,11 @@ describe('completion', () => {
     assert.deepEqual(items.sort(), ['attn_implementation', 'notes']);
   });
 
+  it('works in CRLF files', () => {
+    assert.deepEqual(labels('model_id: a/b\r\nhardware:\r\n  supported:\r\n    - platform: cuda\r\n      attn_implementation: |\r\n'), ['flash_attention_2', 'sdpa', 'eager']);
+    assert.ok(labels('model_id: a/b\r\ntraining:\r\n  |\r\n').includes('attn_implementation'));
+  });
+
   it('stays quiet in YAML files that are not configs', () => {
     assert.deepEqual(labels('name: CI\non:\n  |\n', '.github/workflows/ci.yaml'), []);
   });

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Problem } from '../../../src/core/config/problem';
 import { validateBytes, validateText } from '../../../src/core/config/validate';
 import { completionsAt, hoverAt } from '../../../src/core/config/assist';
@@ -134,6 +135,22 @@ describe('bad input never crashes or hangs', () => {
       completionsAt(text, text.length, { file: PROFILE });
       hoverAt(text, Math.floor(text.length / 2), { file: PROFILE });
       assert.ok(performance.now() - started < 1000);
+    }
+  });
+});
+
+describe('completion and hover at every position', () => {
+  const sources = [
+    readFileSync('test/fixtures/configs/mistakes/configs/models/deepseek_mistakes.yaml', 'utf8'),
+    readFileSync('test/fixtures/configs/existing/configs/liquidai_finetune.yaml', 'utf8').replace(/\n/g, '\r\n'),
+    'model:\n  type: baseline\n- broken: [\n\t"unterminated\n',
+  ];
+  it('never throw, whatever the cursor sits on', () => {
+    for (const text of sources) {
+      for (let offset = 0; offset <= text.length; offset++) {
+        completionsAt(text, offset, { file: PROFILE });
+        hoverAt(text, offset, { file: PROFILE });
+      }
     }
   });
 });
