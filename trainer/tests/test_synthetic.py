@@ -165,3 +165,41 @@ def test_one_render_costs_milliseconds_not_tens():
     per_image = (time.perf_counter() - start) / 50
     assert per_image < 0.025, f"{per_image * 1000:.1f} ms per render"  # about 2 ms on one idle core
 
+
+
+# --- the robustness set: drawn unlike the renderer, one named condition at a time ---
+
+from vin_ocr.data.robustness import CONDITIONS, render_unlike, robustness_suite  # noqa: E402
+
+
+def test_robustness_suite_covers_every_condition_deterministically():
+    suite = robustness_suite(seed=2, per_condition=3, height=32, width=160)
+    again = robustness_suite(seed=2, per_condition=3, height=32, width=160)
+    assert list(suite) == list(CONDITIONS)
+    for condition, samples in suite.items():
+        assert len(samples) == 3
+        for (array, vin), (array_again, vin_again) in zip(samples, again[condition]):
+            assert array.shape == (32, 160) and vin == vin_again and np.array_equal(array, array_again)
+            assert is_valid_vin_syntax(vin)
+
+
+def test_robustness_suite_uses_held_out_font_files_by_default():
+    _, held = split_font_families()
+    families = [family for family in held if not is_procedural(family)]
+    rng = random.Random(0)
+    image = render_unlike(VIN, rng, "clean", families[:1])
+    assert image.mode == "L" and image.width > image.height * 5
+    with pytest.raises(ValueError, match="unknown condition"):
+        render_unlike(VIN, rng, "underwater")
+    procedural_only = [family for family in font_families() if is_procedural(family)]
+    with pytest.raises(ValueError, match="font-file family"):
+        render_unlike(VIN, rng, "clean", procedural_only)
+
+
+def test_each_condition_changes_the_clean_image():
+    clean = _pixels(render_unlike(VIN, random.Random(1), "clean"))
+    for condition in CONDITIONS:
+        if condition == "clean":
+            continue
+        changed = _pixels(render_unlike(VIN, random.Random(1), condition))
+        assert changed.shape != clean.shape or np.abs(changed.astype(int) - clean).mean() > 2, condition
