@@ -2,13 +2,21 @@
 
 A model trained on one clean font reads its own renders and little else, so every image here
 varies what real VIN photos vary: typeface (font files and procedural dot-peen, stroke, stencil
-and segment faces), spacing and character jitter, the surface (printed label, stamped or engraved
-metal, dark windshield plate, plain document), clutter (barcodes, rules, rivets, small print),
-geometry (stretch, slant, rotation, perspective, crop margins) and the camera (uneven light, glare,
-shadow, blur, noise, low resolution, JPEG). One render costs a few milliseconds on one core.
+and segment faces), spacing, per-character jitter and tilt (hand-stamped numbers), stroke weight
+and worn ink, the surface (printed label, stamped or engraved metal, dark windshield plate, plain
+document), clutter (barcodes, rules, frames, rivets, small print, "*" delimiters, a "VIN:" prefix),
+geometry (stretch, slant, rotation, perspective, crop margins) and the camera (uneven light,
+glare, shadow, scratches, blur, noise, low resolution, JPEG). One render costs about 2 ms on one
+core once the glyph cache is warm.
 
 Everything is driven by the `random.Random` passed in, so a seed reproduces an image exactly on
 the same machine (the set of installed fonts is part of the machine).
+
+Holding typefaces out (to measure reading fonts never trained on): `fonts.split_font_families()`
+splits the families by a stable hash of their names; pass the training side as `fonts=` to
+`render_vin`, `SyntheticStream` or `synthetic_split`, and evaluate on
+`robustness.robustness_suite(...)` (drawn differently, held-out side by default) or on
+`synthetic_split(..., fonts=held_out)`.
 """
 from __future__ import annotations
 
