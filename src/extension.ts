@@ -3,7 +3,7 @@
 import type * as vscode from 'vscode';
 import { registerConfigFeatures } from './features/config';
 import { registerHardwareFeatures, type HardwareFeatures } from './features/hardware';
-import { registerTrainingFeatures } from './features/training';
+import { registerTrainingFeatures, shutdownTraining } from './features/training';
 
 /** What activate() returns: for other extensions and for the integration tests. */
 export interface VinOcrApi {
@@ -39,4 +39,7 @@ export function activate(context: vscode.ExtensionContext): VinOcrApi {
   return { hardware, activation };
 }
 
-export function deactivate(): void {}
+/** Waits until every trainer process tree is gone, so closing the window leaves nothing running. */
+export function deactivate(): Promise<void> {
+  return shutdownTraining();
+}

@@ -71,8 +71,16 @@ export class RunManager {
   private nextKey = 1;
   private disposed = false;
 
+  private cancelGraceMs: number;
+
   constructor(private readonly options: RunManagerOptions) {
     this.queue = new RunQueue(options.maxConcurrent);
+    this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
+  }
+
+  /** How long a cancelled trainer gets to write its checkpoint before SIGKILL (a setting; applies to later cancels). */
+  set cancelGrace(ms: number) {
+    if (Number.isFinite(ms) && ms >= 0) this.cancelGraceMs = ms;
   }
 
   set maxConcurrent(limit: number) {
@@ -124,8 +132,12 @@ export class RunManager {
     return run;
   }
 
-  /** Stops everything (window closing) and resolves once no trainer process is left. */
-  async dispose(): Promise<void> {
+  /**
+   * Stops everything (window closing) and resolves once no trainer process is left. The grace is
+   * shorter than a user's cancel: VS Code gives deactivate() only a few seconds.
+   */
+  async dispose(options: { graceMs?: number } = {}): Promise<void> {
+    if (options.graceMs !== undefined) this.cancelGraceMs = options.graceMs;
     this.disposed = true;
     const pending = this.all.map((run) => run.done);
     this.queue.cancelAll();
@@ -157,7 +169,7 @@ export class RunManager {
     });
     run.process = trainer;
     run.pid = trainer.pid;
-    const stop = () => void trainer.stop({ graceMs: this.options.cancelGraceMs ?? 10_000 });
+    const stop = () => void trainer.stop({ graceMs: this.cancelGraceMs });
     signal.addEventListener('abort', stop, { once: true });
     const exit = await trainer.exited;
     signal.removeEventListener('abort', stop);

@@ -12,6 +12,9 @@ import { announceOutcome, publishIssues, type RetryChange } from './outcome';
 import { showRunNotification, TrainingStatusItem } from './progress-ui';
 import { requireTrust } from './trust';
 
+/** On window close the trainer gets this long to finish its step and write a checkpoint, then SIGKILL. */
+const SHUTDOWN_GRACE_MS = 3000;
+
 export interface StartRequest {
   configPath: string;
   options?: TrainOptions;
@@ -59,6 +62,7 @@ export class TrainingController implements vscode.Disposable {
       this.changed,
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('vinOcr.training.maxConcurrentRuns')) this.manager.maxConcurrent = settings().get<number>('maxConcurrentRuns', 1);
+        if (event.affectsConfiguration('vinOcr.training.cancelGraceSeconds')) this.manager.cancelGrace = settings().get<number>('cancelGraceSeconds', 10) * 1000;
       }),
     );
   }
@@ -173,11 +177,12 @@ export class TrainingController implements vscode.Disposable {
 
   /** Window closing: stop every trainer and wait until their process trees are gone. */
   async shutdown(): Promise<void> {
-    await this.manager.dispose();
+    await this.manager.dispose({ graceMs: SHUTDOWN_GRACE_MS });
   }
 
+  /** Sends SIGTERM to every trainer group at once (synchronously); shutdown() also waits and escalates. */
   dispose(): void {
-    void this.manager.dispose();
+    void this.manager.dispose({ graceMs: SHUTDOWN_GRACE_MS });
     for (const disposable of this.disposables) disposable.dispose();
   }
 }
