@@ -19,6 +19,7 @@ import { confirmValid, pickTrainingConfig } from './preflight';
 import { RunsTreeProvider, type RunNode } from './runs-tree';
 import { createTaskProvider } from './tasks';
 import { TRAINING_VIEW_ID, TrainingViewProvider } from './training-view';
+import { requireTrust } from './trust';
 
 let activeController: TrainingController | undefined;
 
@@ -41,6 +42,7 @@ export function registerTrainingFeatures(context: vscode.ExtensionContext, hardw
   const view = new TrainingViewProvider(context.extensionUri, controller);
 
   async function train(uri?: vscode.Uri): Promise<unknown> {
+    if (!requireTrust('Training')) return undefined; // before any picking: nothing here may run untrusted
     const config = await pickTrainingConfig(uri instanceof vscode.Uri ? uri : undefined);
     if (!config) return undefined;
     if (!(await confirmValid(config.uri))) return undefined;
