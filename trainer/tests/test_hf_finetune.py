@@ -192,3 +192,18 @@ def test_invalid_settings_are_reported_together(tmp_path):
     error = of(events, "run_finished")[-1]["error"]
     assert code == hf_finetune.EXIT_FAILED and error["code"] == "invalid_config"
     assert len(error["issues"]) == 2
+
+
+def test_full_finetuning_trains_every_weight_and_resumes(tmp_path):
+    code, events = finetune(tmp_path, "--full-finetune", "--stop-after-step", "1", "--no-export", "--val-labels", "", steps=2)
+    started = of(events, "run_started")[0]
+    assert code == hf_finetune.EXIT_CANCELLED
+    assert started["trainable_parameters"] == started["parameters"]
+    last = Path(of(events, "run_finished")[-1]["last_checkpoint"])
+    assert (last / "model.safetensors").is_file() and not (last / "adapter_model.safetensors").exists()
+    stream = io.StringIO()
+    code = hf_finetune.main(["--resume", str(last.parent.parent), "--model-id", str(tiny_model_dir()), "--full-finetune",
+                             "--train-labels", str(labelled_dir() / "labels.txt"), "--batch-size", "4", "--max-steps", "2",
+                             "--no-export"], events_stream=stream)
+    resumed = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert code == 0 and of(resumed, "run_started")[0]["start_step"] == 1

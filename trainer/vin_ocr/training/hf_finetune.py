@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, Optional, Sequence
 
-from ..errors import INVALID_CONFIG, TrainerError, translate
+from ..errors import CHECKPOINT_INVALID, INVALID_CONFIG, TrainerError, translate
 from ..events import EventWriter, HumanLog, open_event_stream
 from .signals import CancelFlag, Cancelled
 
@@ -348,7 +348,17 @@ class FineTuneRun:
             from safetensors.torch import load_file
 
             weights = folder / "model.safetensors"
-            self.model.load_state_dict(load_file(str(weights)), strict=False)
+            if not weights.is_file():
+                raise TrainerError(CHECKPOINT_INVALID, f"{folder} has no model.safetensors.", "Resume a full fine-tuning run with --full-finetune.")
+            result = self.model.load_state_dict(load_file(str(weights)), strict=False)
+            # save_pretrained leaves out weights tied to others (lm_head = embeddings); anything else is a mismatch.
+            untied = [key for key in result.missing_keys if key not in _tied_keys(self.model)]
+            if result.unexpected_keys or untied:
+                raise TrainerError(
+                    CHECKPOINT_INVALID,
+                    f"The weights in {folder} do not fit this model ({len(result.unexpected_keys)} unexpected, {len(untied)} missing).",
+                    "Resume with the same model_id the run was started with.",
+                )
         self.optimizer.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
         self.samples_seen = int(state.get("samples_seen", 0))
@@ -562,6 +572,11 @@ class FineTuneRun:
                 self.events.emit("warning", code="onnx_export_unsupported", message=result.message, fix=result.fix)
 
 
+def _tied_keys(model: Any) -> set[str]:
+    tied = getattr(model, "_tied_weights_keys", None) or {}
+    return set(tied.keys() if isinstance(tied, dict) else tied)
+
+
 def _thumbnail(image: Any) -> str:
     copy = image.convert("L")
     copy.thumbnail((192, 48))
@@ -598,8 +613,6 @@ def _run_dir(settings: Settings, resume: Optional[str]) -> tuple[Path, str, Opti
             return target.parent.parent, target.parent.parent.name, target
         checkpoint = find_checkpoint(target)
         if checkpoint is None:
-            from ..errors import CHECKPOINT_INVALID
-
             raise TrainerError(CHECKPOINT_INVALID, f"No fine-tuning checkpoint in {target}.", "Pass a run directory that reached its first checkpoint.")
         return target, target.name, checkpoint
     output = Path(settings.output_dir)
@@ -621,6 +634,10 @@ def main(argv: Optional[Sequence[str]] = None, events_stream: Optional[IO[str]] 
     started = time.monotonic()
     try:
         settings = resolve_settings(args)
+        if not args.resume:
+            fallback_code = _train_fallback_if_needed(settings, events, extra)
+            if fallback_code is not None:
+                return fallback_code
         run_dir, run_id, resume_from = _run_dir(settings, args.resume)
         run_dir.mkdir(parents=True, exist_ok=True)
         events.run_id = run_id
@@ -661,6 +678,45 @@ def main(argv: Optional[Sequence[str]] = None, events_stream: Optional[IO[str]] 
         log.close()
         if owned and extra is not None:
             extra.close()
+
+
+def _train_fallback_if_needed(settings: Settings, events: EventWriter, stream: Optional[IO[str]]) -> Optional[int]:
+    """With ``fallback.enabled``, a model that cannot run here hands over to the baseline (exit code of that run)."""
+    fallback = settings.fallback if isinstance(settings.fallback, dict) else {}
+    if not fallback.get("enabled") or fallback.get("type", "baseline") != "baseline":
+        return None
+    from ..hardware import probe
+    from ..models.hf.fallback import baseline_config, fallback_reason, machine_memory, transformers_version
+    from ..models.hf.policy import DEEPSEEK_OCR, family_of
+
+    facts = probe()
+    family = family_of(settings.model_id)
+    device = settings.device if settings.device != "auto" else ("cuda" if facts.get("cuda_available") else "mps" if facts.get("mps_available") else "cpu")
+    gpus = facts.get("cuda_devices") or []
+    vram = int(gpus[0]["vram_mib"]) * 2**20 if device == "cuda" and gpus else None
+    reason = fallback_reason(family, device, machine_memory(), vram, transformers_version())
+    if reason is None and family == DEEPSEEK_OCR:
+        reason = "DeepSeek-OCR fine-tuning is not available in this trainer yet"
+    if reason is None:
+        return None
+    import yaml
+
+    from .loop import RunOptions
+    from .session import train
+
+    events.run_id = "fallback"
+    events.emit(
+        "warning",
+        code="model_fallback",
+        message=f"{settings.model_id} cannot be fine-tuned here: {reason}. Training the baseline model instead (fallback.type: baseline).",
+        fix=str(fallback.get("reason") or "Run on a machine that meets the model's minimum (VIN OCR: Show Hardware lists them), or set fallback.enabled: false to get an error instead."),
+    )
+    config = baseline_config(settings)
+    output = Path(config["output_dir"])
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / "fallback-baseline.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return train(str(path), RunOptions(events=stream))
 
 
 def _write_metrics(run: FineTuneRun, settings: Settings) -> None:
