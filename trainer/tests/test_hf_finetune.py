@@ -207,3 +207,12 @@ def test_full_finetuning_trains_every_weight_and_resumes(tmp_path):
                              "--no-export"], events_stream=stream)
     resumed = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert code == 0 and of(resumed, "run_started")[0]["start_step"] == 1
+
+
+def test_a_failed_attention_is_reported_after_run_started_with_the_fallback_used(tmp_path):
+    code, events = finetune(tmp_path, "--attn-implementation", "flash_attention_2", "--no-export", "--val-labels", "", steps=1)
+    assert code == 0
+    assert events[0]["event"] == "run_started"
+    assert events[0]["attention"] == "sdpa" and "fell back to sdpa" in events[0]["attention_reason"]
+    warning = of(events, "warning")[0]
+    assert warning["code"] == "attention_fallback" and "flash_attention_2" in warning["message"]

@@ -266,6 +266,11 @@ class FineTuneRun:
         self.best_metrics: dict[str, float] = {}
         self.last_metrics: dict[str, float] = {}
         self.test_metrics: dict[str, float] = {}
+        # Warnings found while setting up wait for run_started, so a reader always sees the run first.
+        self._pending: list[tuple[str, dict[str, Any]]] = []
+
+    def _notice(self, event: str, **fields: Any) -> None:
+        self._pending.append((event, fields))
 
     # -- set-up
     def prepare(self, resume_from: Optional[Path]) -> None:
@@ -274,7 +279,7 @@ class FineTuneRun:
         from ..hardware import probe
         from ..models.hf.collate import DEFAULT_PROMPT, Lfm2VlCollator
         from ..models.hf.data import load_examples
-        from ..models.hf.loading import load_processor, load_vlm
+        from ..models.hf.loading import download_notice, load_processor, load_vlm
         from ..models.hf.lora import apply_lora, count_parameters
         from ..models.hf.policy import DEEPSEEK_OCR, choose_attention, choose_dtype, family_of, machine_from_probe
         from .device import choose_device
@@ -298,7 +303,7 @@ class FineTuneRun:
         except ValueError as error:
             raise TrainerError(INVALID_CONFIG, str(error), "Use one of the values listed.") from error
         if device == "cpu" and s.fp16 and dtype.value == "fp32":
-            self.events.emit("warning", code="fp16_on_cpu", message=dtype.reason, fix="Drop --fp16 on the CPU.")
+            self._notice("warning", code="fp16_on_cpu", message=dtype.reason, fix="Drop --fp16 on the CPU.")
 
         base = Path(s.base_dir)
         self.train_examples = load_examples(s.train, base, s.on_bad_rows, s.max_train_samples, s.synthetic_size, seed=s.seed)
@@ -306,10 +311,14 @@ class FineTuneRun:
         self.test_examples = load_examples(s.test, base, s.on_bad_rows, s.max_eval_samples, 32, seed=s.seed + 2_000_003) if s.test else []
 
         self.log.info(f"loading {s.model_id} ({attention.value}, {dtype.value}) …")
+        notice = download_notice(s.model_id, s.model_revision)
+        if notice:
+            self._notice("log", level="info", message=notice)
+            self.log.info(notice)
         self.processor = load_processor(s.model_id, s.trust_remote_code, s.model_revision)
         loaded = load_vlm(s.model_id, self.family, attention.value, dtype.value, s.trust_remote_code, s.model_revision)
         for line in loaded.fallbacks:
-            self.events.emit("warning", code="attention_fallback", message=f"Could not load with {line}", fix=None)
+            self._notice("warning", code="attention_fallback", message=f"Could not load with {line}", fix=None)
         self.attention = loaded.attention
         self.attention_reason = attention.reason if loaded.attention == attention.value else (
             f"{attention.value} failed to load ({'; '.join(loaded.fallbacks)}); fell back to {loaded.attention}"
@@ -395,6 +404,9 @@ class FineTuneRun:
             finetune=self.settings.finetune,
             transformers_version=transformers.__version__,
         )
+        for event, fields in self._pending:
+            self.events.emit(event, **fields)
+        self._pending.clear()
 
     # -- training
     def train_step(self, batches: Sequence[dict[str, Any]]) -> float:

@@ -28,6 +28,24 @@ class Loaded:
     fallbacks: list[str] = field(default_factory=list)
 
 
+def download_notice(model_id: str, revision: Optional[str] = None) -> Optional[str]:
+    """A line telling the user a download is about to start (None when the model is local or cached)."""
+    if Path(model_id).expanduser().is_dir():
+        return None
+    try:
+        from huggingface_hub import constants, try_to_load_from_cache
+    except ImportError:
+        return None
+    if isinstance(try_to_load_from_cache(model_id, "config.json", revision=revision), str):
+        return None
+    if offline():
+        return None  # loading will fail with missing_weights' clear message instead
+    return (
+        f"Downloading {model_id} into the Hugging Face cache ({constants.HF_HUB_CACHE}); "
+        "progress bars appear in the training log. Set HF_HOME to cache elsewhere, HF_HUB_OFFLINE=1 to never download."
+    )
+
+
 def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
