@@ -56,7 +56,7 @@ function commandBlock(command: string): HTMLElement {
   return el('div', { class: 'command' }, el('pre', {}, el('code', {}, command)), copyButton(command, `command: ${command}`));
 }
 
-const FIT_LABEL = { optimal: 'Optimal', minimum: 'Minimum', insufficient: 'Does not fit' } as const;
+const FIT_LABEL = { optimal: '✓ Optimal', minimum: '● Minimum', insufficient: '✗ Does not fit' } as const;
 
 function fitBadge(fit: ModelView['fit']): HTMLElement {
   return el('span', { class: `fit fit-${fit}` }, FIT_LABEL[fit]);

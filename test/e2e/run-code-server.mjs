@@ -121,9 +121,63 @@ async function runSuites(context, base, port, grepFile, grep) {
   return code;
 }
 
+/**
+ * Runs inside the webview: the lowest text/background contrast among the panel's kinds of text
+ * (WCAG relative luminance; a transparent background falls back to the page's).
+ */
+function contrastReport(body) {
+  const parse = (colour) => (colour.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number);
+  const luminance = ([r, g, b]) => {
+    const linear = (channel) => ((channel /= 255) <= 0.03928 ? channel / 12.92 : ((channel + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+  };
+  // The colour behind an element: its own and its ancestors' backgrounds composited (code blocks are translucent).
+  const background = (element) => {
+    const layers = [];
+    for (let node = element; node; node = node.parentElement) {
+      const [r, g, b, a = 1] = parse(getComputedStyle(node).backgroundColor);
+      if (a > 0) layers.push([r, g, b, a]);
+      if (a >= 1) break;
+    }
+    let colour = [255, 255, 255];
+    for (const [r, g, b, a] of layers.reverse()) colour = [r * a + colour[0] * (1 - a), g * a + colour[1] * (1 - a), b * a + colour[2] * (1 - a)];
+    return `rgb(${colour.map(Math.round).join(', ')})`;
+  };
+  let worst = { ratio: Infinity };
+  for (const selector of ['h1', 'dd', 'dt', '.muted', 'table.models th', 'table.models td', '.fit', 'button', 'button.copy', '.command code', 'summary']) {
+    const element = body.querySelector(selector);
+    if (!element) continue;
+    const fg = getComputedStyle(element).color;
+    const bg = background(element);
+    const [lighter, darker] = [luminance(parse(fg)), luminance(parse(bg))].sort((a, b) => b - a);
+    const ratio = (lighter + 0.05) / (darker + 0.05);
+    if (ratio < worst.ratio) worst = { selector, ratio, fg, bg };
+  }
+  return worst;
+}
+
+/** The quick-pick row whose label is exactly `label` (fuzzy matching lists look-alikes above it). */
+function quickPickRow(page, label) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByRole('option', { name: new RegExp(`^${escaped}(,|$)`) }).first();
+}
+
+/** F1, type the command's title, pick it — as a person would. */
+async function runFromCommandPalette(page, title) {
+  // Keys typed while a webview has focus stay in its iframe: give the focus back to the workbench first.
+  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').waitFor();
+  await page.keyboard.type(title);
+  await quickPickRow(page, title).click();
+}
+
 /** Phase 2: what a person sees. Returns a list of failed checks (empty = all passed). */
 async function runUiChecks(context, base, port) {
   const failures = [];
+  const screenshots = join(repoRoot, '.vscode-test', 'ui-failures');
+  rmSync(screenshots, { recursive: true, force: true });
+  let page;
   const check = async (name, body) => {
     const started = Date.now();
     try {
@@ -132,9 +186,13 @@ async function runUiChecks(context, base, port) {
     } catch (error) {
       failures.push(name);
       console.log(`  ✘ ${name}: ${error instanceof Error ? error.message.split('\n')[0] : error}`);
+      // What the page looked like when the check failed, for whoever reads the CI log.
+      mkdirSync(screenshots, { recursive: true });
+      const file = join(screenshots, `${failures.length}-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`);
+      await page.screenshot({ path: file }).then(() => console.log(`    screenshot: ${file}`), () => {});
     }
   };
-  const page = await context.newPage();
+  page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
   await page.goto(workbenchUrl(base, port, false));
   // The badge's accessible name says "trains on …" once a snapshot exists and drops "Probing" when done.
@@ -149,11 +207,7 @@ async function runUiChecks(context, base, port) {
 
   const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
   await check('F1 → "VIN OCR: Show Hardware" opens the panel with the machine', async () => {
-    await page.locator('.monaco-workbench').click({ position: { x: 400, y: 300 } }).catch(() => {});
-    await page.keyboard.press('F1');
-    await page.keyboard.type('VIN OCR: Show Hardware');
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'VIN OCR: Show Hardware' }).first().waitFor();
-    await page.keyboard.press('Enter');
+    await runFromCommandPalette(page, 'VIN OCR: Show Hardware');
     await panel.locator('h1', { hasText: 'VIN OCR: Hardware' }).waitFor();
     const rows = await panel.locator('table.models tbody tr').count();
     if (rows < 4) throw new Error(`the model table has ${rows} rows`);
@@ -169,6 +223,23 @@ async function runUiChecks(context, base, port) {
     await panel.locator('select#target').selectOption('this-machine');
     await panel.locator('.banner').waitFor({ state: 'detached' });
   });
+
+  // Switched with "Preferences: Color Theme", as a person would; the workbench's class tells when it applied.
+  const themes = { 'Dark High Contrast': 'hc-black', 'Light High Contrast': 'hc-light', 'Dark Modern': 'vs-dark', 'Light Modern': 'vs' };
+  for (const [theme, workbenchClass] of Object.entries(themes)) {
+    await check(`the panel is readable in the "${theme}" theme (WCAG AA contrast)`, async () => {
+      page.setDefaultTimeout(15_000);
+      await runFromCommandPalette(page, 'Preferences: Color Theme');
+      await page.keyboard.type(theme);
+      await quickPickRow(page, theme).click();
+      await page.locator(`.monaco-workbench.${workbenchClass}`).waitFor();
+      await page.waitForTimeout(500); // the webview receives the new theme variables by message
+      const worst = await panel.locator('body').evaluate(contrastReport);
+      console.log(`    lowest contrast: ${worst.ratio.toFixed(2)}:1 ("${worst.selector}")`);
+      if (worst.ratio < 4.5) throw new Error(`"${worst.selector}" has contrast ${worst.ratio.toFixed(2)}:1 (${worst.fg} on ${worst.bg})`);
+    });
+  }
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
 
   await check('the VIN OCR activity-bar container shows a filled Hardware tree', async () => {
     await page.locator('.activitybar [aria-label^="VIN OCR"]').first().click();
@@ -207,7 +278,8 @@ async function main() {
     // The repo's .venv (torch CPU) makes the probe's answer known; without it the resolver's own order applies.
     ...(existsSync(venvPython) ? { 'vinOcr.pythonPath': venvPython } : {}),
   };
-  writeFileSync(join(dirs['user-data'], 'User', 'settings.json'), JSON.stringify(settings, null, 2));
+  const settingsFile = join(dirs['user-data'], 'User', 'settings.json');
+  writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
   const configFile = join(temp, 'config.yaml');
   writeFileSync(configFile, 'auth: none\n');
   const metricsFile = join(temp, 'activation-metrics.jsonl');
