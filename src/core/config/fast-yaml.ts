@@ -27,15 +27,17 @@ interface Line {
   indent: number;
   /** Blank or comment-only lines carry no content. */
   content: boolean;
+  blank: boolean;
 }
 
 export function parseSimpleYaml(text: string): FastDocument | undefined {
-  if (text.charCodeAt(0) === 0xfeff) return undefined;
+  // A BOM, or a carriage return that ends no line (yaml reads those as content), is left to `yaml`.
+  if (text.charCodeAt(0) === 0xfeff || /\r(?!\n)/.test(text)) return undefined;
   try {
     return new FastParser(text).parse();
-  } catch (error) {
-    if (error instanceof NotSimple) return undefined;
-    throw error;
+  } catch {
+    // NotSimple, or anything unforeseen: either way the full parser answers, so nothing here can crash validation.
+    return undefined;
   }
 }
 
@@ -62,8 +64,29 @@ class FastParser {
       if (first === '\t') throw new NotSimple();
       const content = cursor < end && first !== '#';
       if (content && cursor === start && (first === '%' || text.startsWith('---', start) || text.startsWith('...', start))) throw new NotSimple();
-      this.lines.push({ start, end, next, indent: cursor - start, content });
+      this.lines.push({ start, end, next, indent: cursor - start, content, blank: cursor >= end });
       start = next;
+    }
+    this.declineDeepComments();
+  }
+
+  /**
+   * `yaml` counts a comment line indented deeper than the entry before it as part of that entry's node,
+   * which moves where collections end. Such comments are rare in configs; leave those files to `yaml`.
+   */
+  private declineDeepComments(): void {
+    let previous: Line | undefined;
+    for (let index = 0; index < this.lines.length; index++) {
+      const line = this.lines[index]!;
+      if (line.content) {
+        previous = line;
+        continue;
+      }
+      if (line.blank || !previous || line.indent <= previous.indent) continue;
+      const next = this.lines.slice(index + 1).find((candidate) => candidate.content);
+      const opensBlock = /:[ \t]*(#.*)?$/.test(this.text.slice(previous.start, previous.end));
+      if (opensBlock && next && next.indent > previous.indent && line.indent <= next.indent) continue;
+      throw new NotSimple();
     }
   }
 
@@ -75,6 +98,14 @@ class FastParser {
     this.skipEmpty();
     if (this.index < this.lines.length) throw new NotSimple(); // content left over: a dedent below the root
     return { data, spans: this.spans };
+  }
+
+  /** True when a blank line comes after `line` before the next content line. */
+  private blankFollows(line: Line): boolean {
+    for (let index = this.lines.indexOf(line) + 1; index < this.lines.length && !this.lines[index]!.content; index++) {
+      if (this.lines[index]!.blank) return true;
+    }
+    return false;
   }
 
   private skipEmpty(): void {
@@ -111,7 +142,7 @@ class FastParser {
       const childPath = [...path, key.value];
       this.record(childPath, 'key', { start: position, end: key.end });
       let valueStart = key.colon + 1;
-      while (valueStart < line.end && this.text.charCodeAt(valueStart) === 32) valueStart++;
+      while (valueStart < line.end && isBlank(this.text.charCodeAt(valueStart))) valueStart++;
       if (valueStart < line.end && this.text[valueStart] !== '#') {
         const scalar = this.scalar(valueStart, line);
         result[key.value] = scalar.value;
@@ -131,6 +162,8 @@ class FastParser {
           result[key.value] = this.block(next.indent, nestedAt, childPath, depth + 1);
           this.record(childPath, 'value', { start: nestedAt, end: this.lastEnd });
         } else {
+          // After `key: # comment`, `yaml` stretches the empty value over following blank lines: leave that to it.
+          if (hasComment && this.blankFollows(line)) throw new NotSimple();
           result[key.value] = null;
           this.record(childPath, 'value', { start: valueStart, end: valueStart });
           this.lastEnd = hasComment ? line.next : valueStart;
@@ -155,7 +188,7 @@ class FastParser {
       const line = this.lines[this.index]!;
       const itemPath = [...path, result.length];
       let itemStart = position + 1;
-      while (itemStart < line.end && this.text.charCodeAt(itemStart) === 32) itemStart++;
+      while (itemStart < line.end && isBlank(this.text.charCodeAt(itemStart))) itemStart++;
       if (itemStart >= line.end || this.text[itemStart] === '#') {
         throw new NotSimple(); // "-" alone on its line: rare in configs, left to `yaml`
       } else if (this.isSequenceItem(itemStart)) {
@@ -232,7 +265,7 @@ class FastParser {
       const close = this.quotedEnd(at, line);
       const value = this.quotedValue(at, close);
       let rest = close;
-      while (rest < line.end && this.text.charCodeAt(rest) === 32) rest++;
+      while (rest < line.end && isBlank(this.text.charCodeAt(rest))) rest++;
       if (rest < line.end && !(this.text[rest] === '#' && rest > close)) throw new NotSimple();
       return { value, end: close };
     }
@@ -277,9 +310,14 @@ class FastParser {
     if (this.text[at] === "'") return inner.replace(/''/g, "'");
     if (!inner.includes('\\')) return inner;
     // JSON's escapes are a subset of YAML's; anything else (\x, \0, \e, \N …) goes to `yaml`.
-    if (/\\(?!["\\/bfnrt]|u[0-9a-fA-F]{4})/.test(inner)) throw new NotSimple();
+    if (/\\(?!["\\/bfnrt]|u[0-9a-fA-F]{4})/.test(inner) || /[\u0000-\u001f]/.test(inner)) throw new NotSimple();
     return JSON.parse(`"${inner}"`) as string;
   }
+}
+
+/** YAML's separation white space inside a line: space and tab. */
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
 }
 
 /** Characters that cannot start a plain scalar (or start something this fast path leaves to `yaml`). */

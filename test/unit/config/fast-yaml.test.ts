@@ -56,6 +56,8 @@ const SNIPPETS: Record<string, string> = {
   'sequences inside sequence items': '- a: 1\n  b:\n    - x\n    - y: 2\n      z: 3\n- c\n',
   'empty values closing nested blocks': 'a:\n  b:\n  c:\n    d:\ne: 1\n',
   'CRLF with comments and blank lines': 'a: 1 # one\r\n\r\nb:\r\n  # inside\r\n  - x # ex\r\n\r\n',
+  'tabs after the separating space': 'a: \t1\nb: \tx\nc:\n  - \tz\n',
+  'comments before a nested block': 'm:\n  # about a\n  a: 1\n  # same indent, after\nn: 2\n',
 };
 
 describe('fast YAML path', () => {
@@ -94,10 +96,42 @@ describe('fast YAML path', () => {
     'bad dedent': 'a:\n    b: 1\n  c: 2\n',
     '"-" alone on a line': 'a:\n  -\n    b: 1\n',
     'compact nested sequences': '- - a\n',
+    'a carriage return that ends no line': 'a: 1\nb: false\r',
+    'comments indented deeper than the entry before them': 'm:\n  a: 1\n    # deeper\nb: 1\n',
+    'an empty value with a comment before a blank line': 'm:\n  a: # c\n\nb: 1\n',
   };
   for (const [name, text] of Object.entries(declined)) {
     it(`leaves ${name} to the full parser`, () => assert.equal(parseSimpleYaml(text), undefined));
   }
+});
+
+describe('fast YAML path under random edits', () => {
+  // Mutated configs: whatever the fast path accepts must be valid YAML that `yaml` reads identically.
+  it('agrees with yaml on every mutation it accepts', () => {
+    const seeds = ['test/fixtures/configs/existing/configs/models/deepseek_ocr.yaml', 'test/fixtures/configs/existing/configs/models/liquidai.yaml', 'test/fixtures/configs/training/baseline.yaml']
+      .map((file) => readFileSync(file, 'utf8'))
+      .flatMap((text) => [text, text.replace(/\n/g, '\r\n')]);
+    const pieces = [' ', ':', '-', '#', '"', "'", '\n', 'a', '1', '  ', ': ', '- ', '\t', '\\', '.', '~', '{', '[', '|', '>', '&', '*', '!', '?', ',', '\r\n', 'true', 'null', '0x1', '.5', '1e3'];
+    let state = 20261128;
+    const random = (below: number) => {
+      state = (state * 1103515245 + 12345) & 0x7fffffff;
+      return state % below;
+    };
+    let accepted = 0;
+    for (let round = 0; round < 1500; round++) {
+      let text = seeds[random(seeds.length)]!;
+      for (let edit = 0, edits = 1 + random(3); edit < edits; edit++) {
+        const at = random(text.length + 1);
+        text = random(3) === 0 ? text.slice(0, at) + text.slice(at + 1 + random(3)) : text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at);
+      }
+      if (!parseSimpleYaml(text)) continue;
+      accepted += 1;
+      const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, merge: true });
+      assert.deepEqual([...doc.errors, ...doc.warnings].map((error) => error.message), [], `accepted invalid YAML: ${JSON.stringify(text)}`);
+      assertSameAsYaml(text, `mutation ${round}`);
+    }
+    assert.ok(accepted > 300, `only ${accepted} mutations took the fast path`);
+  });
 });
 
 describe('validation through the fast path', () => {
