@@ -58,3 +58,17 @@ describe('rules judged against the current machine', () => {
     assert.equal(only(problems, 'model-does-not-fit')[0]!.line, 1);
   });
 });
+
+describe('attention rules in a training config', () => {
+  it('flags sdpa for model.type deepseek-ocr', () => {
+    const problems = validateText('model:\n  type: deepseek-ocr\n  attn_implementation: sdpa\n', { file: 'train.yaml' });
+    const [problem] = only(problems, 'deepseek-sdpa');
+    assert.equal(`${problem!.line}:${problem!.column}`, '3:24');
+    assert.equal(problem!.fix?.replacement, 'eager');
+  });
+
+  it('warns when model.attn_implementation asks for flash attention this machine lacks', () => {
+    const problems = validateText('model:\n  type: lfm2-vl\n  attn_implementation: flash_attention_2\n', { file: 'train.yaml', facts: facts('t4-linux') });
+    assert.equal(only(problems, 'attention-unavailable')[0]!.fix?.replacement, 'sdpa');
+  });
+});
