@@ -3,11 +3,12 @@ import pytest
 import torch
 from PIL import Image
 
-from fixtures_hf.helpers import FAKE_REMOTE_OCR, STUB_DIR
+from fixtures_hf.helpers import go_offline, STUB_DIR, fake_deepseek_dir
 from vin_ocr.models.hf import deepseek
 from vin_ocr.models.hf.deepseek import IGNORE_INDEX, MODES, encode_example, image_mode, image_token_count, prepare_views, vin_prompt
 
 IMAGE_TOKEN = 99
+pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
 class CharTokenizer:
@@ -92,7 +93,7 @@ def test_batches_carry_what_the_remote_forward_takes():
 
 @pytest.fixture
 def remote_code_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    go_offline(monkeypatch)
     monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "modules"))
     import transformers.dynamic_module_utils as dynamic
 
@@ -140,10 +141,10 @@ def test_remote_code_that_imports_flash_attn_loads_with_eager_through_the_stub(m
 
     _forget_flash_attn(monkeypatch)
     monkeypatch.syspath_prepend(str(STUB_DIR))
-    loaded = load_vlm(str(FAKE_REMOTE_OCR), "deepseek-ocr", "flash_attention_2", "fp32", trust_remote_code=True)
+    loaded = load_vlm(str(fake_deepseek_dir()), "deepseek-ocr", "flash_attention_2", "fp32", trust_remote_code=True)
     assert loaded.attention == "eager"
     assert loaded.fallbacks and loaded.fallbacks[0].startswith("flash_attention_2:")
-    assert loaded.model(torch.tensor([[1, 2, 3]])).shape == (1, 3, 8)
+    assert loaded.model(torch.tensor([[1, 2, 3]])).logits.shape == (1, 3, 128)
 
 
 def test_without_the_stub_the_error_says_how_to_install_it(monkeypatch, remote_code_env):
@@ -156,7 +157,7 @@ def test_without_the_stub_the_error_says_how_to_install_it(monkeypatch, remote_c
     if importlib.util.find_spec("flash_attn") is not None:
         pytest.skip("a flash_attn package is installed in this environment")
     with pytest.raises(TrainerError) as caught:
-        load_vlm(str(FAKE_REMOTE_OCR), "deepseek-ocr", "eager", "fp32", trust_remote_code=True)
+        load_vlm(str(fake_deepseek_dir()), "deepseek-ocr", "eager", "fp32", trust_remote_code=True)
     assert caught.value.code == "flash_attn_missing"
     assert "flash_attn_stub" in caught.value.hint
 
@@ -166,4 +167,37 @@ def test_remote_code_is_refused_without_trust_remote_code(remote_code_env):
     from vin_ocr.models.hf.loading import load_vlm
 
     with pytest.raises(TrainerError, match="trust_remote_code"):
-        load_vlm(str(FAKE_REMOTE_OCR), "deepseek-ocr", "eager", "fp32", trust_remote_code=False)
+        load_vlm(str(fake_deepseek_dir()), "deepseek-ocr", "eager", "fp32", trust_remote_code=False)
+
+
+def test_fine_tuning_remote_code_the_deepseek_way(monkeypatch, remote_code_env, tmp_path):
+    """LoRA on the recipe's targets, DeepSeek's prompt and image format, greedy evaluation: end to end."""
+    import io
+    import json
+
+    from fixtures_hf.helpers import labelled_dir
+    from vin_ocr.training import hf_finetune
+
+    _forget_flash_attn(monkeypatch)
+    monkeypatch.syspath_prepend(str(STUB_DIR))
+    labels = str(labelled_dir() / "labels.txt")
+    stream = io.StringIO()
+    code = hf_finetune.main(
+        ["--model-id", str(fake_deepseek_dir()), "--trust-remote-code", "--image-mode", "tiny",
+         "--train-labels", labels, "--val-labels", labels, "--max-eval-samples", "2", "--max-new-tokens", "18",
+         "--output-dir", str(tmp_path / "runs"), "--batch-size", "4", "--max-steps", "8", "--learning-rate", "2e-2",
+         "--eval-every", "8", "--no-export"],
+        events_stream=stream,
+    )
+    events = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert code == 0, events[-1]
+    started = events[0]
+    assert started["event"] == "run_started" and started["attention"] == "eager"
+    assert "no sdpa" in started["attention_reason"]
+    losses = [e["loss"] for e in events if e["event"] == "progress"]
+    assert losses[-1] < losses[0]
+    evaluation = next(e for e in events if e["event"] == "eval")
+    assert evaluation["size"] == 2 and "exact_match" in evaluation["metrics"]
+    predictions = next(e for e in events if e["event"] == "samples")["items"]
+    assert all(set(item["prediction"]) <= set("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for item in predictions)
+    assert (tmp_path / "runs").is_dir()

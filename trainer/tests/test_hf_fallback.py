@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from fixtures_hf.helpers import event_validator, labelled_dir, read_events
+from fixtures_hf.helpers import go_offline, event_validator, labelled_dir, read_events
 from vin_ocr.models.hf.fallback import GB, fallback_reason
 from vin_ocr.models.hf.policy import DEEPSEEK_OCR, LFM2_VL
 
@@ -24,14 +24,17 @@ def test_lfm2_needs_transformers_4_57_and_transformers_at_all():
 
 
 def test_a_fallback_config_trains_the_baseline_after_a_warning(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    config = tmp_path / "deepseek.yaml"
+    """An LFM2.5-VL config run in DeepSeek-OCR's environment (transformers 4.46.3) cannot load the model."""
+    from vin_ocr.models.hf import fallback
+
+    go_offline(monkeypatch)
+    monkeypatch.setattr(fallback, "transformers_version", lambda: "4.46.3")
+    config = tmp_path / "lfm2.yaml"
     config.write_text(
         "model:\n"
-        "  type: deepseek-ocr\n"
-        "  model_id: deepseek-ai/DeepSeek-OCR\n"
-        "  trust_remote_code: true\n"
-        "  fallback: {enabled: true, type: baseline, reason: 'DeepSeek-OCR needs a CUDA GPU for useful speed'}\n"
+        "  type: lfm2-vl\n"
+        "  model_id: LiquidAI/LFM2.5-VL-1.6B\n"
+        "  fallback: {enabled: true, type: baseline, reason: 'Set up the LFM2.5-VL environment (VIN OCR: Set Up Trainer Environment)'}\n"
         "data:\n"
         f"  train: {labelled_dir() / 'labels.txt'}\n"
         "  val: null\n"
@@ -50,7 +53,22 @@ def test_a_fallback_config_trains_the_baseline_after_a_warning(tmp_path, monkeyp
         validator.validate(event)
     warning = events[0]
     assert warning["event"] == "warning" and warning["code"] == "model_fallback"
-    assert "Training the baseline" in warning["message"] and "CUDA GPU" in warning["fix"]
+    assert "transformers 4.57" in warning["message"] and "Training the baseline" in warning["message"]
+    assert "Set Up Trainer Environment" in warning["fix"]
     started = next(e for e in events if e["event"] == "run_started")
     assert started["config"]["model"]["type"] == "baseline"
     assert code == 0 and events[-1]["status"] == "completed"
+
+
+def test_without_fallback_enabled_the_run_fails_with_the_reason(tmp_path, monkeypatch):
+    go_offline(monkeypatch)
+    import io
+
+    from vin_ocr.training import hf_finetune
+
+    stream = io.StringIO()
+    code = hf_finetune.main(["--model-id", "LiquidAI/LFM2.5-VL-1.6B", "--train-labels", str(labelled_dir() / "labels.txt"),
+                             "--output-dir", str(tmp_path), "--max-steps", "1"], events_stream=stream)
+    finished = json.loads(stream.getvalue().splitlines()[-1])
+    assert code == 1 and finished["status"] == "failed"
+    assert finished["error"]["code"] == "missing_dependency" and "offline" in finished["error"]["message"]

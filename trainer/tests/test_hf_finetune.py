@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from fixtures_hf.helpers import event_validator, labelled_dir, read_events, tiny_model_dir
+from fixtures_hf.helpers import go_offline, event_validator, labelled_dir, read_events, tiny_model_dir
 from vin_ocr.training import hf_finetune
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    go_offline(monkeypatch)
 
 
 def finetune(tmp_path, *extra, steps=12):

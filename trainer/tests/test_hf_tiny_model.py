@@ -4,14 +4,14 @@ import json
 import pytest
 import torch
 
-from fixtures_hf.helpers import tiny_model_dir, vin_image
+from fixtures_hf.helpers import go_offline, tiny_model_dir, vin_image
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
 
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    go_offline(monkeypatch)
 
 
 def test_generator_writes_a_hub_shaped_folder():

@@ -66,3 +66,45 @@ def event_validator():
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     return jsonschema.Draft7Validator(schema)
+
+
+@lru_cache(maxsize=None)
+def fake_deepseek_dir() -> Path:
+    """The fake remote-code OCR model, with weights and a tokenizer, in a folder named like DeepSeek-OCR.
+
+    Weights are written with safetensors directly: importing the model code needs flash_attn.
+    """
+    import torch
+    from safetensors.torch import save_file
+
+    from vin_ocr.models.hf.tokenizer import build_char_tokenizer
+
+    folder = _scratch("vin-ocr-fake-") / "deepseek-ocr-fake"
+    shutil.copytree(FAKE_REMOTE_OCR, folder, ignore=shutil.ignore_patterns("__pycache__"))
+    build_char_tokenizer().save_pretrained(folder)
+    generator = torch.Generator().manual_seed(0)
+    hidden, vocab = 16, 128
+
+    def weight(*shape):
+        return torch.randn(*shape, generator=generator) * 0.1
+
+    save_file(
+        {
+            "embed.weight": weight(vocab, hidden),
+            "vision.weight": weight(hidden, 48), "vision.bias": torch.zeros(hidden),
+            "q_proj.weight": weight(hidden, hidden), "q_proj.bias": torch.zeros(hidden),
+            "attention.qkv.weight": weight(3 * hidden, hidden), "attention.qkv.bias": torch.zeros(3 * hidden),
+            "attention.out.weight": weight(hidden, hidden), "attention.out.bias": torch.zeros(hidden),
+            "lm_head.weight": weight(vocab, hidden), "lm_head.bias": torch.zeros(vocab),
+        },
+        str(folder / "model.safetensors"),
+    )
+    return folder
+
+
+def go_offline(monkeypatch) -> None:
+    """HF_HUB_OFFLINE=1, also for a huggingface_hub that was imported before (it reads the variable once)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)

@@ -41,6 +41,7 @@ class Settings:
     """Everything a run needs, resolved from flags, the training config and the model profile."""
 
     model_id: str = "LiquidAI/LFM2.5-VL-1.6B"
+    model_type: Optional[str] = None  # lfm2-vl | deepseek-ocr; None: from the model id
     model_revision: Optional[str] = None
     trust_remote_code: bool = False
     attn_implementation: str = "auto"
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model-config", help="model profile YAML (model_id, training.prompt, attn_implementation, fallback …)")
     p.add_argument("--model-id", help="Hugging Face model id or a local model folder")
     p.add_argument("--model-revision")
+    p.add_argument("--model-type", choices=["lfm2-vl", "deepseek-ocr"], help="model family (default: from the model id)")
     p.add_argument("--trust-remote-code", action="store_true", default=None)
     p.add_argument("--attn-implementation", choices=["auto", "flash_attention_2", "sdpa", "eager"])
     p.add_argument("--train-labels")
@@ -163,6 +165,7 @@ def settings_from_training_config(path: Path, settings: Settings) -> None:
     model_type = model.get("type", "lfm2-vl")
     if model_type not in ("lfm2-vl", "deepseek-ocr"):
         raise TrainerError(INVALID_CONFIG, f"model.type '{model_type}' is not a vision-language model.", "Use `python -m vin_ocr train` for the baseline.")
+    settings.model_type = model_type
     _apply(settings, model, {
         "model_id": "model_id", "revision": "model_revision", "trust_remote_code": "trust_remote_code",
         "attn_implementation": "attn_implementation", "prompt": "prompt", "image_mode": "image_mode",
@@ -212,7 +215,7 @@ def resolve_settings(args: argparse.Namespace) -> Settings:
     if args.model_config:
         settings_from_model_profile(Path(args.model_config), settings)
     flags = {
-        "model_id": args.model_id, "model_revision": args.model_revision, "trust_remote_code": args.trust_remote_code,
+        "model_id": args.model_id, "model_revision": args.model_revision, "model_type": args.model_type, "trust_remote_code": args.trust_remote_code,
         "attn_implementation": args.attn_implementation, "train": args.train_labels, "val": args.val_labels,
         "test": args.test_labels, "output_dir": args.output_dir, "metrics_file": args.metrics_file,
         "max_train_samples": args.max_train_samples, "max_eval_samples": args.max_eval_samples,
@@ -279,7 +282,8 @@ class FineTuneRun:
         from ..hardware import probe
         from ..models.hf.collate import DEFAULT_PROMPT, Lfm2VlCollator
         from ..models.hf.data import load_examples
-        from ..models.hf.loading import download_notice, load_processor, load_vlm
+        from ..models.hf.deepseek import DeepSeekOcrCollator
+        from ..models.hf.loading import download_notice, ensure_downloadable, load_processor, load_tokenizer, load_vlm
         from ..models.hf.lora import apply_lora, count_parameters
         from ..models.hf.policy import DEEPSEEK_OCR, choose_attention, choose_dtype, family_of, machine_from_probe
         from .device import choose_device
@@ -287,13 +291,7 @@ class FineTuneRun:
         s = self.settings
         random.seed(s.seed)
         torch.manual_seed(s.seed)
-        self.family = family_of(s.model_id)
-        if self.family == DEEPSEEK_OCR:
-            raise TrainerError(
-                INVALID_CONFIG,
-                "DeepSeek-OCR fine-tuning runs in its own environment (transformers 4.46.3) and is not wired into this trainer yet.",
-                "Use LiquidAI/LFM2.5-VL-1.6B, or the baseline model.",
-            )
+        self.family = s.model_type or family_of(s.model_id)
         device = choose_device(s.device)
         machine = machine_from_probe(device, probe())
         self.device = torch.device(device)
@@ -313,9 +311,13 @@ class FineTuneRun:
         self.log.info(f"loading {s.model_id} ({attention.value}, {dtype.value}) …")
         notice = download_notice(s.model_id, s.model_revision)
         if notice:
+            ensure_downloadable(s.model_id, s.model_revision)
             self._notice("log", level="info", message=notice)
             self.log.info(notice)
-        self.processor = load_processor(s.model_id, s.trust_remote_code, s.model_revision)
+        if self.family == DEEPSEEK_OCR:  # no processor: a tokenizer and the model's own image format
+            self.processor = load_tokenizer(s.model_id, s.trust_remote_code, s.model_revision)
+        else:
+            self.processor = load_processor(s.model_id, s.trust_remote_code, s.model_revision)
         loaded = load_vlm(s.model_id, self.family, attention.value, dtype.value, s.trust_remote_code, s.model_revision)
         for line in loaded.fallbacks:
             self._notice("warning", code="attention_fallback", message=f"Could not load with {line}", fix=None)
@@ -333,7 +335,10 @@ class FineTuneRun:
                 model.enable_input_require_grads()
             model = apply_lora(model, self.family, s.lora_rank)
         self.model = model
-        self.collator = Lfm2VlCollator(self.processor, s.prompt or DEFAULT_PROMPT, s.max_target_length)
+        if self.family == DEEPSEEK_OCR:
+            self.collator: Any = DeepSeekOcrCollator(self.processor, s.image_mode, s.prompt, s.max_target_length)
+        else:
+            self.collator = Lfm2VlCollator(self.processor, s.prompt or DEFAULT_PROMPT, s.max_target_length)
         trainable = [p for p in model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(trainable, lr=s.lr, weight_decay=0.0)
         self.trainable_parameters, self.parameters = count_parameters(model)
@@ -413,10 +418,11 @@ class FineTuneRun:
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         total = 0.0
+        from ..models.hf.generation import move_batch
+
+        dtype = next(self.model.parameters()).dtype
         for batch in batches:
-            inputs = {k: v.to(self.device) for k, v in batch.items()}
-            if "pixel_values" in inputs:
-                inputs["pixel_values"] = inputs["pixel_values"].to(next(self.model.parameters()).dtype)
+            inputs = move_batch(batch, self.device, dtype)
             loss = self.model(**inputs).loss / len(batches)
             loss.backward()
             total += float(loss.detach())
@@ -631,7 +637,9 @@ def _run_dir(settings: Settings, resume: Optional[str]) -> tuple[Path, str, Opti
     if not output.is_absolute():
         output = Path(settings.base_dir) / output
     output.mkdir(parents=True, exist_ok=True)
-    family = "deepseek-ocr" if "deepseek" in settings.model_id.lower() else "lfm2-vl"
+    from ..models.hf.policy import family_of
+
+    family = settings.model_type or family_of(settings.model_id)
     run_id = new_run_id(output, family)
     return output / run_id, run_id, None
 
@@ -699,16 +707,14 @@ def _train_fallback_if_needed(settings: Settings, events: EventWriter, stream: O
         return None
     from ..hardware import probe
     from ..models.hf.fallback import baseline_config, fallback_reason, machine_memory, transformers_version
-    from ..models.hf.policy import DEEPSEEK_OCR, family_of
+    from ..models.hf.policy import family_of
 
     facts = probe()
-    family = family_of(settings.model_id)
+    family = settings.model_type or family_of(settings.model_id)
     device = settings.device if settings.device != "auto" else ("cuda" if facts.get("cuda_available") else "mps" if facts.get("mps_available") else "cpu")
     gpus = facts.get("cuda_devices") or []
     vram = int(gpus[0]["vram_mib"]) * 2**20 if device == "cuda" and gpus else None
     reason = fallback_reason(family, device, machine_memory(), vram, transformers_version())
-    if reason is None and family == DEEPSEEK_OCR:
-        reason = "DeepSeek-OCR fine-tuning is not available in this trainer yet"
     if reason is None:
         return None
     import yaml

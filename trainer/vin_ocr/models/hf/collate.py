@@ -33,6 +33,8 @@ class EncodedPrompt:
 class Lfm2VlCollator:
     """Turns (image, VIN) pairs into training batches and images into generation batches."""
 
+    uses_generate = True  # transformers' generate() with its KV cache
+
     def __init__(self, processor: Any, prompt: str = DEFAULT_PROMPT, max_target_length: int = 32) -> None:
         self.processor = processor
         self.tokenizer = processor.tokenizer

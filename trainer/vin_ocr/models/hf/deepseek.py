@@ -205,3 +205,50 @@ def collate(examples: Sequence[DeepSeekExample], pad_token_id: int) -> dict[str,
         "images_seq_mask": seq_mask,
         "images_spatial_crop": torch.tensor(spatial, dtype=torch.long),
     }
+
+
+def left_pad(examples: Sequence[DeepSeekExample], pad_token_id: int) -> dict[str, Any]:
+    """Prompt-only examples, left-padded so that every row continues at the same position."""
+    import torch
+
+    batch = collate(examples, pad_token_id)
+    width = batch["input_ids"].shape[1]
+    for index, example in enumerate(examples):
+        shift = width - len(example.input_ids)
+        if shift:
+            for key in ("input_ids", "attention_mask", "images_seq_mask"):
+                batch[key][index] = torch.roll(batch[key][index], shifts=shift)
+    del batch["labels"]
+    return batch
+
+
+class DeepSeekOcrCollator:
+    """The DeepSeek-OCR counterpart of ``Lfm2VlCollator``: same interface, DeepSeek's input format."""
+
+    # DeepSeek-OCR's own generate() path differs between its releases; evaluation decodes greedily
+    # through forward() instead (see generation.greedy_decode), which only needs the documented inputs.
+    uses_generate = False
+
+    def __init__(self, tokenizer: Any, mode: str = "base", prompt: Optional[str] = None, max_target_length: int = 32) -> None:
+        self.tokenizer = tokenizer
+        self.mode = image_mode(mode)
+        self.prompt = vin_prompt(prompt)
+        self.max_target_length = max_target_length
+        self.image_token_id = tokenizer.convert_tokens_to_ids(IMAGE_PLACEHOLDER)
+        if self.image_token_id is None or self.image_token_id == getattr(tokenizer, "unk_token_id", object()):
+            raise ValueError("The tokenizer has no '<image>' token; is this a DeepSeek-OCR checkpoint?")
+        self.end_of_answer = tokenizer.eos_token_id
+        self.pad_token_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+    def training_batch(self, examples: Sequence[tuple[Any, str]]) -> dict[str, Any]:
+        if not examples:
+            raise ValueError("An empty batch cannot be collated.")
+        encoded = [
+            encode_example(self.tokenizer, image, target[: self.max_target_length], self.mode, self.image_token_id, self.prompt)
+            for image, target in examples
+        ]
+        return collate(encoded, self.pad_token_id)
+
+    def generation_batch(self, images: Sequence[Any]) -> dict[str, Any]:
+        encoded = [encode_example(self.tokenizer, image, None, self.mode, self.image_token_id, self.prompt) for image in images]
+        return left_pad(encoded, self.pad_token_id)

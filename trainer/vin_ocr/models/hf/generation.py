@@ -52,6 +52,44 @@ def clean_prediction(text: str) -> str:
     return "".join(normalise_label(text).split())
 
 
+def move_batch(batch: Any, device: Any, float_dtype: Optional[torch.dtype] = None) -> Any:
+    """Tensors (also inside DeepSeek's list of image tuples) onto ``device``; float ones cast to the model's dtype."""
+    if isinstance(batch, torch.Tensor):
+        moved = batch.to(device)
+        return moved.to(float_dtype) if float_dtype is not None and moved.is_floating_point() else moved
+    if isinstance(batch, dict):
+        return {key: move_batch(value, device, float_dtype) for key, value in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(move_batch(value, device, float_dtype) for value in batch)
+    return batch
+
+
+@torch.no_grad()
+def greedy_decode(model: Any, batch: dict[str, Any], end_token_id: int, max_new_tokens: int, constraint: Optional[Any]) -> torch.Tensor:
+    """Greedy decoding through plain forward passes (no cache): for models whose generate() cannot be relied on.
+
+    Each step re-runs the whole sequence, so it costs more than generate(); it is only used to
+    evaluate DeepSeek-OCR, whose answers are 18 tokens long.
+    """
+    batch = dict(batch)
+    prompt_length = batch["input_ids"].shape[1]
+    finished = torch.zeros(batch["input_ids"].shape[0], dtype=torch.bool, device=batch["input_ids"].device)
+    for _ in range(max_new_tokens):
+        logits = model(**batch).logits[:, -1, :].float()
+        if constraint is not None:
+            logits = constraint(batch["input_ids"], logits)
+        chosen = logits.argmax(dim=-1)
+        chosen = torch.where(finished, torch.full_like(chosen, end_token_id), chosen)
+        finished |= chosen == end_token_id
+        batch["input_ids"] = torch.cat([batch["input_ids"], chosen[:, None]], dim=1)
+        batch["attention_mask"] = torch.cat([batch["attention_mask"], torch.ones_like(chosen[:, None])], dim=1)
+        if "images_seq_mask" in batch:
+            batch["images_seq_mask"] = torch.cat([batch["images_seq_mask"], torch.zeros_like(chosen[:, None], dtype=torch.bool)], dim=1)
+        if bool(finished.all()):
+            break
+    return batch["input_ids"][:, prompt_length:]
+
+
 @torch.no_grad()
 def generate_vins(
     model: Any,
@@ -63,23 +101,24 @@ def generate_vins(
 ) -> list[str]:
     from transformers import LogitsProcessorList
 
-    batch = {k: v.to(device) for k, v in collator.generation_batch(images).items()}
+    dtype = next(model.parameters()).dtype
+    batch = move_batch(collator.generation_batch(images), device, dtype)
     tokenizer = collator.tokenizer
-    processors: Optional[Any] = None
-    if constrain:
-        processors = LogitsProcessorList(
-            [VinAlphabetLogits(tokenizer, batch["input_ids"].shape[1], collator.end_of_answer)]
+    prompt_length = batch["input_ids"].shape[1]
+    constraint = VinAlphabetLogits(tokenizer, prompt_length, collator.end_of_answer) if constrain else None
+    if getattr(collator, "uses_generate", True):
+        output = model.generate(
+            **batch,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            num_beams=1,
+            logits_processor=LogitsProcessorList([constraint]) if constraint else None,
+            eos_token_id=collator.end_of_answer,
+            pad_token_id=tokenizer.pad_token_id,
         )
-    output = model.generate(
-        **batch,
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        num_beams=1,
-        logits_processor=processors,
-        eos_token_id=collator.end_of_answer,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    new_tokens = output[:, batch["input_ids"].shape[1]:]
+        new_tokens = output[:, prompt_length:]
+    else:
+        new_tokens = greedy_decode(model, batch, collator.end_of_answer, max_new_tokens, constraint)
     return [clean_prediction(text) for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
 
 

@@ -47,7 +47,39 @@ def download_notice(model_id: str, revision: Optional[str] = None) -> Optional[s
 
 
 def offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    try:
+        from huggingface_hub import constants
+    except ImportError:
+        return False
+    return bool(constants.HF_HUB_OFFLINE)
+
+
+def ensure_downloadable(model_id: str, revision: Optional[str] = None, timeout: float = 15.0) -> None:
+    """One quick request to the Hub before a download starts.
+
+    Without it, an unreachable Hub makes transformers retry every file with back-off for minutes
+    before failing; this fails within seconds and says what to do.
+    """
+    from huggingface_hub import HfApi
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    try:
+        HfApi().model_info(model_id, revision=revision, timeout=timeout)
+    except (RepositoryNotFoundError, RevisionNotFoundError) as error:
+        raise TrainerError(
+            INVALID_CONFIG,
+            f"'{model_id}'{f' at revision {revision}' if revision else ''} does not exist on the Hugging Face Hub (or needs a login).",
+            "Check model_id (a local model folder also works); for a gated model run `huggingface-cli login` first.",
+        ) from error
+    except Exception as error:  # network errors come from several libraries (httpx, requests, ssl)
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise TrainerError(
+            MISSING_DEPENDENCY,
+            f"Cannot download '{model_id}': the Hugging Face Hub did not answer ({first_line}).",
+            "Connect to the network (or set HF_ENDPOINT to a mirror), or copy the model to a local folder and point model_id at it.",
+        ) from error
 
 
 def missing_weights(model_id: str, error: BaseException) -> TrainerError:
@@ -160,6 +192,18 @@ def load_processor(model_id: str, trust_remote_code: bool = False, revision: Opt
             raise missing_weights(model_id, error) from error
         raise
     return _lfm2_processor_without_torchvision(model_id, revision)
+
+
+def load_tokenizer(model_id: str, trust_remote_code: bool = False, revision: Optional[str] = None) -> Any:
+    """DeepSeek-OCR has no processor: its tokenizer, with the same offline handling."""
+    import transformers
+
+    try:
+        return transformers.AutoTokenizer.from_pretrained(model_id, trust_remote_code=trust_remote_code, revision=revision)
+    except OSError as error:
+        if _is_missing_files(error):
+            raise missing_weights(model_id, error) from error
+        raise
 
 
 def _lfm2_processor_without_torchvision(model_id: str, revision: Optional[str]) -> Any:
