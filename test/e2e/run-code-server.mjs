@@ -172,6 +172,23 @@ async function runFromCommandPalette(page, title) {
   await quickPickRow(page, title).click();
 }
 
+/**
+ * The visible webview document with this <title>. Other features' webviews (the Training view) live in the
+ * page too, so "the webview iframe" is ambiguous; the title is ours.
+ */
+async function visibleFrameTitled(page, title, timeoutMs = UI_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      if (frame.isDetached() || (await frame.title().catch(() => '')) !== title) continue;
+      const outer = await frame.parentFrame()?.frameElement().catch(() => undefined);
+      if (!outer || (await outer.isVisible())) return frame;
+    }
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`no visible webview titled "${title}" within ${timeoutMs / 1000} s`);
+}
+
 /** Phase 2: what a person sees. Returns a list of failed checks (empty = all passed). */
 async function runUiChecks(context, base, port) {
   const failures = [];
@@ -205,9 +222,10 @@ async function runUiChecks(context, base, port) {
     console.log(`    badge: "${text}"`);
   });
 
-  const panel = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+  let panel; // the hardware panel's document (a frame inside the webview's iframe), once open
   await check('F1 → "VIN OCR: Show Hardware" opens the panel with the machine', async () => {
     await runFromCommandPalette(page, 'VIN OCR: Show Hardware');
+    panel = await visibleFrameTitled(page, 'VIN OCR: Hardware');
     await panel.locator('h1', { hasText: 'VIN OCR: Hardware' }).waitFor();
     const rows = await panel.locator('table.models tbody tr').count();
     if (rows < 4) throw new Error(`the model table has ${rows} rows`);
@@ -242,7 +260,8 @@ async function runUiChecks(context, base, port) {
   page.setDefaultTimeout(UI_TIMEOUT_MS);
 
   await check('the VIN OCR activity-bar container shows a filled Hardware tree', async () => {
-    await page.locator('.activitybar [aria-label^="VIN OCR"]').first().click();
+    // Clicking the icon of the container already shown would hide it; the generated focus command always shows it.
+    await runFromCommandPalette(page, 'VIN OCR: Focus on Hardware View');
     await page.locator('.monaco-list-row', { hasText: /Platform: (cuda|mps|cpu)/ }).first().waitFor();
     await page.locator('.monaco-list-row', { hasText: 'Models' }).first().waitFor();
   });

@@ -69,7 +69,10 @@ export function registerHardwareFeatures(context: vscode.ExtensionContext): Hard
   );
 
   // The first probe starts after activate() has returned; until it lands the badge shows the cached machine.
-  const startup = setTimeout(() => refreshQuietly('startup'), 0);
+  // (A focus event may have started one already.)
+  const startup = setTimeout(() => {
+    if (!store.probing) refreshQuietly('startup');
+  }, 0);
   context.subscriptions.push({ dispose: () => clearTimeout(startup) });
 
   return {

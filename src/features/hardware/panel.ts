@@ -116,6 +116,12 @@ export function createHardwarePanelController(
         panel.reveal();
         return;
       }
+      // A panel restored from the last session that VS Code has not revived yet has no WebviewPanel to
+      // reveal: close its tab rather than show two hardware panels.
+      const staleTabs = vscode.window.tabGroups.all
+        .flatMap((group) => group.tabs)
+        .filter((tab) => tab.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith(HARDWARE_PANEL_VIEW_TYPE));
+      if (staleTabs.length > 0) void vscode.window.tabGroups.close(staleTabs);
       const created = vscode.window.createWebviewPanel(HARDWARE_PANEL_VIEW_TYPE, 'VIN OCR: Hardware', vscode.ViewColumn.Active, {
         enableScripts: true,
         localResourceRoots: [webviewRoot, mediaRoot],
