@@ -1,6 +1,7 @@
 // The hardware features inside a real VS Code extension host: activation, probe, panel, tree, commands.
 import * as assert from 'node:assert/strict';
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { VinOcrApi } from '../../src/extension';
 import type { HardwareSnapshot } from '../../src/features/hardware/state';
@@ -127,5 +128,42 @@ describe('VIN OCR hardware (in a real VS Code)', function () {
     await vscode.commands.executeCommand('vinOcr.copyHardwareReport');
     const report = await vscode.env.clipboard.readText();
     assert.ok(report.includes(snapshot.report.platform), `report without the platform: ${report.slice(0, 200)}`);
+  });
+});
+
+describe('VIN OCR hardware in Restricted Mode (untrusted workspace)', function () {
+  this.timeout(90_000);
+
+  before(function () {
+    // Runs when the runner opens the workspace untrusted (run-code-server.mjs --trust).
+    if (vscode.workspace.isTrusted) this.skip();
+  });
+
+  it('probes only with an interpreter the user chose, never one the workspace chose', async () => {
+    const vinOcr = await api();
+    const snapshot = await probedSnapshot(vinOcr);
+    const userSetting = vscode.workspace.getConfiguration('vinOcr').inspect<string>('pythonPath')?.globalValue;
+    assert.ok(snapshot.interpreter === undefined || ['setting', 'path'].includes(snapshot.interpreter.source), `probe ran with ${snapshot.interpreter?.source}`);
+    if (snapshot.interpreter?.source === 'setting') assert.equal(snapshot.interpreter.path, userSetting);
+
+    // A workspace that names a different, working interpreter must not get it run. Two guards hold this:
+    // VS Code's restrictedConfigurations (package.json) and our own reading of the user value only.
+    const workspaceChoice = ['/usr/bin/python3', '/usr/local/bin/python3'].find((path) => existsSync(path) && path !== userSetting);
+    if (!workspaceChoice) return;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'the test workspace is open');
+    const settingsFile = join(folder.uri.fsPath, '.vscode', 'settings.json');
+    const hadSettingsFile = existsSync(settingsFile);
+    const settings = vscode.workspace.getConfiguration('vinOcr');
+    try {
+      const reprobed = nextEvent(vinOcr.hardware.onDidChange, 'a probe after the workspace setting changed');
+      await settings.update('pythonPath', workspaceChoice, vscode.ConfigurationTarget.Workspace);
+      const after = await reprobed;
+      assert.notEqual(after.interpreter?.path, workspaceChoice, 'the workspace-chosen interpreter ran');
+      assert.doesNotMatch(after.interpreter?.reason ?? '', new RegExp(workspaceChoice), 'the workspace value was not even tried');
+    } finally {
+      await settings.update('pythonPath', undefined, vscode.ConfigurationTarget.Workspace);
+      if (!hadSettingsFile) rmSync(join(folder.uri.fsPath, '.vscode'), { recursive: true, force: true });
+    }
   });
 });
