@@ -112,10 +112,10 @@ def augment(images: Images, generator: torch.Generator) -> Images:
     theta[:, 1, 2] = uniform(-0.12, 0.12)
     grid = torch.nn.functional.affine_grid(theta, list(images.shape), align_corners=False)
     out = torch.nn.functional.grid_sample(images, grid, padding_mode="border", align_corners=False)
-    contrast = uniform(0.6, 1.2).view(n, 1, 1, 1)
+    contrast = uniform(0.7, 1.15).view(n, 1, 1, 1)
     mean = out.mean(dim=(2, 3), keepdim=True)
-    out = (out - mean) * contrast + mean + uniform(-0.1, 0.1).view(n, 1, 1, 1)
-    noise = torch.randn(out.shape, generator=generator) * uniform(0.0, 0.06).view(n, 1, 1, 1)
+    out = (out - mean) * contrast + mean + uniform(-0.08, 0.08).view(n, 1, 1, 1)
+    noise = torch.randn(out.shape, generator=generator) * uniform(0.0, 0.04).view(n, 1, 1, 1)
     return (out + noise).clamp_(0.0, 1.0)
 
 

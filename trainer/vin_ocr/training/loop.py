@@ -50,7 +50,7 @@ class RunOptions:
 def learning_rate(base: float, step: int, max_steps: int, elapsed: float, max_seconds: Optional[float]) -> float:
     """Linear warm-up, then cosine decay over whichever budget (steps or minutes) runs out first,
     so a run cut short by its time limit still ends with a small learning rate."""
-    warmup = max(1, min(300, max_steps // 20))
+    warmup = max(1, min(100, max_steps // 20))
     progress = step / max_steps
     if max_seconds:
         progress = max(progress, elapsed / max_seconds)
