@@ -103,11 +103,35 @@ describe('VIN OCR training (in a real VS Code)', function () {
     assert.ok((view.delivered.snapshot ?? 0) > 0);
   });
 
+  it('reads a VIN and evaluates with the checkpoint it trained', async () => {
+    const runs = await vscode.commands.executeCommand<RunNode[]>('vinOcr.runsList');
+    const best = runs.flatMap((run) => run.state.checkpoints.map((checkpoint) => checkpoint.path)).find((path) => path.endsWith('best.pt') && existsSync(path));
+    assert.ok(best, 'a trained checkpoint');
+    const reads = await within(
+      Promise.resolve(vscode.commands.executeCommand<{ vin?: string; characters?: unknown[]; error?: string }[]>('vinOcr.readVin', fixture('read/images/vin_12.png'), best)),
+      120_000,
+      'predict',
+    );
+    assert.equal(reads?.length, 1, 'predict answered (see the VIN OCR Training log otherwise)');
+    assert.equal(reads![0]!.error, undefined);
+    assert.equal(typeof reads![0]!.vin, 'string', 'a VIN (of whatever quality a 6-step model reads)');
+    assert.ok(Array.isArray(reads![0]!.characters), 'per-character confidence');
+    const metrics = await within(
+      Promise.resolve(vscode.commands.executeCommand<Record<string, number>>('vinOcr.evaluateCheckpoint', { kind: 'checkpoint', path: best }, fixture('read/labels.txt'))),
+      120_000,
+      'evaluate',
+    );
+    assert.ok(metrics && typeof metrics.exact_match === 'number' && typeof metrics.cer === 'number', JSON.stringify(metrics));
+  });
+
   it('cancel mid-run keeps the checkpoint and leaves no trainer process', async function () {
     if (process.platform !== 'linux') this.skip(); // the process table is read from /proc
     const run = await train('long.yaml');
     assert.ok(run, 'Train started a run');
-    await until(() => run.state.checkpoints.length > 0, 180_000, 'the first checkpoint');
+    await until(() => {
+      if (run.state.status !== 'running' && run.state.status !== 'queued') throw new Error(`the run ended early: ${run.state.status} ${run.state.errorCode ?? ''} ${run.tail.join('\n')}`);
+      return run.state.checkpoints.length > 0;
+    }, 180_000, 'the first checkpoint');
     const pid = run.pid;
     assert.ok(pid, 'the trainer has a process id');
     const started = Date.now();
@@ -126,7 +150,7 @@ describe('VIN OCR training (in a real VS Code)', function () {
     assert.ok(run, 'Train started a run');
     const state = await within(run.done, 120_000, 'the failing run');
     assert.equal(state.status, 'failed');
-    assert.equal(state.errorCode, 'invalid_dataset', `${state.errorCode}: ${state.errorMessage}`);
+    assert.equal(state.errorCode, 'invalid_dataset', `${state.errorCode}: ${state.errorMessage}\n${run.tail.join('\n')}`);
     const titles = failureActions(run, { retry() {}, resume() {}, showLog() {}, installFlashAttnStub() {} }).map((action) => action.title);
     assert.ok(titles.includes('Show Problems'), titles.join(', '));
     const labels = fixture('bad-data/labels.txt');
@@ -135,6 +159,25 @@ describe('VIN OCR training (in a real VS Code)', function () {
       return list.length > 0 ? list : undefined;
     }, 5_000, 'dataset problems on labels.txt');
     assert.ok(problems.every((problem) => problem.source === 'VIN OCR trainer'));
+  });
+
+  // Last: in code-server, running a task makes the extension host forget the user settings (vinOcr.pythonPath)
+  // until the window reloads; the runs above would then resolve another interpreter.
+  it('offers a vin-ocr task per training config that trains with the problem matcher', async () => {
+    const tasks = await vscode.tasks.fetchTasks({ type: 'vin-ocr' });
+    const task = tasks.find((candidate) => candidate.definition.config === 'training/tiny.yaml');
+    assert.ok(task, `tasks: ${tasks.map((candidate) => candidate.name).join(', ')}`);
+    assert.deepEqual(task.problemMatchers, ['$vin-ocr-trainer']);
+    const ended = new Promise<number | undefined>((resolve) => {
+      const listener = vscode.tasks.onDidEndTaskProcess((event) => {
+        if (event.execution.task.definition.config === 'training/tiny.yaml') {
+          listener.dispose();
+          resolve(event.exitCode);
+        }
+      });
+    });
+    await vscode.tasks.executeTask(task);
+    assert.equal(await within(ended, 180_000, 'the training task'), 0);
   });
 });
 

@@ -52,6 +52,15 @@ export interface RunManagerOptions {
 
 const TAIL_LINES = 40;
 
+/** The module a Python traceback says is missing (`ModuleNotFoundError: No module named 'torch'`). */
+export function missingModule(lines: readonly string[]): string | undefined {
+  for (let index = lines.length - 1; index >= 0; index--) {
+    const match = /^ModuleNotFoundError: No module named '([\w.]+)'/.exec(lines[index]!.trim());
+    if (match) return match[1]!.split('.')[0];
+  }
+  return undefined;
+}
+
 interface MutableRun extends LiveRun {
   state: RunState;
   tail: string[];
@@ -199,6 +208,11 @@ export class RunManager {
         if (exit.spawnError) {
           state.errorCode = 'no_interpreter';
           state.errorMessage = exit.spawnError;
+        } else if (missingModule(run.tail)) {
+          // The trainer could not even import its dependencies: the interpreter lacks them.
+          state.errorCode = 'missing_dependency';
+          state.errorMessage = `${run.request.python} has no module named '${missingModule(run.tail)}'.`;
+          state.hint = 'Set up the trainer environment, or point vinOcr.pythonPath at an interpreter with torch.';
         } else {
           // No run_finished: a crash (segfault, kill -9, an exception before the event writer existed).
           state.errorCode = 'crashed';

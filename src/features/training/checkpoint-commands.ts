@@ -24,8 +24,9 @@ export async function pickCheckpoint(): Promise<string | undefined> {
   return picked?.[0]?.fsPath;
 }
 
+/** A checkpoint named by a command argument: a Runs-tree checkpoint node, or a `.pt` file's URI (not an image's). */
 function checkpointArgument(arg: unknown): string | undefined {
-  if (arg instanceof vscode.Uri) return arg.fsPath;
+  if (arg instanceof vscode.Uri) return /\.pt$/i.test(arg.fsPath) ? arg.fsPath : undefined;
   const candidate = arg as { kind?: string; path?: string } | undefined;
   return candidate?.kind === 'checkpoint' && typeof candidate.path === 'string' ? candidate.path : undefined;
 }
@@ -39,10 +40,14 @@ function describeRead(result: PredictResult): string {
   return `${result.vin}${confidence}${doubts}`;
 }
 
-export async function readVin(arg: unknown, interpreter: TrainerInterpreter, trainerDir: string, log: TrainingLog): Promise<PredictResult[] | undefined> {
+/**
+ * Reads the VIN in an image. From the Explorer `arg` is the image; from the Runs tree a checkpoint;
+ * callers (tests, other extensions) may pass both: `vinOcr.readVin(imageUri, checkpointPath)`.
+ */
+export async function readVin(arg: unknown, checkpointArg: unknown, interpreter: TrainerInterpreter, trainerDir: string, log: TrainingLog): Promise<PredictResult[] | undefined> {
   if (!requireTrust('Reading a VIN')) return undefined;
-  let image = arg instanceof vscode.Uri ? arg.fsPath : undefined;
-  let checkpoint = checkpointArgument(arg);
+  let image = arg instanceof vscode.Uri && !/\.pt$/i.test(arg.fsPath) ? arg.fsPath : undefined;
+  let checkpoint = checkpointArgument(arg) ?? (typeof checkpointArg === 'string' ? checkpointArg : checkpointArgument(checkpointArg));
   if (!image) {
     const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'bmp', 'webp', 'tif', 'tiff'] }, openLabel: 'Read VIN' });
     image = picked?.[0]?.fsPath;
@@ -65,21 +70,26 @@ export async function readVin(arg: unknown, interpreter: TrainerInterpreter, tra
   for (const result of parsed) {
     log.info(`read ${result.image}: ${describeRead(result)}`);
     const copy = 'Copy VIN';
+    // Not awaited: the command answers with the reads at once; the button works whenever it is clicked.
     if (result.vin && !result.error) {
-      if ((await vscode.window.showInformationMessage(`VIN OCR: ${describeRead(result)}`, copy)) === copy) await vscode.env.clipboard.writeText(result.vin);
+      void vscode.window.showInformationMessage(`VIN OCR: ${describeRead(result)}`, copy).then((answer) => (answer === copy ? vscode.env.clipboard.writeText(result.vin!) : undefined));
     } else void vscode.window.showWarningMessage(`VIN OCR: ${describeRead(result)}`);
   }
   return parsed;
 }
 
-export async function evaluateCheckpoint(arg: unknown, interpreter: TrainerInterpreter, trainerDir: string, log: TrainingLog): Promise<void> {
-  if (!requireTrust('Evaluating a checkpoint')) return;
-  const checkpoint = checkpointArgument(arg) ?? (await pickCheckpoint());
-  if (!checkpoint) return;
-  const labels = await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, canSelectFiles: true, openLabel: 'Evaluate on This', title: 'labels.txt, or an image folder with metadata.jsonl/csv' });
-  if (!labels?.[0]) return;
+/** Scores a checkpoint on a labelled dataset; `vinOcr.evaluateCheckpoint(checkpoint?, labelsUri?)`. Resolves with the metrics. */
+export async function evaluateCheckpoint(arg: unknown, labelsArg: unknown, interpreter: TrainerInterpreter, trainerDir: string, log: TrainingLog): Promise<Record<string, number> | undefined> {
+  if (!requireTrust('Evaluating a checkpoint')) return undefined;
+  const checkpoint = checkpointArgument(arg) ?? (typeof arg === 'string' ? arg : undefined) ?? (await pickCheckpoint());
+  if (!checkpoint) return undefined;
+  const labels =
+    labelsArg instanceof vscode.Uri
+      ? [labelsArg]
+      : await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, canSelectFiles: true, openLabel: 'Evaluate on This', title: 'labels.txt, or an image folder with metadata.jsonl/csv' });
+  if (!labels?.[0]) return undefined;
   const python = await interpreter.require('evaluate the checkpoint');
-  if (!python) return;
+  if (!python) return undefined;
   const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `VIN OCR: evaluating ${basename(checkpoint)}`, cancellable: true }, (_progress, token) => {
     const abort = new AbortController();
     token.onCancellationRequested(() => abort.abort());
@@ -94,11 +104,12 @@ export async function evaluateCheckpoint(arg: unknown, interpreter: TrainerInter
   if (!result?.metrics) {
     const message = result?.error?.message ?? outcome.spawnError ?? outcome.stderr.at(-1) ?? 'no result';
     void vscode.window.showErrorMessage(`VIN OCR: evaluation failed: ${message}${result?.error?.hint ? ` ${result.error.hint}` : ''}`);
-    return;
+    return undefined;
   }
   const lines = [`# Evaluation of ${basename(checkpoint)}`, '', `Checkpoint: \`${checkpoint}\`  `, `Data: \`${labels[0].fsPath}\` (${result.size ?? '?'} images)`, '', '| metric | value |', '|---|---|'];
   for (const [name, value] of Object.entries(result.metrics)) if (typeof value === 'number') lines.push(`| ${name} | ${metricText(name, value)} |`);
   const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: `${lines.join('\n')}\n` });
   await vscode.window.showTextDocument(document, { preview: true });
   log.info(`evaluate ${checkpoint} on ${labels[0].fsPath}: exact_match ${result.metrics.exact_match ?? '?'}`);
+  return result.metrics;
 }

@@ -34,7 +34,7 @@ function isRunNode(value: unknown): value is RunNode {
 
 export function registerTrainingFeatures(context: vscode.ExtensionContext, hardware: HardwareState): TrainingController {
   const log = createTrainingLog();
-  const interpreter = createTrainerInterpreter();
+  const interpreter = createTrainerInterpreter(log);
   const trainerDir = vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath;
   const controller = new TrainingController(context, log, interpreter);
   activeController = controller;
@@ -99,8 +99,9 @@ export function registerTrainingFeatures(context: vscode.ExtensionContext, hardw
       return undefined;
     }),
     command('vinOcr.trainRetry', (node: unknown, change: RetryChange) => (isRunNode(node) && node.live ? controller.retry(node.live, change) : undefined)),
-    command('vinOcr.evaluateCheckpoint', (arg?: unknown) => evaluateCheckpoint(arg, interpreter, trainerDir, log)),
-    command('vinOcr.readVin', (arg?: unknown) => readVin(arg, interpreter, trainerDir, log)),
+    command('vinOcr.evaluateCheckpoint', (arg?: unknown, labels?: unknown) => evaluateCheckpoint(arg, labels, interpreter, trainerDir, log)),
+    // The Explorer passes (clicked, selection): only a string second argument names a checkpoint.
+    command('vinOcr.readVin', (arg?: unknown, checkpoint?: unknown) => readVin(arg, typeof checkpoint === 'string' ? checkpoint : undefined, interpreter, trainerDir, log)),
     command('vinOcr.setUpEnvironment', () => setUpEnvironment(context, hardware, log)),
     command('vinOcr.trainShowLog', () => log.show()),
     command('vinOcr.trainOpenExample', () => openExample()),

@@ -4,6 +4,7 @@ import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
 import { trainerEnvironment } from '../../core/trainer/launch';
 import { trainArgs, type DeviceChoice } from '../../core/trainer/trainer-args';
+import { isTrainingConfigText } from '../../core/trainer/training-config';
 import type { TrainerInterpreter } from './interpreter';
 
 interface VinOcrTaskDefinition extends vscode.TaskDefinition {
@@ -15,10 +16,7 @@ interface VinOcrTaskDefinition extends vscode.TaskDefinition {
 }
 
 export function createTaskProvider(interpreter: TrainerInterpreter, trainerDir: string): vscode.TaskProvider {
-  async function build(definition: VinOcrTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope, name: string): Promise<vscode.Task | undefined> {
-    if (!vscode.workspace.isTrusted) return undefined; // Restricted Mode: no task may start the trainer
-    const python = await interpreter.require('run the training task');
-    if (!python) return undefined;
+  function build(python: string, definition: VinOcrTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope, name: string): vscode.Task {
     const folder = typeof scope === 'object' ? scope.uri.fsPath : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
     const config = isAbsolute(definition.config) ? definition.config : join(folder, definition.config);
     const args = ['-m', 'vin_ocr', ...trainArgs(config, { resumeFrom: definition.resume, device: definition.device })].filter((arg, index, all) => !(arg === '--events' || all[index - 1] === '--events'));
@@ -31,20 +29,30 @@ export function createTaskProvider(interpreter: TrainerInterpreter, trainerDir: 
 
   return {
     async provideTasks() {
-      const configs = await vscode.workspace.findFiles('**/examples/*.{yaml,yml}', '**/node_modules/**', 20);
+      if (!vscode.workspace.isTrusted) return []; // Restricted Mode: no task may start the trainer
+      // Listing tasks must not nag: without an interpreter there are simply no tasks to offer.
+      const python = await interpreter.find();
+      if (!python) return [];
+      const candidates = await vscode.workspace.findFiles('**/*.{yaml,yml}', '{**/node_modules/**,**/.venv/**,**/runs/**}', 100);
+      const configs: vscode.Uri[] = [];
+      for (const uri of candidates) {
+        const bytes = await vscode.workspace.fs.readFile(uri).then(undefined, () => undefined);
+        if (bytes && bytes.byteLength < 512 * 1024 && isTrainingConfigText(new TextDecoder().decode(bytes))) configs.push(uri);
+      }
       const tasks: vscode.Task[] = [];
       for (const uri of configs) {
         const folder = vscode.workspace.getWorkspaceFolder(uri);
         if (!folder) continue;
-        const task = await build({ type: 'vin-ocr', config: vscode.workspace.asRelativePath(uri, false) }, folder, `train ${vscode.workspace.asRelativePath(uri, false)}`);
-        if (task) tasks.push(task);
+        const relative = vscode.workspace.asRelativePath(uri, false);
+        tasks.push(build(python, { type: 'vin-ocr', config: relative }, folder, `train ${relative}`));
       }
       return tasks;
     },
     async resolveTask(task) {
       const definition = task.definition as VinOcrTaskDefinition;
-      if (definition.type !== 'vin-ocr' || typeof definition.config !== 'string') return undefined;
-      return build(definition, task.scope ?? vscode.TaskScope.Workspace, task.name);
+      if (definition.type !== 'vin-ocr' || typeof definition.config !== 'string' || !vscode.workspace.isTrusted) return undefined;
+      const python = await interpreter.require('run the training task');
+      return python ? build(python, definition, task.scope ?? vscode.TaskScope.Workspace, task.name) : undefined;
     },
   };
 }

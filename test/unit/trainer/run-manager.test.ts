@@ -37,6 +37,14 @@ describe('RunManager', () => {
     await runs.dispose();
   });
 
+  it('names a missing dependency when the trainer cannot import it', async () => {
+    const { runs, start } = manager();
+    const state = await start(['no-torch']).done;
+    assert.equal(state.errorCode, 'missing_dependency');
+    assert.match(state.errorMessage!, /no module named 'torch_that_is_not_installed'/);
+    await runs.dispose();
+  });
+
   it('fails with no_interpreter when the interpreter is missing', async () => {
     const { runs } = manager();
     const run = runs.start({ label: 'x', configPath: '/c.yaml', python: '/nonexistent/python', args: ['events'] });
