@@ -1,12 +1,15 @@
 // Bundles the extension host code, the CLI and the webview front-ends.
 // `vscode` is provided by the host; everything else is bundled so the VSIX ships no node_modules.
-// `--integration-tests` also bundles test/integration/** into dist-test/ for the real-VS-Code runners.
+// `--integration-tests[=DIR]` also bundles test/integration/** (into dist-test/integration by default) for the
+// real-VS-Code runners; each code-server run uses its own DIR so parallel runs never delete each other's suites.
 import * as esbuild from 'esbuild';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const watch = process.argv.includes('--watch');
-const integrationTests = process.argv.includes('--integration-tests');
+const integrationTestsArg = process.argv.find((arg) => arg === '--integration-tests' || arg.startsWith('--integration-tests='));
+const integrationTests = integrationTestsArg !== undefined;
+const integrationTestsDir = integrationTestsArg?.split('=')[1] || 'dist-test/integration';
 const production = !watch;
 
 /** Every .ts file under a folder (Node 20 has no fs.globSync). */
@@ -50,7 +53,7 @@ if (integrationTests) {
   builds.push({
     entryPoints: typeScriptFiles('test/integration'),
     outbase: 'test/integration',
-    outdir: 'dist-test/integration',
+    outdir: integrationTestsDir,
     bundle: true,
     platform: 'node',
     target: 'node20',

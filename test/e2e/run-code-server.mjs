@@ -37,9 +37,12 @@ function step(message) {
   console.log(`\n▶ ${message}`);
 }
 
+// This run's suites: inside the repo (so they find mocha in node_modules), apart from any other run's.
+const suitesDir = join(repoRoot, 'dist-test', `run-${process.pid}`);
+
 function build() {
-  rmSync(join(repoRoot, 'dist-test', 'integration'), { recursive: true, force: true });
-  const result = spawnSync(process.execPath, ['esbuild.mjs', '--integration-tests'], { cwd: repoRoot, stdio: 'inherit' });
+  rmSync(suitesDir, { recursive: true, force: true });
+  const result = spawnSync(process.execPath, ['esbuild.mjs', `--integration-tests=${suitesDir}`], { cwd: repoRoot, stdio: 'inherit' });
   if (result.status !== 0) throw new Error('the build failed');
 }
 
@@ -96,7 +99,7 @@ function activationFigures(metricsFile) {
 function workbenchUrl(base, port, withTests) {
   const remote = (path) => `vscode-remote://127.0.0.1:${port}${path}`;
   const payload = [['extensionDevelopmentPath', remote(repoRoot)]];
-  if (withTests) payload.push(['extensionTestsPath', remote(join(repoRoot, 'dist-test', 'integration', 'index.js'))]);
+  if (withTests) payload.push(['extensionTestsPath', remote(join(suitesDir, 'index.js'))]);
   return `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
@@ -335,6 +338,7 @@ async function main() {
   const removeTemp = () => {
     if (options.keep) console.log(`  kept ${temp}`);
     else rmSync(temp, { recursive: true, force: true });
+    rmSync(suitesDir, { recursive: true, force: true });
   };
   const onSignal = async () => {
     await cleanup();
