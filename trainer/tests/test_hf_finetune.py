@@ -216,3 +216,33 @@ def test_a_failed_attention_is_reported_after_run_started_with_the_fallback_used
     assert events[0]["attention"] == "sdpa" and "fell back to sdpa" in events[0]["attention_reason"]
     warning = of(events, "warning")[0]
     assert warning["code"] == "attention_fallback" and "flash_attention_2" in warning["message"]
+
+
+def test_the_existing_projects_model_profile_and_flags_resolve_together(tmp_path):
+    profile = tmp_path / "liquidai.yaml"
+    profile.write_text(
+        "model_id: LiquidAI/LFM2.5-VL-1.6B\n"
+        "model_name: lfm2.5-vl\n"
+        "fallback: {enabled: true, type: baseline, model_name: crnn, reason: needs 4 GB VRAM}\n"
+        "training:\n"
+        "  trust_remote_code: false\n"
+        "  prompt: 'Read the VIN.'\n"
+        "  max_new_tokens: 24\n"
+        "  attn_implementation: sdpa\n",
+        encoding="utf-8",
+    )
+    args = hf_finetune.build_parser().parse_args(
+        ["--model-config", str(profile), "--train-labels", "train/train_labels.txt", "--batch-size", "2", "--num-epochs", "3", "--fp16"]
+    )
+    settings = hf_finetune.resolve_settings(args)
+    assert settings.model_id == "LiquidAI/LFM2.5-VL-1.6B" and settings.prompt == "Read the VIN."
+    assert settings.attn_implementation == "sdpa" and settings.max_new_tokens == 24
+    assert settings.fallback["enabled"] is True and settings.fp16 is True
+    assert settings.train == "train/train_labels.txt" and settings.val is None and settings.num_epochs == 3
+    assert settings.lr == 2e-4  # the LoRA recipes' learning rate unless one is given
+
+
+def test_a_missing_config_file_is_a_clear_error(tmp_path):
+    code, events = finetune(tmp_path, "--config", str(tmp_path / "nope.yaml"))
+    error = of(events, "run_finished")[-1]["error"]
+    assert code == hf_finetune.EXIT_FAILED and error["code"] == "invalid_config" and "does not exist" in error["message"]
