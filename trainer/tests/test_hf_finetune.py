@@ -246,3 +246,15 @@ def test_a_missing_config_file_is_a_clear_error(tmp_path):
     code, events = finetune(tmp_path, "--config", str(tmp_path / "nope.yaml"))
     error = of(events, "run_finished")[-1]["error"]
     assert code == hf_finetune.EXIT_FAILED and error["code"] == "invalid_config" and "does not exist" in error["message"]
+
+
+def test_onnx_export_says_plainly_when_it_cannot(tmp_path):
+    import importlib.util
+
+    from vin_ocr.models.hf.export import export_onnx
+
+    if importlib.util.find_spec("optimum") is not None:
+        pytest.skip("optimum is installed here; this checks the message without it")
+    result = export_onnx(tiny_model_dir(), tmp_path / "onnx")
+    assert not result.ok and "optimum" in result.message and "merged weights" in result.message
+    assert "pip install" in result.fix and not (tmp_path / "onnx").exists()
