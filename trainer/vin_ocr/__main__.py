@@ -122,7 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--output-dir", help="where run directories go (default: the config's output_dir)")
     train.add_argument("--max-steps", type=_positive_int, help="override training.max_steps")
     train.add_argument("--max-minutes", type=float, help="override training.max_minutes (0: no time limit)")
-    train.add_argument("--resume", metavar="RUN_OR_CHECKPOINT", help="continue a run (its directory or a .pt file)")
+    train.add_argument(
+        "--resume",
+        metavar="RUN_OR_CHECKPOINT",
+        help="continue a run (its directory or a .pt file) with the config saved in it; CONFIG is then only a placeholder",
+    )
     train.add_argument("--device", choices=DEVICE_CHOICES, help="override training.device")
     train.add_argument("--events", metavar="-|FILE", help="also write the JSON Lines events to stdout (-) or FILE")
     train.set_defaults(run=_train)

@@ -6,6 +6,7 @@ one of the ``error.code`` values in ``schemas/trainer-events.schema.json``.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Optional, Sequence
 
 OUT_OF_MEMORY = "out_of_memory"
@@ -83,7 +84,9 @@ def out_of_memory(device: str, batch_size: int) -> TrainerError:
 
 
 def flash_attn_missing() -> TrainerError:
-    command = pip_command("-e", "./trainer/stubs/flash_attn_stub")
+    # The stub ships next to the package (trainer/stubs/); an absolute path works from any folder.
+    stub = Path(__file__).resolve().parents[1] / "stubs" / "flash_attn_stub"
+    command = pip_command("-e", str(stub))
     return TrainerError(
         FLASH_ATTN_MISSING,
         "flash_attn is not importable, but the model's remote code imports it.",
