@@ -123,63 +123,74 @@ def cpu_case(attention: str, steps: int, batch_size: int) -> dict[str, Any]:
 # ---- CUDA: the real architecture with random weights ------------------------------------------
 
 
-def cuda_case(attention: str, steps: int, batch_size: int, text_tokens: int) -> dict[str, Any]:
+def cuda_case(attention: str, steps: int, batch_size: int, text_tokens: int, device: str = "cuda") -> dict[str, Any]:
+    """``device="cpu"`` (``--dry-run``) runs the same code on a shrunken architecture, to check it without a GPU."""
     import torch
     from transformers import Lfm2VlConfig, Lfm2VlForConditionalGeneration
 
     from vin_ocr.models.hf.lora import apply_lora
 
+    text, vision = dict(LFM2_VL_1_6B_TEXT), dict(LFM2_VL_1_6B_VISION)
+    if device != "cuda":
+        text.update(hidden_size=64, intermediate_size=128, num_attention_heads=4, num_key_value_heads=2, num_hidden_layers=3, layer_types=["conv", "full_attention", "conv"])
+        vision.update(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
     config = Lfm2VlConfig(
-        text_config=dict(LFM2_VL_1_6B_TEXT), vision_config=dict(LFM2_VL_1_6B_VISION),
-        image_token_id=IMAGE_TOKEN_ID, projector_hidden_size=2560, downsample_factor=2,
+        text_config=text, vision_config=vision,
+        image_token_id=IMAGE_TOKEN_ID, projector_hidden_size=2560 if device == "cuda" else 64, downsample_factor=2,
     )
     config._attn_implementation = attention
     config.text_config._attn_implementation = attention
     config.vision_config._attn_implementation = attention
     torch.manual_seed(0)
-    with torch.device("cuda"):
-        model = Lfm2VlForConditionalGeneration(config).to(torch.bfloat16)
+    dtype = torch.bfloat16 if device == "cuda" else torch.float32
+    with torch.device(device):
+        model = Lfm2VlForConditionalGeneration(config).to(dtype)
     model = apply_lora(model, "lfm2-vl")
     side, patch, factor = 512, 16, 2
     patches = (side // patch) ** 2
     image_tokens = patches // factor**2
-    generator = torch.Generator(device="cuda").manual_seed(0)
-    text = torch.randint(1000, 60000, (batch_size, text_tokens), device="cuda", generator=generator)
-    images = torch.full((batch_size, image_tokens), IMAGE_TOKEN_ID, device="cuda")
-    input_ids = torch.cat([text[:, :8], images, text[:, 8:]], dim=1)
+    generator = torch.Generator(device=device).manual_seed(0)
+    words = torch.randint(1000, 60000, (batch_size, text_tokens), device=device, generator=generator)
+    images = torch.full((batch_size, image_tokens), IMAGE_TOKEN_ID, device=device)
+    input_ids = torch.cat([words[:, :8], images, words[:, 8:]], dim=1)
     labels = input_ids.clone()
     labels[:, : 8 + image_tokens + text_tokens - 18] = -100  # only the 17-character answer and its end are learnt
     batch = {
         "input_ids": input_ids,
         "attention_mask": torch.ones_like(input_ids),
         "labels": labels,
-        "pixel_values": torch.randn((batch_size, patches, 3 * patch * patch), device="cuda", dtype=torch.bfloat16, generator=generator),
-        "pixel_attention_mask": torch.ones((batch_size, patches), device="cuda", dtype=torch.int32),
-        "spatial_shapes": torch.tensor([[side // patch, side // patch]] * batch_size, device="cuda"),
+        "pixel_values": torch.randn((batch_size, patches, 3 * patch * patch), device=device, dtype=dtype, generator=generator),
+        "pixel_attention_mask": torch.ones((batch_size, patches), device=device, dtype=torch.int32),
+        "spatial_shapes": torch.tensor([[side // patch, side // patch]] * batch_size, device=device),
     }
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     times = []
-    torch.cuda.reset_peak_memory_stats()
+    on_gpu = device == "cuda"
+    if on_gpu:
+        torch.cuda.reset_peak_memory_stats()
     for step in range(steps + 3):  # three warm-up steps (kernel selection, allocator)
-        torch.cuda.synchronize()
+        if on_gpu:
+            torch.cuda.synchronize()
         started = time.perf_counter()
         loss = model(**batch).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        torch.cuda.synchronize()
+        if on_gpu:
+            torch.cuda.synchronize()
         if step >= 3:
             times.append(time.perf_counter() - started)
     return {
-        "device": torch.cuda.get_device_name(0),
+        "device": torch.cuda.get_device_name(0) if on_gpu else "cpu (dry run, shrunken)",
         "model": "LFM2.5-VL-1.6B architecture, random weights, LoRA r=16",
         "attention": attention,
-        "dtype": "bf16",
+        "dtype": "bf16" if on_gpu else "fp32",
+        "attention_in_use": model.get_base_model().config._attn_implementation,
         "batch_size": batch_size,
         "sequence_length": int(input_ids.shape[1]),
         "step_ms_median": round(statistics.median(times) * 1000, 1),
         "step_ms_min": round(min(times) * 1000, 1),
-        "peak_gpu_mib": round(torch.cuda.max_memory_allocated() / 2**20, 1),
+        "peak_gpu_mib": round(torch.cuda.max_memory_allocated() / 2**20, 1) if on_gpu else None,
     }
 
 
@@ -221,6 +232,7 @@ def main() -> int:
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--json", help="write the results here as JSON")
+    parser.add_argument("--dry-run", action="store_true", help="run the CUDA section's code on the CPU with a shrunken model (checks it without a GPU)")
     parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -228,10 +240,14 @@ def main() -> int:
         if kind == "cpu":
             result = cpu_case(attention, args.steps, args.batch_size)
         else:
-            result = cuda_case(attention, args.steps, args.batch_size, int(rest[0]))
+            result = cuda_case(attention, args.steps, args.batch_size, int(rest[0]), device=rest[1] if len(rest) > 1 else "cuda")
         print(json.dumps(result))
         return 0
 
+    if args.dry_run:
+        rows = [run_isolated(["cuda", attention, "48", "cpu", "--steps", "2", "--batch-size", "2"], 600) for attention in ("eager", "sdpa")]
+        print(table(rows))
+        return 0 if all("error" not in row for row in rows) else 1
     rows = [run_isolated(["cpu", attention, "--steps", str(args.steps), "--batch-size", str(args.batch_size)], 600) for attention in ("sdpa", "eager")]
     if args.cuda:
         import torch
