@@ -240,7 +240,13 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
   const message = event.data;
   switch (message?.type) {
     case 'snapshot':
-      state = { runs: message.runs, selected: message.selected, series: message.series, samples: message.samples };
+      if (message.runs.length === 0 && state.runs.length > 0) {
+        // A reloaded window has no live runs: keep showing the last one from saved state. Closing the window
+        // stopped any run that was still going, so it is shown as cancelled rather than running forever.
+        state.runs = state.runs.map((run) => (run.status === 'running' || run.status === 'queued' ? { ...run, status: 'cancelled' } : run));
+      } else {
+        state = { runs: message.runs, selected: message.selected, series: message.series, samples: message.samples };
+      }
       panelDirty = chartsDirty = samplesDirty = true;
       break;
     case 'run': {

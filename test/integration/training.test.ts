@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../src/core/trainer/run-manager';
 import type { RunNode } from '../../src/features/training/runs-tree';
+import { comparisonMarkdown } from '../../src/features/training/compare';
 import { failureActions } from '../../src/features/training/outcome';
 
 const EXTENSION_ID = 'vin-ocr.vin-ocr';
@@ -143,6 +144,15 @@ describe('VIN OCR training (in a real VS Code)', function () {
     assert.deepEqual(processesMentioning('long.yaml'), [], 'no trainer process is left');
     const checkpoints = join(state.runDir!, 'checkpoints');
     assert.ok(existsSync(join(checkpoints, 'last.pt')), 'the checkpoint is kept');
+  });
+
+  it('compares two runs side by side', async () => {
+    const runs = (await vscode.commands.executeCommand<RunNode[]>('vinOcr.runsList')).filter((run) => run.dir && Object.keys(run.state.bestMetrics).length > 0);
+    assert.ok(runs.length >= 2, 'the tiny and the cancelled run are on disk');
+    const markdown = comparisonMarkdown(runs.slice(0, 2));
+    for (const run of runs.slice(0, 2)) assert.ok(markdown.includes(run.id), `${run.id} is a column`);
+    assert.match(markdown, /\| \*\*cer\*\* \| [\d.]+ \| [\d.]+ \|/);
+    assert.match(markdown, /\| status \| (completed|cancelled) \| (completed|cancelled) \|/);
   });
 
   it('a run on an invalid dataset fails with its error code and offers the fix', async () => {

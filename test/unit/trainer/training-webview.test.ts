@@ -21,9 +21,11 @@ async function buildPage(): Promise<string> {
 <link rel="stylesheet" href="training.css"><link rel="stylesheet" href="${join(__dirname, '../../../media/training.css')}">
 </head><body><main id="app"></main>
 <script nonce="${nonce}">
-  window.sent = []; window.stored = undefined; window.cspViolations = [];
+  window.sent = []; window.cspViolations = [];
   document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
-  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getState: () => window.stored, setState: (s) => { window.stored = s; } });
+  // Like VS Code, the stored state outlives a reload of the webview (window.name survives navigation).
+  window.stored = window.name ? JSON.parse(window.name) : undefined;
+  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getState: () => window.stored, setState: (s) => { window.stored = s; window.name = JSON.stringify(s); } });
 </script>
 <script nonce="${nonce}" src="training.js"></script></body></html>`,
   );
@@ -93,6 +95,18 @@ describe('Training view front-end (Chromium)', function () {
     assert.ok(elapsed < 250, `a second's worth of events took ${elapsed.toFixed(0)} ms to reach the screen`);
     const stored = await page.evaluate(() => (window as unknown as { stored: { series: { loss: unknown[] } } }).stored);
     assert.equal(stored.series.loss.length, 1002);
+  });
+
+  it('after a window reload shows the last run from saved state, no longer as running', async () => {
+    await page.reload();
+    assert.equal(await page.evaluate(() => (window as unknown as { stored?: { runs: unknown[] } }).stored?.runs.length), 1, 'state survived the reload');
+    await page.evaluate(() => window.postMessage({ type: 'snapshot', runs: [], selected: null, series: { loss: [], lr: [], exactMatch: [], cer: [] }, samples: [] }, '*'));
+    await page.locator('.status', { hasText: 'cancelled' }).waitFor();
+    assert.ok(await page.locator('.stat .value', { hasText: '40 / 100' }).isVisible());
+    assert.equal(await page.locator('.sample').count(), 2, 'the sample reads are kept too');
+    // The live view comes back as soon as a run starts again.
+    await post(page, [{ type: 'snapshot', runs: [run], selected: 1, series: { loss: [], lr: [], exactMatch: [], cer: [] }, samples: [] }]);
+    await page.locator('.status', { hasText: 'running' }).waitFor();
   });
 
   it('is usable from the keyboard: the buttons and the run picker take focus', async () => {
