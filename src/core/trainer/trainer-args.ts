@@ -33,12 +33,15 @@ export function predictArgs(checkpoint: string, images: readonly string[]): stri
 
 const SPECIAL_SOURCES = new Set(['synthetic']);
 
+/** Keys to change per config section, e.g. `{ training: { batch_size: 1 } }` or `{ model: { attn_implementation: 'sdpa' } }`. */
+export type ConfigChanges = Partial<Record<'model' | 'training', Record<string, unknown>>>;
+
 /**
- * A copy of a config with training keys changed (the trainer has no --batch-size flag) that can
- * live anywhere: relative data paths and output_dir are made absolute against the original's folder,
- * so the runs still land next to the original config's other runs.
+ * A copy of a config with keys changed (the trainer has no --batch-size flag) that can live anywhere:
+ * relative data paths and output_dir are made absolute against the original's folder, so the runs
+ * still land next to the original config's other runs.
  */
-export function derivedConfig(originalPath: string, data: Record<string, unknown>, training: Record<string, unknown>): string {
+export function derivedConfig(originalPath: string, data: Record<string, unknown>, changes: ConfigChanges): string {
   const base = dirname(originalPath);
   const absolute = (value: unknown) => (typeof value === 'string' && !SPECIAL_SOURCES.has(value) && !isAbsolute(value) ? resolve(base, value) : value);
   const copy = structuredClone(data);
@@ -48,8 +51,13 @@ export function derivedConfig(originalPath: string, data: Record<string, unknown
     for (const key of ['train', 'val', 'test']) if (key in sources) sources[key] = absolute(sources[key]);
   }
   copy.output_dir = absolute(typeof copy.output_dir === 'string' ? copy.output_dir : 'runs');
-  copy.training = { ...(typeof copy.training === 'object' && copy.training !== null ? copy.training : {}), ...training };
-  return `# Derived from ${originalPath} by VIN OCR (retry with ${Object.entries(training).map(([key, value]) => `${key}=${String(value)}`).join(', ')})\n${stringify(copy)}`;
+  const described: string[] = [];
+  for (const [section, keys] of Object.entries(changes)) {
+    const current = copy[section];
+    copy[section] = { ...(typeof current === 'object' && current !== null ? current : {}), ...keys };
+    for (const [key, value] of Object.entries(keys ?? {})) described.push(`${section}.${key}=${String(value)}`);
+  }
+  return `# Derived from ${originalPath} by VIN OCR (retry with ${described.join(', ')})\n${stringify(copy)}`;
 }
 
 /** One image's read, as `predict --json` prints it. */

@@ -111,7 +111,7 @@ export class TrainingController implements vscode.Disposable {
   /** Runs the same config again with a change: a device flag when the trainer has one, else a derived config. */
   async retry(run: LiveRun, change: RetryChange): Promise<LiveRun | undefined> {
     const label = `${basename(run.request.configPath)} (${change.label})`;
-    if (!change.training) return this.start({ configPath: run.request.configPath, options: { device: change.device }, label });
+    if (!change.changes) return this.start({ configPath: run.request.configPath, options: { device: change.device }, label });
     let configPath: string;
     try {
       const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(run.request.configPath)));
@@ -120,7 +120,7 @@ export class TrainingController implements vscode.Disposable {
       const folder = join(this.context.globalStorageUri.fsPath, 'derived-configs');
       await mkdir(folder, { recursive: true });
       configPath = join(folder, `${basename(run.request.configPath).replace(/\.ya?ml$/i, '')}-${Date.now()}.yaml`);
-      await writeFile(configPath, derivedConfig(run.request.configPath, data, change.training));
+      await writeFile(configPath, derivedConfig(run.request.configPath, data, change.changes));
     } catch (error) {
       void vscode.window.showErrorMessage(`VIN OCR: could not prepare the retry: ${(error as Error).message}`);
       return undefined;

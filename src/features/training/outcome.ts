@@ -3,11 +3,13 @@
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../core/trainer/run-manager';
 import type { RunState } from '../../core/trainer/run-state';
+import type { ConfigChanges } from '../../core/trainer/trainer-args';
 
 export interface RetryChange {
   label: string;
   device?: 'cpu';
-  training?: Record<string, unknown>;
+  /** Config keys to change (written to a derived copy of the config). */
+  changes?: ConfigChanges;
 }
 
 export interface OutcomeActions {
@@ -49,12 +51,12 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
   const openConfig: Action = { title: 'Open Config', run: () => vscode.window.showTextDocument(vscode.Uri.file(run.request.configPath)) };
   switch (state.errorCode) {
     case 'out_of_memory':
-      return [{ title: 'Retry With Batch Size 1', run: () => actions.retry(run, { label: 'batch size 1', training: { batch_size: 1 } }) }, onCpu, showLog];
+      return [{ title: 'Retry With Batch Size 1', run: () => actions.retry(run, { label: 'batch size 1', changes: { training: { batch_size: 1 } } }) }, onCpu, showLog];
     case 'flash_attn_missing':
       return [
         { title: 'Install the flash-attn Stub', run: () => actions.installFlashAttnStub() },
-        { title: 'Use SDPA', run: () => actions.retry(run, { label: 'sdpa attention', training: { attn_implementation: 'sdpa' } }) },
-        { title: 'Use Eager', run: () => actions.retry(run, { label: 'eager attention', training: { attn_implementation: 'eager' } }) },
+        { title: 'Use SDPA', run: () => actions.retry(run, { label: 'sdpa attention', changes: { model: { attn_implementation: 'sdpa' } } }) },
+        { title: 'Use Eager', run: () => actions.retry(run, { label: 'eager attention', changes: { model: { attn_implementation: 'eager' } } }) },
       ];
     case 'missing_dependency':
       return state.installCommand

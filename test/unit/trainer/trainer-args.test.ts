@@ -12,14 +12,15 @@ describe('trainer command lines', () => {
   });
 
   it('derives a config that keeps working from another folder', () => {
-    const text = derivedConfig('/w/cfg/baseline.yaml', { model: { type: 'baseline' }, data: { train: 'data/labels.txt', val: 'synthetic', test: null }, training: { batch_size: 64, seed: 1 } }, { batch_size: 1 });
+    const text = derivedConfig('/w/cfg/baseline.yaml', { model: { type: 'baseline' }, data: { train: 'data/labels.txt', val: 'synthetic', test: null }, training: { batch_size: 64, seed: 1 } }, { training: { batch_size: 1 }, model: { attn_implementation: 'sdpa' } });
     const data = parse(text) as { data: Record<string, unknown>; training: Record<string, unknown>; output_dir: string };
     assert.equal(data.data.train, '/w/cfg/data/labels.txt');
     assert.equal(data.data.val, 'synthetic');
     assert.equal(data.data.test, null);
     assert.equal(data.output_dir, '/w/cfg/runs');
     assert.deepEqual(data.training, { batch_size: 1, seed: 1 });
-    assert.match(text, /^# Derived from \/w\/cfg\/baseline.yaml/);
+    assert.deepEqual((data as unknown as { model: unknown }).model, { type: 'baseline', attn_implementation: 'sdpa' });
+    assert.match(text, /^# Derived from \/w\/cfg\/baseline.yaml by VIN OCR \(retry with training.batch_size=1, model.attn_implementation=sdpa\)/);
   });
 
   it('parses predict output and turns malformed output into an error', () => {
