@@ -42,7 +42,8 @@ def of(events, kind):
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
 def test_lora_finetuning_lowers_the_loss_and_reports_everything(tmp_path, attention):
-    extra = ["--attn-implementation", attention] + (["--no-export"] if attention == "eager" else [])
+    flat_metrics = tmp_path / "metrics-flat.json"
+    extra = ["--attn-implementation", attention] + (["--no-export", "--metrics-file", str(flat_metrics)] if attention == "eager" else [])
     code, events = finetune(tmp_path, *extra)
     assert code == 0, of(events, "run_finished")
     validator = event_validator()
@@ -69,7 +70,10 @@ def test_lora_finetuning_lowers_the_loss_and_reports_everything(tmp_path, attent
     run_dir = Path(started["run_dir"])
     assert read_events(run_dir / "events.jsonl") == events  # the run directory keeps the same stream
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert "val_exact_match" in metrics and metrics["best_step"] in (6, 12)
+    assert "exact_match" in metrics["val"] and metrics["best_step"] in (6, 12) and metrics["attention"] == attention
+    assert (run_dir / "config.yaml").is_file() and (run_dir / "train.log").is_file()
+    if attention == "eager":  # the existing project's --metrics-file: flat val_* names
+        assert "val_exact_match" in json.loads(flat_metrics.read_text())
     if attention == "sdpa":
         assert_adapter_reloads_and_matches_the_merged_export(run_dir, best)
 

@@ -27,6 +27,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any, Optional, Sequence
 
+import yaml
+
 from ..errors import CHECKPOINT_INVALID, INVALID_CONFIG, TrainerError, translate
 from ..events import EventWriter, HumanLog, open_event_stream
 from ..models.hf.settings import Settings, build_parser, resolve_settings
@@ -451,14 +453,15 @@ def main(argv: Optional[Sequence[str]] = None, events_stream: Optional[IO[str]] 
         events.run_id = run_id
         events.attach_file(run_dir / "events.jsonl")
         log.attach_file(run_dir / "train.log")
-        (run_dir / "config.json").write_text(json.dumps(_jsonable(asdict(settings)), indent=2), encoding="utf-8")
+        # The resolved settings, like the baseline's config.yaml: what this run really used.
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(_jsonable(asdict(settings)), sort_keys=False), encoding="utf-8")
         run = FineTuneRun(settings, run_dir, events, log, cancel)
         run.prepare(resume_from)
         run.started_event()
         status = run.run(args.stop_after_step)
         if status == "completed":
             run.export()
-            _write_metrics(run, settings)
+            _write_metrics(run, settings, status)
         best = run_dir / "checkpoints" / "best"
         last = run_dir / "checkpoints" / "last"
         events.emit(
@@ -505,8 +508,6 @@ def _train_fallback_if_needed(settings: Settings, events: EventWriter, stream: O
     reason = fallback_reason(family, device, machine_memory(), vram, transformers_version())
     if reason is None:
         return None
-    import yaml
-
     from .loop import RunOptions
     from .session import train
 
@@ -525,15 +526,31 @@ def _train_fallback_if_needed(settings: Settings, events: EventWriter, stream: O
     return train(str(path), RunOptions(events=stream))
 
 
-def _write_metrics(run: FineTuneRun, settings: Settings) -> None:
+def _write_metrics(run: FineTuneRun, settings: Settings, status: str) -> None:
+    """``metrics.json`` in the baseline's shape (the runs view reads ``val`` and ``test``); ``--metrics-file``
+    in the existing project's flat ``val_*``/``test_*`` shape."""
     from ..metrics import prefixed
 
-    metrics: dict[str, Any] = {"step": run.step, "best_step": run.best_step}
-    metrics.update(prefixed(run.best_metrics, "val"))
-    metrics.update(prefixed(run.test_metrics, "test"))
-    (run.run_dir / "metrics.json").write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+    best, last = run.run_dir / "checkpoints" / "best", run.run_dir / "checkpoints" / "last"
+    summary = {
+        "run_id": run.events.run_id,
+        "status": status,
+        "step": run.step,
+        "best_step": run.best_step,
+        "best_checkpoint": str(best) if best.is_dir() else None,
+        "last_checkpoint": str(last) if last.is_dir() else None,
+        "elapsed_seconds": round(run.elapsed, 2),
+        "samples_seen": run.samples_seen,
+        "device": run.device.type,
+        "dtype": run.dtype,
+        "attention": run.attention,
+        "val": run.best_metrics,
+        "test": run.test_metrics,
+    }
+    (run.run_dir / "metrics.json").write_text(json.dumps(_jsonable(summary), indent=2), encoding="utf-8")
     if settings.metrics_file:
-        Path(settings.metrics_file).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        flat: dict[str, Any] = {**prefixed(run.best_metrics, "val"), **prefixed(run.test_metrics, "test")}
+        Path(settings.metrics_file).write_text(json.dumps(flat, indent=2), encoding="utf-8")
 
 
 if __name__ == "__main__":
@@ -550,7 +567,6 @@ def is_vlm_config(path: str) -> bool:
 
     Unreadable files answer False so that the baseline trainer reports the problem as usual.
     """
-    import yaml
 
     try:
         raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
