@@ -1,6 +1,7 @@
 // The "Runs" tree: every run folder on disk (CLI runs and earlier windows included) merged with the
 // live runs of this window. Status icon, duration and best metrics on each run; its checkpoints,
 // log, config and TensorBoard folder below it.
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../core/trainer/run-manager';
@@ -89,6 +90,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   private readonly changed = new vscode.EventEmitter<RunsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private stored = new Map<string, StoredRun>();
+  private readonly cache = new Map<string, { signature: string; run: StoredRun | undefined }>();
   private loaded = false;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -122,10 +124,21 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
     const files = await vscode.workspace.findFiles('**/{events.jsonl,metrics.json}', '{**/node_modules/**,**/.venv/**}', 2000);
     for (const file of files) dirs.add(dirname(file.fsPath));
     for (const run of this.controller.manager.all) if (run.state.runDir) dirs.add(run.state.runDir);
-    const runs = await Promise.all([...dirs].map((dir) => readRun(dir, dir.split(/[\\/]/).pop() ?? dir)));
+    const runs = await Promise.all([...dirs].map((dir) => this.readCached(dir)));
     this.stored = new Map(runs.filter((run): run is StoredRun => run !== undefined).map((run) => [run.dir, run]));
     this.loaded = true;
     this.changed.fire(undefined);
+  }
+
+  /** Re-reads a run folder only when its events or metrics changed: a live run touches one folder, not all. */
+  private async readCached(dir: string): Promise<StoredRun | undefined> {
+    const signature = (await Promise.all(['events.jsonl', 'metrics.json'].map((name) => stat(join(dir, name)).then((info) => `${info.size}:${info.mtimeMs}`, () => '-')))).join('|');
+    const cached = this.cache.get(dir);
+    // A run without a final event turns from running to failed with time alone, so those are always re-read.
+    if (cached && cached.signature === signature && cached.run?.status !== 'running') return cached.run;
+    const run = await readRun(dir, dir.split(/[\\/]/).pop() ?? dir);
+    this.cache.set(dir, { signature, run });
+    return run;
   }
 
   /** Live runs win over their folder on disk (they know the process is alive); the rest come from disk. */
