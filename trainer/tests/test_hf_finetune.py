@@ -72,6 +72,7 @@ def test_lora_finetuning_lowers_the_loss_and_reports_everything(tmp_path, attent
     metrics = json.loads((run_dir / "metrics.json").read_text())
     assert "exact_match" in metrics["val"] and metrics["best_step"] in (6, 12) and metrics["attention"] == attention
     assert (run_dir / "config.yaml").is_file() and (run_dir / "train.log").is_file()
+    assert any(path.name.startswith("events.out.tfevents") for path in run_dir.iterdir())
     if attention == "eager":  # the existing project's --metrics-file: flat val_* names
         assert "val_exact_match" in json.loads(flat_metrics.read_text())
     if attention == "sdpa":

@@ -61,6 +61,30 @@ class FineTuneRun:
         self.test_metrics: dict[str, float] = {}
         # Warnings found while setting up wait for run_started, so a reader always sees the run first.
         self._pending: list[tuple[str, dict[str, Any]]] = []
+        self.tensorboard: Any = None
+
+    def open_tensorboard(self) -> None:
+        """TensorBoard scalars in the run directory, like the baseline's; a warning when tensorboard is missing."""
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+        except ImportError:
+            from ..errors import pip_command
+
+            self._notice("warning", code="tensorboard_missing", message="tensorboard is not installed: no TensorBoard event files for this run.", fix=pip_command("tensorboard"))
+            return
+        self.tensorboard = SummaryWriter(log_dir=str(self.run_dir), flush_secs=10)
+
+    def scalars(self, values: dict[str, Any]) -> None:
+        if self.tensorboard is None:
+            return
+        for key, value in values.items():
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                self.tensorboard.add_scalar(key, value, self.step)
+
+    def close(self) -> None:
+        if self.tensorboard is not None:
+            self.tensorboard.close()
+            self.tensorboard = None
 
     def _notice(self, event: str, **fields: Any) -> None:
         self._pending.append((event, fields))
@@ -290,6 +314,7 @@ class FineTuneRun:
             elapsed_seconds=round(self.elapsed, 2),
         )
         self.log.progress(self.step, self.total_steps, loss, rate, eta)
+        self.scalars({"train/loss": loss, "train/lr": lr, "train/samples_per_sec": rate})
 
     # -- evaluation and checkpoints
     def evaluate(self, examples: Sequence[Any], split: str, emit_samples: bool = True) -> dict[str, float]:
@@ -314,6 +339,7 @@ class FineTuneRun:
             ]
             self.events.emit("samples", step=self.step, split=split, items=items)
         self.log.info(f"step {self.step}: {split} exact match {metrics['exact_match']:.2%}, CER {metrics['cer']:.4f}")
+        self.scalars({f"{split}/{name}": value for name, value in metrics.items() if not name.startswith("pos_")})
         return metrics
 
     @staticmethod
@@ -456,6 +482,7 @@ def main(argv: Optional[Sequence[str]] = None, events_stream: Optional[IO[str]] 
         # The resolved settings, like the baseline's config.yaml: what this run really used.
         (run_dir / "config.yaml").write_text(yaml.safe_dump(_jsonable(asdict(settings)), sort_keys=False), encoding="utf-8")
         run = FineTuneRun(settings, run_dir, events, log, cancel)
+        run.open_tensorboard()
         run.prepare(resume_from)
         run.started_event()
         status = run.run(args.stop_after_step)
@@ -484,6 +511,8 @@ def main(argv: Optional[Sequence[str]] = None, events_stream: Optional[IO[str]] 
                     last_checkpoint=None, error=problem.to_event(), elapsed_seconds=round(time.monotonic() - started, 2))
         return EXIT_FAILED
     finally:
+        if run is not None:
+            run.close()
         cancel.restore()
         events.close()
         log.close()
