@@ -24,7 +24,7 @@ async function activate(): Promise<void> {
 }
 
 async function train(name: string): Promise<LiveRun | undefined> {
-  return vscode.commands.executeCommand<LiveRun | undefined>('vinOcr.train', fixture(name));
+  return Promise.resolve(vscode.commands.executeCommand<LiveRun | undefined>('vinOcr.train', fixture(name)));
 }
 
 function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -153,6 +153,13 @@ describe('VIN OCR training (in a real VS Code)', function () {
     for (const run of runs.slice(0, 2)) assert.ok(markdown.includes(run.id), `${run.id} is a column`);
     assert.match(markdown, /\| \*\*cer\*\* \| [\d.]+ \| [\d.]+ \|/);
     assert.match(markdown, /\| status \| (completed|cancelled) \| (completed|cancelled) \|/);
+  });
+
+  it('refuses a config with validation errors before starting anything', async () => {
+    const before = processesMentioning('invalid.yaml');
+    const run = await within(train('invalid.yaml'), 10_000, 'Train to answer');
+    assert.equal(run, undefined, 'no run for an invalid config');
+    assert.deepEqual(processesMentioning('invalid.yaml').filter((pid) => !before.includes(pid)), []);
   });
 
   it('a run on an invalid dataset fails with its error code and offers the fix', async () => {

@@ -45,7 +45,7 @@ export function registerTrainingFeatures(context: vscode.ExtensionContext, hardw
     if (!requireTrust('Training')) return undefined; // before any picking: nothing here may run untrusted
     const config = await pickTrainingConfig(uri instanceof vscode.Uri ? uri : undefined);
     if (!config) return undefined;
-    if (!(await confirmValid(config.uri))) return undefined;
+    if (!(await confirmValid(config.uri, hardware.current?.facts))) return undefined;
     return controller.start({ configPath: config.uri.fsPath });
   }
 

@@ -1,12 +1,14 @@
 // Before a run: which config, is it a training config, and does it validate.
-// Validation results come from the config feature's diagnostics (the same problems the editor
-// shows inline), so Train and the editor never disagree. Errors block with a link to the
-// first problem; warnings ask.
+// Validation is the config feature's own core function with the editor's options, so Train and the
+// problems shown inline never disagree. Errors block with a link to the first problem; warnings ask.
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
+import type { Problem } from '../../core/config/problem';
+import { validateText } from '../../core/config/validate';
+import type { HardwareFacts } from '../../core/hardware/types';
 import { isTrainingConfigData, parseConfigData } from '../../core/trainer/training-config';
-import { DIAGNOSTIC_SOURCE } from '../config/convert';
+import { readConfigSettings } from '../config/settings';
 
-const DIAGNOSTICS_WAIT_MS = 1500;
 const MAX_CONFIGS_SCANNED = 200;
 
 export interface PickedConfig {
@@ -68,53 +70,44 @@ function activeYaml(): vscode.Uri | undefined {
   return document && /\.ya?ml$/i.test(document.uri.path) ? document.uri : undefined;
 }
 
-/** The validator's diagnostics for the file; opens it (in the background) so the config feature validates it. */
-async function validatorDiagnostics(uri: vscode.Uri): Promise<vscode.Diagnostic[]> {
-  const ours = () => vscode.languages.getDiagnostics(uri).filter((diagnostic) => diagnostic.source === DIAGNOSTIC_SOURCE);
-  await vscode.workspace.openTextDocument(uri);
-  if (ours().length > 0) return ours();
-  // A freshly opened document is validated asynchronously: wait briefly for its first result.
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(done, DIAGNOSTICS_WAIT_MS);
-    const listener = vscode.languages.onDidChangeDiagnostics((event) => {
-      if (event.uris.some((changed) => changed.toString() === uri.toString())) done();
-    });
-    function done() {
-      clearTimeout(timer);
-      listener.dispose();
-      resolve();
-    }
+/** The config validator's problems for the file: the same function and options the editor's diagnostics use. */
+async function validationProblems(uri: vscode.Uri, facts: HardwareFacts | undefined): Promise<Problem[]> {
+  const document = await vscode.workspace.openTextDocument(uri);
+  const settings = readConfigSettings(uri);
+  return validateText(document.getText(), {
+    file: uri.fsPath,
+    patterns: settings.patterns,
+    facts: settings.checkHardware ? facts : undefined,
+    workspaceRoot: vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath,
+    fileExists: existsSync,
   });
-  return ours();
+}
+
+function rangeOf(problem: Problem): vscode.Range {
+  return new vscode.Range(problem.line - 1, Math.max(0, problem.column - 1), problem.endLine - 1, Math.max(0, problem.endColumn - 1));
 }
 
 /** True when training may go ahead: no errors, and the user accepted any warnings. */
-export async function confirmValid(uri: vscode.Uri): Promise<boolean> {
-  const diagnostics = await validatorDiagnostics(uri);
-  const errors = diagnostics.filter((diagnostic) => diagnostic.severity === vscode.DiagnosticSeverity.Error);
-  const warnings = diagnostics.filter((diagnostic) => diagnostic.severity === vscode.DiagnosticSeverity.Warning);
+export async function confirmValid(uri: vscode.Uri, facts: HardwareFacts | undefined): Promise<boolean> {
+  const problems = await validationProblems(uri, facts);
+  const errors = problems.filter((problem) => problem.severity === 'error');
+  const warnings = problems.filter((problem) => problem.severity === 'warning');
   const name = vscode.workspace.asRelativePath(uri);
   if (errors.length > 0) {
     const first = errors[0]!;
     const show = 'Show Problem';
-    const answer = await vscode.window.showErrorMessage(
-      `VIN OCR: ${name} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before training. Line ${first.range.start.line + 1}: ${first.message}`,
-      show,
-    );
-    if (answer === show) await vscode.window.showTextDocument(uri, { selection: first.range });
+    // Not awaited: Train has its answer (no), the button works whenever it is clicked.
+    void vscode.window
+      .showErrorMessage(`VIN OCR: ${name} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before training. Line ${first.line}: ${first.message}`, show)
+      .then((answer) => (answer === show ? vscode.window.showTextDocument(uri, { selection: rangeOf(first) }) : undefined));
     return false;
   }
   if (warnings.length > 0) {
     const train = 'Train Anyway';
     const show = 'Show Problems';
-    const answer = await vscode.window.showWarningMessage(
-      `VIN OCR: ${name} has ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: ${warnings[0]!.message}`,
-      { modal: false },
-      train,
-      show,
-    );
+    const answer = await vscode.window.showWarningMessage(`VIN OCR: ${name} has ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: ${warnings[0]!.message}`, train, show);
     if (answer === show) {
-      await vscode.window.showTextDocument(uri, { selection: warnings[0]!.range });
+      await vscode.window.showTextDocument(uri, { selection: rangeOf(warnings[0]!) });
       return false;
     }
     return answer === train;
