@@ -6,7 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 python="${VIN_OCR_PYTHON:-python3}"
 stamp="$venv/.vin-ocr-requirements"
-wanted="$(cat "$root/trainer/requirements.txt" "$root/trainer/requirements-dev.txt" "$root/trainer/pyproject.toml" | sha256sum | cut -d' ' -f1)"
+wanted="$(cat "$root"/trainer/requirements*.txt "$root/trainer/pyproject.toml" | sha256sum | cut -d' ' -f1)"
 
 if [ ! -x "$venv/bin/python" ]; then
   echo "Creating the trainer environment in $venv"
