@@ -347,10 +347,13 @@ def _metal_background(shape, rng, np_rng) -> Tuple[np.ndarray, float]:
 
 def _emboss(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
     """Light and shadow on the edges of raised or pressed-in characters (a light from one side)."""
-    radius = max(0.6, cap * rng.uniform(0.02, 0.06))
+    if rng.random() < 0.35:  # crisp die, hard light: only thin outlines show, nearly hollow letters
+        radius, shift = rng.uniform(0.4, 0.8), 1
+    else:
+        radius = max(0.6, cap * rng.uniform(0.02, 0.06))
+        shift = max(1, int(round(cap * rng.uniform(0.03, 0.08))))
     soft = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(radius)),
                       dtype=np.float32) / 255.0
-    shift = max(1, int(round(cap * rng.uniform(0.03, 0.08))))
     dy, dx = rng.choice(((shift, shift), (shift, 0), (0, shift), (shift, -shift)))
     moved = np.roll(soft, (dy, dx), axis=(0, 1))
     relief = soft - moved  # positive on edges facing the light, negative on the far side
@@ -361,7 +364,8 @@ def _emboss(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
 def _stamped_metal(mask, clutter, cap, rng, np_rng):
     background, _ = _metal_background(mask.shape, rng, np_rng)
     relief = _emboss(np.maximum(mask, clutter), cap, rng) * rng.uniform(60, 120) * rng.choice((1, -1))
-    interior = rng.uniform(-35, 35) * mask  # the stamped face catches light differently
+    # The stamped face may catch light differently from the plate, or exactly like it (edges only).
+    interior = rng.uniform(-35, 35) * mask if rng.random() < 0.6 else 0.0
     return background + relief + interior
 
 
@@ -389,20 +393,35 @@ SURFACES: Tuple[Tuple[str, Surface, float, bool], ...] = (
 # Camera: light, blur, noise, resolution and compression.
 
 
-def _lighting(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.Generator) -> np.ndarray:
+class _Budget:
+    """How many severe degradations one image may stack. Each alone is realistic; glare, shadow,
+    heavy blur, low resolution and harsh JPEG all at once make an image nobody can read, whose
+    label only teaches the model noise."""
+
+    def __init__(self, rng: random.Random):
+        self.left = rng.choice((1, 2, 2, 3))
+
+    def allow(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+def _lighting(image: np.ndarray, cap: int, rng: random.Random, budget: _Budget) -> np.ndarray:
     height, width = image.shape
     if rng.random() < 0.5:  # a light gradient across the plate
         direction = rng.uniform(0, 2 * np.pi)
         ys, xs = np.ogrid[0:height, 0:width]
         ramp = (np.cos(direction) * xs / max(1, width) + np.sin(direction) * ys / max(1, height))
         image = image * (1.0 + rng.uniform(-0.45, 0.45) * (ramp - ramp.mean()))
-    if rng.random() < 0.2:  # glare: a bright soft spot that washes contrast out
+    if rng.random() < 0.2 and budget.allow():  # glare: a bright soft spot that washes contrast out
         ys, xs = np.ogrid[0:height, 0:width]
         cx, cy = rng.uniform(0, width), rng.uniform(0, height)
         sx, sy = rng.uniform(0.5, 3.0) * cap, rng.uniform(0.4, 1.5) * cap
         spot = np.exp(-(((xs - cx) / sx) ** 2 + ((ys - cy) / sy) ** 2))
         image = image + spot * rng.uniform(40, 110)
-    if rng.random() < 0.15:  # a shadow over part of the plate
+    if rng.random() < 0.15 and budget.allow():  # a shadow over part of the plate
         cut = rng.uniform(0.2, 0.8) * width
         xs = np.arange(width, dtype=np.float32)
         soft = np.clip((xs - cut) / max(1.0, cap * rng.uniform(0.2, 1.0)), 0, 1)
@@ -429,14 +448,19 @@ def _scratches(image: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
     return np.asarray(picture, dtype=np.float32)
 
 
-def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.Generator) -> Image.Image:
-    image = _lighting(image, cap, rng, np_rng)
+def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.Generator,
+            budget: _Budget) -> Image.Image:
+    image = _lighting(image, cap, rng, budget)
     if rng.random() < 0.12:
         image = _scratches(image, cap, rng)
     picture = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
     roll = rng.random()
     if roll < 0.45:
-        picture = picture.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.045 * cap + 0.4)))
+        radius = rng.uniform(0.3, 0.045 * cap + 0.4)
+        mild = 0.025 * cap + 0.5
+        if radius > mild and not budget.allow():
+            radius = mild
+        picture = picture.filter(ImageFilter.GaussianBlur(radius))
     elif roll < 0.55:  # motion blur along the line of text
         size = rng.choice((3, 5))
         kernel = [0.0] * (size * size)
@@ -445,19 +469,27 @@ def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.G
         picture = picture.filter(ImageFilter.Kernel((size, size), kernel, scale=size))
     if rng.random() < 0.3:  # low resolution: a distant or cheap camera
         factor = rng.uniform(0.3, 0.7)
+        if factor < 0.5 and not budget.allow():
+            factor = 0.5
         small = (max(8, int(picture.width * factor)), max(4, int(picture.height * factor)))
         resample = rng.choice((Image.BILINEAR, Image.NEAREST, Image.BICUBIC))
         picture = picture.resize(small, resample).resize(picture.size, Image.BILINEAR)
     if rng.random() < 0.7:
         pixels = np.asarray(picture, dtype=np.float32)
-        pixels = pixels + np_rng.standard_normal(pixels.shape, dtype=np.float32) * rng.uniform(2, 18)
-        if rng.random() < 0.3:  # contrast squeezed (dim light, worn paint)
+        sigma = rng.uniform(2, 18)
+        if sigma > 10 and not budget.allow():
+            sigma = 10.0
+        pixels = pixels + np_rng.standard_normal(pixels.shape, dtype=np.float32) * sigma
+        if rng.random() < 0.3 and budget.allow():  # contrast squeezed (dim light, worn paint)
             low, high = rng.uniform(0, 90), rng.uniform(160, 255)
             pixels = low + pixels * (high - low) / 255.0
         picture = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     if rng.random() < 0.4:
         buffer = io.BytesIO()
-        picture.save(buffer, format="JPEG", quality=rng.randint(12, 85))
+        quality = rng.randint(12, 85)
+        if quality < 35 and not budget.allow():
+            quality = 35
+        picture.save(buffer, format="JPEG", quality=quality)
         buffer.seek(0)
         picture = Image.open(buffer)
         picture.load()
@@ -482,11 +514,14 @@ def render_vin(vin: str, rng: random.Random, fonts: Optional[Sequence[str]] = No
     mask, box = _layout_text(vin, face, cap, rng)
     mask = _wear(_stroke_weight(mask, cap, rng), box, rng, np_rng)
     weights = [weight for _, _, weight, _ in SURFACES]
-    _, paint, _, printed = rng.choices(SURFACES, weights=weights)[0]
+    surface, paint, _, printed = rng.choices(SURFACES, weights=weights)[0]
+    budget = _Budget(rng)
+    if surface == "stamped_metal":
+        budget.allow()  # relief alone is already low contrast: leave room for less on top
     clutter = _draw_clutter(mask, box, cap, rng, printed)
     left, top, right, bottom = _crop_box(box, mask.shape, cap, rng)
     mask, clutter = _warp((mask[top:bottom, left:right], clutter[top:bottom, left:right]), cap, rng)
-    return _camera(paint(mask, clutter, cap, rng, np_rng), cap, rng, np_rng)
+    return _camera(paint(mask, clutter, cap, rng, np_rng), cap, rng, np_rng, budget)
 
 
 def _sample_rng(seed: int, space: str, worker: int, index: int) -> random.Random:
