@@ -1,6 +1,7 @@
 """Labelled datasets: every way a labels file goes wrong is reported with file and line."""
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -114,8 +115,6 @@ def test_corrupt_and_truncated_images_are_caught(tmp_path):
 
 
 def test_a_truncated_jpeg_is_caught(tmp_path):
-    import numpy as np
-
     labels = _dataset(tmp_path, f"img/a.png\t{VIN}\nimg/photo.jpg\t{OTHER}\n".encode())
     noise = np.random.default_rng(0).integers(0, 255, (120, 160, 3), dtype=np.uint8)
     Image.fromarray(noise).save(tmp_path / "img/photo.jpg", quality=90)
@@ -269,6 +268,15 @@ def test_exif_orientation_is_applied(tmp_path):
     with Image.open(tmp_path / "photo.jpg") as photo:
         array = to_model_input(photo, 32, 160)
     assert 14 <= _dark_rows(array) <= 18 and _dark_columns(array) > 150
+
+
+def test_transparent_and_16_bit_images_are_read_sensibly():
+    transparent = Image.new("RGBA", (160, 32), (0, 0, 0, 0))  # black but fully transparent
+    transparent.paste((0, 0, 0, 255), (0, 0, 160, 16))  # opaque black text area on top
+    assert _dark_rows(to_model_input(transparent, 32, 160)) == 16  # the transparent part reads as white
+    deep = Image.fromarray(np.full((32, 160), 60000, dtype=np.uint16))
+    deep.paste(1000, (0, 0, 160, 16))
+    assert _dark_rows(to_model_input(deep, 32, 160)) == 16  # scaled, not clipped to white
 
 
 def test_bad_sizes_are_clear_errors():

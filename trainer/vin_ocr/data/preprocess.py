@@ -20,6 +20,22 @@ _MIN_SPREAD = 8.0
 DEFAULT_MAX_SQUEEZE = 2.0
 
 
+def _to_grey(image: Image.Image) -> Image.Image:
+    """8-bit grey from any mode: transparency laid on white, 16-bit and float scaled, not clipped."""
+    if image.mode == "L":
+        return image
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        values = np.asarray(image, dtype=np.float32)
+        low, high = float(values.min()), float(values.max())
+        scaled = (values - low) * (255.0 / (high - low)) if high > low else np.zeros_like(values)
+        return Image.fromarray(scaled.astype(np.uint8))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("L")
+    return image.convert("L")
+
+
 def to_model_input(image: Image.Image, height: int, width: int,
                    max_squeeze: float = DEFAULT_MAX_SQUEEZE) -> np.ndarray:
     """A float32 array [height, width] in 0..1: grey, contrast stretched, padded on the right/bottom.
@@ -37,7 +53,7 @@ def to_model_input(image: Image.Image, height: int, width: int,
         raise ValueError(f"cannot prepare an empty image ({image.width}x{image.height})")
     if image.getexif():
         image = ImageOps.exif_transpose(image)
-    grey = image.convert("L") if image.mode != "L" else image
+    grey = _to_grey(image)
 
     natural_width = grey.width * height / grey.height  # at full height, aspect kept
     squeeze = min(max_squeeze, max(1.0, natural_width / width))
