@@ -83,7 +83,9 @@ async function firstProgressBenchmark(): Promise<void> {
   }
   rmSync(output, { recursive: true, force: true });
   const ratio = median(launched) / median(bare);
-  console.log(`Train → first progress event (${rounds} rounds, median): bare spawn ${median(bare).toFixed(0)} ms, extension launch ${median(launched).toFixed(0)} ms, ratio ${ratio.toFixed(3)} (target ≤ 1.05)`);
+  // The best of each side is the least disturbed by other load on a shared machine.
+  const bestRatio = Math.min(...launched) / Math.min(...bare);
+  console.log(`Train → first progress event (${rounds} rounds): median bare ${median(bare).toFixed(0)} ms vs launched ${median(launched).toFixed(0)} ms (ratio ${ratio.toFixed(3)}); best ${Math.min(...bare).toFixed(0)} vs ${Math.min(...launched).toFixed(0)} ms (ratio ${bestRatio.toFixed(3)}); target ≤ 1.05`);
   console.log(`  bare: ${bare.map((ms) => ms.toFixed(0)).join(', ')} ms; launched: ${launched.map((ms) => ms.toFixed(0)).join(', ')} ms`);
 }
 
@@ -107,7 +109,7 @@ async function launchOverheadBenchmark(): Promise<void> {
       bare.push(await bareFirstProgress(args, fake));
     }
   }
-  console.log(`Launch overhead with a fast-starting trainer (${fastRounds} rounds, median): bare spawn ${median(bare).toFixed(1)} ms, extension launch ${median(launched).toFixed(1)} ms, ratio ${(median(launched) / median(bare)).toFixed(3)}`);
+  console.log(`Launch overhead with a fast-starting trainer (${fastRounds} rounds): median bare ${median(bare).toFixed(1)} ms vs launched ${median(launched).toFixed(1)} ms (ratio ${(median(launched) / median(bare)).toFixed(3)}); best ${Math.min(...bare).toFixed(1)} vs ${Math.min(...launched).toFixed(1)} ms`);
 }
 
 async function eventRateBenchmark(): Promise<void> {
