@@ -30,15 +30,6 @@ export interface ReadRunOptions {
 const HEAD_BYTES = 256 * 1024;
 const TENSORBOARD_FILE = /^events\.out\.tfevents\./;
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function readBounded(path: string, size: number, maxBytes: number): Promise<string[]> {
   if (size <= maxBytes) return [await readFile(path, 'utf8')];
   const handle = await open(path, 'r');
@@ -173,5 +164,3 @@ export async function listRuns(outputDir: string, options: ReadRunOptions = {}):
   const runs = await Promise.all(entries.filter((name) => !name.startsWith('.')).map((name) => readRun(join(outputDir, name), name, options)));
   return runs.filter((run): run is StoredRun => run !== undefined).sort((a, b) => (b.startedAt ?? b.modifiedAt) - (a.startedAt ?? a.modifiedAt));
 }
-
-export { exists as pathExists };

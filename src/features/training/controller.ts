@@ -5,7 +5,7 @@ import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { RunManager, type LiveRun, type RunManagerListener } from '../../core/trainer/run-manager';
 import { derivedConfig, trainArgs, type TrainOptions } from '../../core/trainer/trainer-args';
-import { parseConfigData, runsFolderOf } from '../../core/trainer/training-config';
+import { parseConfigData } from '../../core/trainer/training-config';
 import type { TrainerInterpreter } from './interpreter';
 import { logLineProblem, logTrainerLine, type TrainingLog } from './log';
 import { announceOutcome, publishIssues, type RetryChange } from './outcome';
@@ -154,11 +154,6 @@ export class TrainingController implements vscode.Disposable {
     if (!run) return;
     this.log.info(`${run.request.label}: cancel requested`);
     run.cancel();
-  }
-
-  /** Runs folders the live runs write to, so the runs tree watches them even before the first run exists. */
-  runsFolders(): string[] {
-    return [...new Set(this.manager.all.map((run) => (run.state.runDir ? dirname(run.state.runDir) : runsFolderOf(run.request.configPath, undefined))))];
   }
 
   private async installFlashAttnStub(): Promise<void> {
