@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `vin-ocr` command line: the same core as the extension, without VS Code.
 import { runDoctor } from './cli/doctor';
+import { runRuns } from './cli/runs';
+import { runTrain } from './cli/train';
 import { runValidate } from './cli/validate';
 
 const USAGE = `Usage: vin-ocr <command> [options]
@@ -8,11 +10,15 @@ const USAGE = `Usage: vin-ocr <command> [options]
 Commands:
   doctor [--json] [--facts FILE] [--dump-facts]   what this (or a described) machine can train
   validate FILE… [--facts FILE] [--json]          check model, trainer and training YAML
+  train CONFIG [--max-steps N] [--json] …         validate, then train with the bundled trainer
+  runs [OUTPUT_DIR…] [--json]                     list training runs and their best metrics
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
   doctor: runDoctor,
   validate: runValidate,
+  train: runTrain,
+  runs: runRuns,
 };
 
 async function main(argv: string[]): Promise<number> {
