@@ -8,7 +8,8 @@
    up front) with the thread count the trainer uses for the model;
 3. trainer: `python -m vin_ocr train` itself (data stream with its render worker, schedule,
    events, progress), steady-state images/s read from its progress events, and its peak
-   memory (main process and largest worker);
+   memory (main process and largest worker); then the trainer's own step (real data stream
+   and render worker) and the bare step timed in alternating blocks, which load hits alike;
 4. with --checkpoint: exact match with check-digit-aware decoding off and on, on the held-out
    synthetic set, on renders in typefaces held out of training, and on examples/data.
 The machine's load average is printed too: other processes on the same cores skew every figure.
@@ -71,6 +72,60 @@ def bare_loop_rate(config, steps: int, threads: int) -> float:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
     return steps * batch / (time.perf_counter() - start)
+
+
+def interleaved_ratio(config, rounds: int, block: int, threads: int) -> tuple[float, float, float]:
+    """Trainer steps (real data stream with its render worker, schedule, clipping) and bare-loop
+    steps (one fixed tensor batch) timed in alternating blocks in one process, so that load from
+    other processes hits both alike; returns (trainer images/s, bare images/s, ratio of medians)."""
+    import statistics
+
+    from vin_ocr.events import EventWriter, HumanLog
+    from vin_ocr.training.data import build_train_stream
+    from vin_ocr.training.device import place
+    from vin_ocr.training.loop import Trainer
+    from vin_ocr.training.signals import CancelFlag
+
+    torch.set_num_threads(threads)
+    workers = max(0, (os.cpu_count() or 1) - threads)
+    stream, *_ = build_train_stream(config, workers, config.training.batch_size)
+    with tempfile.TemporaryDirectory() as folder:
+        trainer = Trainer(config, place("cpu"), Path(folder), EventWriter("bench"), HumanLog(open(os.devnull, "w")), CancelFlag())
+        batches = stream.batches(0)
+        bare_model = build_model(config.model)
+        optimizer = torch.optim.AdamW(bare_model.parameters(), lr=config.training.learning_rate)
+        ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
+        batch = config.training.batch_size
+        images = torch.rand(batch, 1, config.model.height, config.model.width)
+        targets = torch.randint(1, 34, (batch, 17))
+
+        def bare_step() -> None:
+            log_probs = bare_model(images).transpose(0, 1)
+            loss = ctc(log_probs, targets, torch.full((batch,), log_probs.shape[0]), torch.full((batch,), 17))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(bare_model.parameters(), 5.0)
+            optimizer.step()
+
+        for _ in range(10):  # fill the render pool, warm caches
+            trainer.train_step(next(batches))
+            bare_step()
+        trainer_times, bare_times, samples = [], [], 0
+        for _ in range(rounds):
+            start = time.perf_counter()
+            for _ in range(block):
+                b = next(batches)
+                samples += len(b.vins)
+                trainer.train_step(b)
+            trainer_times.append((time.perf_counter() - start) / block)
+            start = time.perf_counter()
+            for _ in range(block):
+                bare_step()
+            bare_times.append((time.perf_counter() - start) / block)
+        batches.close()
+    trainer_rate_ = batch / statistics.median(trainer_times)
+    bare_rate = batch / statistics.median(bare_times)
+    return trainer_rate_, bare_rate, trainer_rate_ / bare_rate
 
 
 def trainer_rate(config_path: Path, steps: int, output: Path) -> tuple[float, float, float]:
@@ -143,7 +198,9 @@ def main() -> None:
     print(f"bare loop       {bare:8.1f} images/s ({threads} torch thread(s), batch {config.training.batch_size})")
     with tempfile.TemporaryDirectory() as folder:
         rate, children_mb, _ = trainer_rate(Path(args.config), args.steps, Path(folder))
-    print(f"trainer         {rate:8.1f} images/s = {rate / bare:.2f}x the bare loop ({workers} render worker(s), pool re-use {1 - config.data.synthetic.fresh_ratio:.0%})")
+    print(f"trainer (CLI)   {rate:8.1f} images/s = {rate / bare:.2f}x the bare loop ({workers} render worker(s), pool re-use {1 - config.data.synthetic.fresh_ratio:.0%}; timed apart, so load skews it)")
+    interleaved, bare_alongside, ratio = interleaved_ratio(config, rounds=max(3, args.steps // 10), block=5, threads=threads)
+    print(f"interleaved     trainer {interleaved:.1f} vs bare {bare_alongside:.1f} images/s = {ratio:.2f}x (alternating blocks, median)")
     print(f"peak memory     {children_mb:8.1f} MB (largest trainer process); bench itself {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     if args.checkpoint:
