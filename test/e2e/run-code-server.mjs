@@ -230,6 +230,8 @@ async function runUiChecks(context, base, port) {
     await runFromCommandPalette(page, 'VIN OCR: Show Hardware');
     panel = await visibleFrameTitled(page, 'VIN OCR: Hardware');
     await panel.locator('h1', { hasText: 'VIN OCR: Hardware' }).waitFor();
+    // The heading is drawn at once; the machine arrives one message round trip later.
+    await panel.locator('table.models tbody tr').first().waitFor().catch(() => {});
     const rows = await panel.locator('table.models tbody tr').count();
     if (rows < 4) throw new Error(`the model table has ${rows} rows`);
     const machine = await panel.locator('section[aria-labelledby="machine"]').innerText();
