@@ -2,11 +2,11 @@
 // The host batches chart points (one message per 100 ms per run, whatever the event rate); the
 // webview draws at most once per animation frame. Strict CSP with a nonce; only dist/webview and
 // media are loadable; all data is sent as JSON and rendered as text by the front-end.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { emptySeries, type HostMessage, type WebviewMessage } from '../../../media/src/training-protocol';
 import { ChartFeed, runView } from './chart-feed';
 import type { TrainingController } from './controller';
+import { webviewShell } from '../webview-html';
 
 export const TRAINING_VIEW_ID = 'vinOcr.trainingView';
 export const FLUSH_INTERVAL_MS = 100;
@@ -118,32 +118,16 @@ export class TrainingViewProvider implements vscode.WebviewViewProvider, vscode.
   }
 
   private html(webview: vscode.Webview, root: vscode.Uri): string {
-    const nonce = randomBytes(16).toString('base64');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(root, 'training.js'));
-    const chartStyles = webview.asWebviewUri(vscode.Uri.joinPath(root, 'training.css'));
-    const styles = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'training.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${chartStyles}">
-<link rel="stylesheet" href="${styles}">
-<title>Training</title>
-</head>
-<body>
-<main id="app" aria-live="polite"></main>
-<script nonce="${nonce}" src="${script}"></script>
-</body>
-</html>`;
+    return webviewShell({
+      cspSource: webview.cspSource,
+      title: 'Training',
+      scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(root, 'training.js')).toString(),
+      styleUris: [
+        webview.asWebviewUri(vscode.Uri.joinPath(root, 'training.css')).toString(),
+        webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'training.css')).toString(),
+      ],
+      extraImageSources: ['data:'], // sample thumbnails arrive as data: PNGs
+    });
   }
 
   dispose(): void {
