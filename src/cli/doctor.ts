@@ -7,6 +7,7 @@ import { createFactsCollector, type SourceReport } from '../core/hardware/collec
 import { parseFacts } from '../core/hardware/facts-file';
 import { evaluatePolicy } from '../core/hardware/policy';
 import { formatDoctorText } from '../core/hardware/report';
+import { withTrainerPathsInReport } from '../core/hardware/requirements';
 import type { HardwareFacts } from '../core/hardware/types';
 import { resolveInterpreter, type ResolvedInterpreter } from '../core/interpreter/resolve';
 
@@ -114,7 +115,7 @@ export async function runDoctor(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(loaded.facts, null, 2)}\n`);
     return 0;
   }
-  const report = evaluatePolicy(loaded.facts);
+  const report = withTrainerPathsInReport(evaluatePolicy(loaded.facts), findTrainerDir());
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;

@@ -2,7 +2,7 @@
 // cloud instances. They are data (one file shared with the trainer), so this module only checks
 // the file's shape once and answers questions about it.
 import rawRequirements from '../../../data/requirements.json';
-import type { Attention, HardwareFacts, Platform } from './types';
+import type { Attention, DoctorReport, HardwareFacts, Platform } from './types';
 
 /** Memory thresholds in decimal GB on one platform; a missing threshold means "never that fit". */
 export interface PlatformThresholds {
@@ -106,4 +106,18 @@ export function installCommands(model: string, platform: Platform): string[] {
 export function findCloudInstance(id: string): CloudInstance | undefined {
   const wanted = id.trim().toLowerCase();
   return cloudInstances.find((instance) => instance.id.toLowerCase() === wanted);
+}
+
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The seed writes the flash-attn stub as "./stubs/…" relative to the trainer; make it a path that works from anywhere. */
+export function withTrainerPaths(command: string, trainerDir: string): string {
+  return command.replace(/(^|\s)\.\/stubs\/(\S+)/g, (_match, space: string, rest: string) => `${space}${shellWord(`${trainerDir}/stubs/${rest}`)}`);
+}
+
+/** The report with every fix made runnable from anywhere (the bundled trainer's absolute paths). */
+export function withTrainerPathsInReport(report: DoctorReport, trainerDir: string): DoctorReport {
+  return { ...report, warnings: report.warnings.map((warning) => ({ ...warning, fix: withTrainerPaths(warning.fix, trainerDir) })) };
 }

@@ -145,7 +145,7 @@ function modelWarnings(facts: HardwareFacts, platform: Platform, models: Record<
   const warnings: DoctorWarning[] = [];
   const deepseek = models[DEEPSEEK];
   if (facts.python && platform !== 'cuda' && facts.python.flash_attn === null && deepseek && deepseek.fit !== 'insufficient') {
-    warnings.push(warning('flash-attn-stub-missing', "DeepSeek-OCR's remote code imports flash_attn; without the stub package it will not load on MPS or the CPU.", `${pip(facts, 'install -e ./stubs/flash_attn_stub')} (from the bundled trainer folder)`));
+    warnings.push(warning('flash-attn-stub-missing', "DeepSeek-OCR's remote code imports flash_attn; without the stub package it will not load on MPS or the CPU.", pip(facts, 'install -e ./stubs/flash_attn_stub')));
   }
   if (platform === 'cpu') {
     warnings.push(warning('cpu-slow', 'Training runs on the CPU: very slow, fine for the baseline model and for testing only.', 'Train the large models on an NVIDIA GPU: see the cloud instances suggested for each model.'));

@@ -1,7 +1,7 @@
 // Builds what the hardware panel shows, for this machine or for a seed cloud instance taken as a
 // hypothetical machine. Pure (no VS Code), so it is unit-tested in Node.
 import { evaluatePolicy } from '../../core/hardware/policy';
-import { cloudInstances, installCommands } from '../../core/hardware/requirements';
+import { cloudInstances, installCommands, withTrainerPaths, withTrainerPathsInReport } from '../../core/hardware/requirements';
 import type { DoctorReport, HardwareFacts } from '../../core/hardware/types';
 import { THIS_MACHINE, type PanelModel, type TroubleshootingView } from '../../../media/src/protocol';
 import { mibToDecimalGb, ramGb } from './badge-text';
@@ -17,15 +17,6 @@ export function panelTargets(): PanelModel['targets'] {
 }
 
 /** A POSIX-shell-safe word: quoted only when it needs to be, so commands stay copyable and readable. */
-function shellWord(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The seed writes the stub as "./stubs/…" relative to the trainer; make it a path that works from anywhere. */
-function withTrainerPaths(command: string, trainerDir: string): string {
-  return command.replace(/(^|\s)\.\/stubs\/(\S+)/g, (_match, space: string, rest: string) => `${space}${shellWord(`${trainerDir}/stubs/${rest}`)}`);
-}
-
 /** The seed's troubleshooting section, marked relevant for the machine shown. */
 function troubleshooting(facts: HardwareFacts, report: DoctorReport, context: PanelContext): TroubleshootingView[] {
   const realFlashAttn = Boolean(facts.python?.flash_attn && facts.python.flash_attn !== 'stub');
@@ -33,7 +24,7 @@ function troubleshooting(facts: HardwareFacts, report: DoctorReport, context: Pa
     {
       title: '"flash_attn not available"',
       body: 'Models whose code imports flash_attn (DeepSeek-OCR) need it even where it cannot run. On MPS and CPU install the bundled stub; on CUDA with compute capability 8.0 or newer install the real package.',
-      commands: [`pip install -e ${shellWord(`${context.trainerDir}/stubs/flash_attn_stub`)}`],
+      commands: [withTrainerPaths('pip install -e ./stubs/flash_attn_stub', context.trainerDir)],
       relevant: report.platform !== 'cuda' && !realFlashAttn && facts.python?.flash_attn !== 'stub',
     },
     {
@@ -106,7 +97,7 @@ export function buildPanelModel(
       installCommands: installCommands(id, verdict.platform).map((command) => withTrainerPaths(command, context.trainerDir)),
       cloudSuggestions: (verdict.cloud ?? []).map((entry) => `${entry.label}: ${entry.fit}`),
     })),
-    warnings: report.warnings,
+    warnings: withTrainerPathsInReport(report, context.trainerDir).warnings,
     troubleshooting: troubleshooting(facts, report, context),
     collectedAt: hypothetical ? null : (snapshot?.collectedAt ?? null),
   };

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { findTrainerDir, runDoctor } from '../../../src/cli/doctor';
 import { parseFacts } from '../../../src/core/hardware/facts-file';
 import { evaluatePolicy } from '../../../src/core/hardware/policy';
+import { withTrainerPathsInReport } from '../../../src/core/hardware/requirements';
 import type { DoctorReport, HardwareFacts } from '../../../src/core/hardware/types';
 
 const FACTS = path.resolve('test/fixtures/hardware/facts');
@@ -92,7 +93,7 @@ describe('vin-ocr doctor', function () {
       const file = path.join(dir, 'this-machine.json');
       writeFileSync(file, dumped.stdout);
       const again = await doctor('--facts', file, '--json');
-      assert.deepEqual(JSON.parse(again.stdout), evaluatePolicy(parsed.facts));
+      assert.deepEqual(JSON.parse(again.stdout), withTrainerPathsInReport(evaluatePolicy(parsed.facts), findTrainerDir()));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { cloudInstances, findCloudInstance, findModel, installCommands, requirements } from '../../../src/core/hardware/requirements';
+import { cloudInstances, findCloudInstance, findModel, installCommands, requirements, withTrainerPaths } from '../../../src/core/hardware/requirements';
 
 describe('requirements data (data/requirements.json)', () => {
   it('holds the four models of the contract, in report order', () => {
@@ -53,5 +53,16 @@ describe('requirements data (data/requirements.json)', () => {
       assert.match(instance.facts.gpus[0]?.compute_capability ?? '', /^\d\.\d$/, instance.id);
     }
     assert.equal(findCloudInstance('G5.XLARGE')?.facts.gpus[0]?.name, 'NVIDIA A10G');
+  });
+});
+
+describe('fixes that name the bundled trainer', () => {
+  it('turn the seed\'s relative stub path into an absolute one, quoted when it has spaces', () => {
+    assert.equal(withTrainerPaths('pip install -e ./stubs/flash_attn_stub', '/opt/ext/trainer'), 'pip install -e /opt/ext/trainer/stubs/flash_attn_stub');
+    assert.equal(withTrainerPaths('pip install -e ./stubs/flash_attn_stub', '/My Ext/trainer'), "pip install -e '/My Ext/trainer/stubs/flash_attn_stub'");
+  });
+
+  it('leave other commands alone', () => {
+    assert.equal(withTrainerPaths('pip install torch==2.6.0 transformers==4.46.3', '/opt/ext/trainer'), 'pip install torch==2.6.0 transformers==4.46.3');
   });
 });
