@@ -9,15 +9,9 @@ import {
   type WebviewMessage,
   type WebviewState,
 } from './protocol';
+import { acquireTypedVsCodeApi } from './vscode-api';
 
-interface VsCodeApi {
-  postMessage(message: WebviewMessage): void;
-  getState(): WebviewState | undefined;
-  setState(state: WebviewState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = acquireTypedVsCodeApi<WebviewMessage, WebviewState>();
 const app = document.getElementById('app') as HTMLElement;
 let state: WebviewState = vscode.getState() ?? { targetId: THIS_MACHINE, model: null };
 let probing = false;

@@ -4,15 +4,10 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { appendPoints, emptySeries, type HostMessage, type RunView, type SampleView, type SeriesPoints, type TrainingViewState, type WebviewMessage } from './training-protocol';
+import { acquireTypedVsCodeApi } from './vscode-api';
+import { formatDuration } from '../../src/core/trainer/run-state';
 
-interface VsCodeApi {
-  postMessage(message: WebviewMessage): void;
-  getState(): TrainingViewState | undefined;
-  setState(state: TrainingViewState): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
+const vscode = acquireTypedVsCodeApi<WebviewMessage, TrainingViewState>();
 const app = document.getElementById('app') as HTMLElement;
 let state: TrainingViewState = vscode.getState() ?? { runs: [], selected: null, series: emptySeries(), samples: [] };
 
@@ -30,11 +25,7 @@ function themeColour(name: string, fallback: string): string {
 }
 
 function formatEta(seconds: number | undefined): string {
-  if (seconds === undefined) return '–';
-  const s = Math.max(0, Math.round(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
+  return seconds === undefined ? '–' : formatDuration(seconds * 1000);
 }
 
 const percent = (value: number | undefined) => (value === undefined ? '–' : `${(value * 100).toFixed(1)}%`);
