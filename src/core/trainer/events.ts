@@ -1,11 +1,13 @@
 // The trainer's JSON Lines events as types, and one tolerant classifier for raw parsed objects.
-// The trainer may add fields or whole event types later; unknown ones pass through as `unknown`
+// Field names are exactly those of schemas/trainer-events.schema.json (the one source of truth);
+// the internal `type` discriminant is the schema's `event`. The trainer may add fields or whole
+// event types later: extra fields are ignored and unknown events pass through as `unknown`
 // instead of failing, so an older extension keeps working with a newer trainer.
 
 export type RunOutcome = 'completed' | 'cancelled' | 'failed';
 
 interface EventBase {
-  /** Milliseconds since the epoch (the trainer writes ISO 8601; numbers count as seconds). */
+  /** Milliseconds since the epoch (the trainer writes ISO 8601 UTC). */
   time?: number;
   run_id?: string;
 }
@@ -15,7 +17,6 @@ export interface RunStartedEvent extends EventBase {
   run_id?: string;
   run_dir?: string;
   config?: Record<string, unknown>;
-  config_path?: string;
   device?: string;
   attention?: string;
   dtype?: string;
@@ -32,8 +33,9 @@ export interface ProgressEvent extends EventBase {
   epoch?: number;
   loss?: number;
   lr?: number;
-  samples_per_s?: number;
-  eta_s?: number;
+  samples_per_sec?: number;
+  /** Absent when the trainer cannot tell yet (it writes null). */
+  eta_seconds?: number;
 }
 
 export interface EvalEvent extends EventBase {
@@ -49,7 +51,7 @@ export interface CheckpointEvent extends EventBase {
   path: string;
   step?: number;
   metrics?: Record<string, number>;
-  best?: boolean;
+  kind?: 'last' | 'best';
 }
 
 export interface SampleRead {
@@ -63,7 +65,7 @@ export interface SampleRead {
 export interface SamplesEvent extends EventBase {
   type: 'samples';
   step?: number;
-  samples: SampleRead[];
+  items: SampleRead[];
 }
 
 export interface LogEvent extends EventBase {
@@ -82,6 +84,7 @@ export interface WarningEvent extends EventBase {
 export interface RunFinishedEvent extends EventBase {
   type: 'run_finished';
   status: RunOutcome;
+  /** error_code, message, hint, issues and command are the fields of the event's `error` object. */
   error_code?: string;
   message?: string;
   hint?: string;
@@ -97,7 +100,7 @@ export interface RunFinishedEvent extends EventBase {
 
 export interface UnknownEvent {
   type: 'unknown';
-  /** The `type`/`event` name the trainer gave, if any. */
+  /** The `event` name the trainer gave, if any. */
   name?: string;
   raw: unknown;
 }
@@ -119,9 +122,8 @@ const isObject = (value: unknown): value is Json => typeof value === 'object' &&
 const finite = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
-/** ISO 8601 text (what the trainer writes) or seconds since the epoch, as epoch milliseconds. */
+/** ISO 8601 text (what the trainer writes) as epoch milliseconds. */
 function timestamp(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isFinite(value) ? value * 1000 : undefined;
   if (typeof value !== 'string') return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : ms;
@@ -140,12 +142,6 @@ function numberRecord(value: unknown): Record<string, number> {
   return out;
 }
 
-/** First present key among synonyms, so small naming differences in the trainer do not lose data. */
-function pick(source: Json, ...keys: string[]): unknown {
-  for (const key of keys) if (source[key] !== undefined) return source[key];
-  return undefined;
-}
-
 function optional<T extends object>(fields: T): T {
   for (const key of Object.keys(fields) as (keyof T)[]) if (fields[key] === undefined) delete fields[key];
   return fields;
@@ -157,8 +153,8 @@ function optional<T extends object>(fields: T): T {
  */
 export function classifyEvent(raw: unknown): TrainerEvent {
   if (!isObject(raw)) return { type: 'unknown', raw };
-  const name = text(pick(raw, 'type', 'event'));
-  const base = optional({ time: timestamp(pick(raw, 'time', 'ts', 'timestamp')), run_id: text(raw.run_id) });
+  const name = text(raw.event);
+  const base = optional({ time: timestamp(raw.time), run_id: text(raw.run_id) });
   switch (name) {
     case 'run_started':
       return optional({
@@ -166,11 +162,10 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         type: 'run_started' as const,
         run_dir: text(raw.run_dir),
         config: isObject(raw.config) ? raw.config : undefined,
-        config_path: text(raw.config_path),
         device: text(raw.device),
         attention: text(raw.attention),
-        dtype: text(pick(raw, 'dtype', 'precision')),
-        total_steps: finite(pick(raw, 'total_steps', 'max_steps')),
+        dtype: text(raw.dtype),
+        total_steps: finite(raw.total_steps),
         start_step: finite(raw.start_step),
         resumed_from: text(raw.resumed_from),
         device_name: text(raw.device_name),
@@ -182,12 +177,12 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         ...base,
         type: 'progress' as const,
         step,
-        total_steps: finite(pick(raw, 'total_steps', 'max_steps')),
+        total_steps: finite(raw.total_steps),
         epoch: finite(raw.epoch),
         loss: finite(raw.loss),
-        lr: finite(pick(raw, 'lr', 'learning_rate')),
-        samples_per_s: finite(pick(raw, 'samples_per_s', 'samples_per_sec', 'throughput')),
-        eta_s: finite(pick(raw, 'eta_s', 'eta', 'eta_seconds')),
+        lr: finite(raw.lr),
+        samples_per_sec: finite(raw.samples_per_sec),
+        eta_seconds: finite(raw.eta_seconds),
       });
     }
     case 'eval':
@@ -208,22 +203,21 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         path,
         step: finite(raw.step),
         metrics: isObject(raw.metrics) ? numberRecord(raw.metrics) : undefined,
-        best: raw.kind === 'best' || raw.best === true ? true : undefined,
+        kind: raw.kind === 'last' || raw.kind === 'best' ? raw.kind : undefined,
       });
     }
     case 'samples': {
-      const source = pick(raw, 'items', 'samples');
-      const list = Array.isArray(source) ? source : [];
-      const samples: SampleRead[] = [];
+      const list = Array.isArray(raw.items) ? raw.items : [];
+      const items: SampleRead[] = [];
       for (const entry of list) {
         if (!isObject(entry)) continue;
-        const truth = text(pick(entry, 'truth', 'label', 'target'));
-        const prediction = text(pick(entry, 'prediction', 'pred'));
+        const truth = text(entry.truth);
+        const prediction = text(entry.prediction);
         if (truth === undefined || prediction === undefined) continue;
         const image = text(entry.image);
-        samples.push(optional({ image: image && IMAGE_DATA_URL.test(image) ? image : undefined, truth, prediction, confidence: finite(entry.confidence) }));
+        items.push(optional({ image: image && IMAGE_DATA_URL.test(image) ? image : undefined, truth, prediction, confidence: finite(entry.confidence) }));
       }
-      return optional({ ...base, type: 'samples' as const, step: finite(raw.step), samples });
+      return optional({ ...base, type: 'samples' as const, step: finite(raw.step), items });
     }
     case 'log': {
       const message = text(raw.message);
@@ -236,16 +230,16 @@ export function classifyEvent(raw: unknown): TrainerEvent {
       return optional({ ...base, type: 'warning' as const, code: text(raw.code), message, fix: text(raw.fix) });
     }
     case 'run_finished': {
-      const status = text(pick(raw, 'status', 'outcome'));
+      const status = text(raw.status);
       if (status !== 'completed' && status !== 'cancelled' && status !== 'failed') break;
       const error = isObject(raw.error) ? raw.error : {};
       return optional({
         ...base,
         type: 'run_finished' as const,
         status,
-        error_code: text(pick(raw, 'error_code', 'code')) ?? text(error.code),
-        message: text(raw.message) ?? text(error.message),
-        hint: text(raw.hint) ?? text(error.hint),
+        error_code: text(error.code),
+        message: text(error.message),
+        hint: text(error.hint),
         issues: Array.isArray(error.issues) ? error.issues.filter((issue): issue is string => typeof issue === 'string') : undefined,
         command: text(error.command),
         step: finite(raw.step),

@@ -63,7 +63,6 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
     case 'run_started': {
       state.runId = event.run_id ?? state.runId;
       state.runDir = event.run_dir ?? state.runDir;
-      state.configPath = event.config_path ?? state.configPath;
       const model = event.config?.model;
       if (typeof model === 'object' && model !== null && typeof (model as { type?: unknown }).type === 'string') {
         state.modelType = (model as { type: string }).type;
@@ -83,8 +82,8 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       state.epoch = event.epoch ?? state.epoch;
       state.loss = event.loss ?? state.loss;
       state.lr = event.lr ?? state.lr;
-      state.samplesPerSecond = event.samples_per_s ?? state.samplesPerSecond;
-      state.etaSeconds = event.eta_s ?? state.etaSeconds;
+      state.samplesPerSecond = event.samples_per_sec ?? state.samplesPerSecond;
+      state.etaSeconds = event.eta_seconds ?? state.etaSeconds;
       break;
     case 'eval':
       if (event.split === 'test') {
@@ -113,11 +112,11 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
         if (known) known.step = event.step ?? known.step;
         else state.checkpoints.push(event.step === undefined ? { path: event.path } : { path: event.path, step: event.step });
       }
-      if (event.best) state.bestCheckpoint = event.path;
+      if (event.kind === 'best') state.bestCheckpoint = event.path;
       else state.lastCheckpoint = event.path;
       break;
     case 'samples':
-      state.samples = event.samples.slice(-MAX_KEPT_SAMPLES);
+      state.samples = event.items.slice(-MAX_KEPT_SAMPLES);
       break;
     case 'warning':
       if (state.warnings.length < MAX_KEPT_WARNINGS) state.warnings.push({ code: event.code, message: event.message, fix: event.fix });

@@ -48,7 +48,7 @@ export class ChartFeed {
       if (event.metrics.exact_match !== undefined) batch().exactMatch.push([step, event.metrics.exact_match]);
       if (event.metrics.cer !== undefined) batch().cer.push([step, event.metrics.cer]);
     } else if (event.type === 'samples') {
-      this.samples.set(run.key, { step: event.step ?? null, samples: event.samples.map((sample) => ({ ...sample })) });
+      this.samples.set(run.key, { step: event.step ?? null, samples: event.items.map((sample) => ({ ...sample })) });
       return true;
     }
     return points !== undefined;

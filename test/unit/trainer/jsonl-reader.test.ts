@@ -11,8 +11,8 @@ function collect(maxLineBytes?: number) {
 describe('JsonLinesReader', () => {
   it('parses one value per line and skips blank lines', () => {
     const { reader, values, problems } = collect();
-    reader.push('{"type":"progress","step":1}\n\n{"type":"progress","step":2}\r\n');
-    assert.deepEqual(values, [{ type: 'progress', step: 1 }, { type: 'progress', step: 2 }]);
+    reader.push('{"event":"progress","step":1}\n\n{"event":"progress","step":2}\r\n');
+    assert.deepEqual(values, [{ event: 'progress', step: 1 }, { event: 'progress', step: 2 }]);
     assert.deepEqual(problems, []);
   });
 

@@ -18,19 +18,19 @@ function makeRun(root: string, id: string, events: object[], extra: Record<strin
   return dir;
 }
 
-const started = { type: 'run_started', run_id: 'x', time: '2026-11-28T18:00:00Z', device: 'cpu', total_steps: 10, config: { model: { type: 'baseline' } } };
+const started = { event: 'run_started', run_id: 'x', time: '2026-11-28T18:00:00Z', device: 'cpu', total_steps: 10, config: { model: { type: 'baseline' } } };
 
 describe('run store', () => {
   it('reads a finished run: outcome, best metrics, checkpoints, log and TensorBoard folder', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vin-ocr-runs-'));
     makeRun(root, '20260101-baseline', [
       started,
-      { type: 'progress', step: 5, loss: 1.2 },
-      { type: 'eval', step: 5, metrics: { exact_match: 0.2, cer: 0.3 } },
-      { type: 'eval', step: 10, metrics: { exact_match: 0.1, cer: 0.2 } },
-      { type: 'eval', step: 10, split: 'test', metrics: { exact_match: 0.9 } },
-      { type: 'checkpoint', path: 'checkpoints/step-10.pt', step: 10, best: true },
-      { type: 'run_finished', status: 'completed', time: '2026-11-28T18:01:30.000Z' },
+      { event: 'progress', step: 5, loss: 1.2 },
+      { event: 'eval', step: 5, metrics: { exact_match: 0.2, cer: 0.3 } },
+      { event: 'eval', step: 10, metrics: { exact_match: 0.1, cer: 0.2 } },
+      { event: 'eval', step: 10, split: 'test', metrics: { exact_match: 0.9 } },
+      { event: 'checkpoint', path: 'checkpoints/step-10.pt', step: 10, kind: 'best' },
+      { event: 'run_finished', status: 'completed', time: '2026-11-28T18:01:30.000Z' },
     ], { 'train.log': 'INFO\n', 'checkpoints/step-5.pt': 'x', 'tensorboard/events.out.tfevents.1.host': '' });
     const [run] = await listRuns(root);
     assert.ok(run);
@@ -47,10 +47,10 @@ describe('run store', () => {
 
   it('marks a run without a final event failed once it is stale, running while fresh', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vin-ocr-runs-'));
-    const crashed = makeRun(root, 'crashed', [started, { type: 'progress', step: 3 }]);
+    const crashed = makeRun(root, 'crashed', [started, { event: 'progress', step: 3 }]);
     const old = Date.now() / 1000 - 3600;
     utimesSync(join(crashed, 'events.jsonl'), old, old);
-    makeRun(root, 'live', [started, { type: 'progress', step: 3 }]);
+    makeRun(root, 'live', [started, { event: 'progress', step: 3 }]);
     const runs = await listRuns(root);
     const byId = Object.fromEntries(runs.map((run) => [run.id, run]));
     assert.equal(byId.crashed!.status, 'failed');
@@ -64,7 +64,7 @@ describe('run store', () => {
     writeFileSync(join(root, 'stray.txt'), 'x');
     const dir = join(root, 'messy');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'events.jsonl'), `garbage\n${line(started)}{"type":"progress","st\n${line({ type: 'run_finished', status: 'cancelled' })}`);
+    writeFileSync(join(dir, 'events.jsonl'), `garbage\n${line(started)}{"event":"progress","st\n${line({ event: 'run_finished', status: 'cancelled' })}`);
     writeFileSync(join(dir, 'metrics.json'), '{"step": 9, "val": {"exact_match": 0.4, "cer": 0.1}, "test": {}}');
     const runs = await listRuns(root);
     assert.deepEqual(runs.map((run) => run.id), ['messy']);
@@ -75,10 +75,10 @@ describe('run store', () => {
 
   it('reads only head and tail of a huge events file', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vin-ocr-runs-'));
-    const progress = Array.from({ length: 20_000 }, (_, index) => line({ type: 'progress', step: index + 1, total_steps: 20_000, loss: 1 }));
+    const progress = Array.from({ length: 20_000 }, (_, index) => line({ event: 'progress', step: index + 1, total_steps: 20_000, loss: 1 }));
     const dir = join(root, 'big');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'events.jsonl'), line(started) + progress.join('') + line({ type: 'run_finished', status: 'completed' }));
+    writeFileSync(join(dir, 'events.jsonl'), line(started) + progress.join('') + line({ event: 'run_finished', status: 'completed' }));
     const run = await readRun(dir, 'big', { maxEventBytes: 300 * 1024 });
     assert.ok(run);
     assert.equal(run.status, 'completed');
@@ -109,7 +109,7 @@ describe('run state', () => {
     const state = emptyRunState('queued');
     applyEvent(state, { type: 'run_started', total_steps: 100, device: 'cuda' }, 1000);
     assert.equal(state.status, 'running');
-    applyEvent(state, { type: 'progress', step: 40, loss: 0.7, eta_s: 30 });
+    applyEvent(state, { type: 'progress', step: 40, loss: 0.7, eta_seconds: 30 });
     applyEvent(state, { type: 'run_finished', status: 'failed', error_code: 'out_of_memory' }, 5000);
     assert.equal(state.status, 'failed');
     assert.equal(state.errorCode, 'out_of_memory');
