@@ -1,5 +1,6 @@
 // Hardware panel front-end. Draws the PanelModel the host sends; all data goes in through textContent
 // (never innerHTML), so nothing from the machine or the workspace can become markup or script.
+import { el, type Child } from './dom';
 import {
   THIS_MACHINE,
   type HostMessage,
@@ -16,19 +17,7 @@ const app = document.getElementById('app') as HTMLElement;
 let state: WebviewState = vscode.getState() ?? { targetId: THIS_MACHINE, model: null };
 let probing = false;
 
-// ---------- tiny DOM helpers (text only) ----------
-
-type Child = Node | string | null | undefined | false;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    node.append(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  return node;
-}
+// ---------- layout helpers (text only, via el) ----------
 
 function section(title: string, id: string, ...children: Child[]): HTMLElement {
   return el('section', { 'aria-labelledby': id }, el('h2', { id }, title), ...children);

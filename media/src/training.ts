@@ -3,6 +3,7 @@
 // sending 1,000 events a second costs one redraw per frame. All data reaches the DOM as text.
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { el } from './dom';
 import { appendPoints, emptySeries, type HostMessage, type RunView, type SampleView, type SeriesPoints, type TrainingViewState, type WebviewMessage } from './training-protocol';
 import { acquireTypedVsCodeApi } from './vscode-api';
 import { formatDuration } from '../../src/core/trainer/run-state';
@@ -11,14 +12,7 @@ const vscode = acquireTypedVsCodeApi<WebviewMessage, TrainingViewState>();
 const app = document.getElementById('app') as HTMLElement;
 let state: TrainingViewState = vscode.getState() ?? { runs: [], selected: null, series: emptySeries(), samples: [] };
 
-// ---------- DOM helpers (text only: never innerHTML with data) ----------
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
+// ---------- helpers (all data reaches the DOM through el: text only, never innerHTML) ----------
 
 function themeColour(name: string, fallback: string): string {
   return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
@@ -32,20 +26,16 @@ const percent = (value: number | undefined) => (value === undefined ? '–' : `$
 
 // ---------- static layout ----------
 
-const header = el('header', 'toolbar');
-const runPicker = el('select', 'run-picker');
-runPicker.setAttribute('aria-label', 'Training run');
-const statusBadge = el('span', 'status');
-const cancelButton = el('button', 'secondary', 'Cancel');
-const logButton = el('button', 'secondary', 'Show Log');
-header.append(runPicker, statusBadge, cancelButton, logButton);
+const runPicker = el('select', { class: 'run-picker', 'aria-label': 'Training run' });
+const statusBadge = el('span', { class: 'status' });
+const cancelButton = el('button', { class: 'secondary' }, 'Cancel');
+const logButton = el('button', { class: 'secondary' }, 'Show Log');
+const header = el('header', { class: 'toolbar' }, runPicker, statusBadge, cancelButton, logButton);
 
-const empty = el('section', 'empty');
-const emptyText = el('p', undefined, 'No training in this window yet. Start one from a training config.');
-const trainButton = el('button', undefined, 'Train…');
-empty.append(emptyText, trainButton);
+const trainButton = el('button', {}, 'Train…');
+const empty = el('section', { class: 'empty' }, el('p', {}, 'No training in this window yet. Start one from a training config.'), trainButton);
 
-const stats = el('dl', 'stats');
+const stats = el('dl', { class: 'stats' });
 const statValues = new Map<string, HTMLElement>();
 for (const [key, label] of [
   ['step', 'Step'],
@@ -55,25 +45,17 @@ for (const [key, label] of [
   ['exact', 'Exact match (best)'],
   ['device', 'Device'],
 ] as const) {
-  const wrapper = el('div', 'stat');
-  const value = el('dd', 'value', '–');
-  wrapper.append(el('dt', undefined, label), value);
-  stats.append(wrapper);
+  const value = el('dd', { class: 'value' }, '–');
+  stats.append(el('div', { class: 'stat' }, el('dt', {}, label), value));
   statValues.set(key, value);
 }
-const progressBar = el('progress', 'progress');
-progressBar.max = 1;
-progressBar.setAttribute('aria-label', 'Training progress');
-const errorBox = el('p', 'error');
-errorBox.setAttribute('role', 'alert');
+const progressBar = el('progress', { class: 'progress', max: '1', 'aria-label': 'Training progress' });
+const errorBox = el('p', { class: 'error', role: 'alert' });
 
-const charts = el('section', 'charts');
-const samplesSection = el('section', 'samples');
-const samplesTitle = el('h3', undefined, 'Recent reads');
-const samplesList = el('ol', 'sample-list');
-samplesSection.append(samplesTitle, samplesList);
-const main = el('div', 'main');
-main.append(stats, progressBar, errorBox, charts, samplesSection);
+const charts = el('section', { class: 'charts' });
+const samplesList = el('ol', { class: 'sample-list' });
+const samplesSection = el('section', { class: 'samples' }, el('h3', {}, 'Recent reads'), samplesList);
+const main = el('div', { class: 'main' }, stats, progressBar, errorBox, charts, samplesSection);
 app.append(header, empty, main);
 
 runPicker.addEventListener('change', () => vscode.postMessage({ type: 'select', key: Number(runPicker.value) }));
@@ -89,11 +71,8 @@ interface Chart {
 }
 
 function makeChart(title: string, lines: { label: string; colour: string }[], data: (series: SeriesPoints) => uPlot.AlignedData, log = false): Chart {
-  const figure = el('figure', 'chart');
-  const caption = el('figcaption', undefined, title);
-  const holder = el('div', 'plot');
-  figure.append(caption, holder);
-  charts.append(figure);
+  const holder = el('div', { class: 'plot' });
+  charts.append(el('figure', { class: 'chart' }, el('figcaption', {}, title), holder));
   const foreground = themeColour('--vscode-foreground', '#ccc');
   const grid = themeColour('--vscode-editorWidget-border', 'rgba(128,128,128,0.3)');
   const axis = { stroke: foreground, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 }, font: '11px sans-serif' };
@@ -172,7 +151,7 @@ function drawPanel(): void {
   // Rebuild the picker only when the set of runs changed (keeps keyboard focus stable).
   const signature = state.runs.map((r) => `${r.key}:${r.label}:${r.status}`).join('|');
   if (runPicker.dataset.signature !== signature) {
-    runPicker.replaceChildren(...state.runs.map((r) => Object.assign(el('option', undefined, `${r.label} (${r.status})`), { value: String(r.key) })));
+    runPicker.replaceChildren(...state.runs.map((r) => el('option', { value: String(r.key) }, `${r.label} (${r.status})`)));
     runPicker.dataset.signature = signature;
   }
   runPicker.value = String(run.key);
@@ -192,15 +171,13 @@ function drawPanel(): void {
 
 /** The prediction with each character that differs from the truth marked (wrong, missing or extra). */
 function predictionWithMistakes(truth: string, prediction: string): HTMLElement {
-  const line = el('span', 'prediction');
+  const line = el('span', { class: 'prediction' });
   const length = Math.max(truth.length, prediction.length);
   for (let index = 0; index < length; index++) {
     const char = prediction[index] ?? '·';
     if (char === truth[index]) line.append(char);
     else {
-      const mark = el('mark', 'wrong', char);
-      mark.title = truth[index] ? `expected ${truth[index]}` : 'extra character';
-      line.append(mark);
+      line.append(el('mark', { class: 'wrong', title: truth[index] ? `expected ${truth[index]}` : 'extra character' }, char));
     }
   }
   return line;
@@ -210,19 +187,16 @@ function drawSamples(): void {
   samplesSection.hidden = state.samples.length === 0;
   samplesList.replaceChildren(
     ...state.samples.map((sample: SampleView) => {
-      const item = el('li', sample.truth === sample.prediction ? 'sample correct' : 'sample incorrect');
-      if (sample.image && sample.image.startsWith('data:image/')) {
-        const image = el('img');
-        image.src = sample.image;
-        image.alt = `VIN image, truth ${sample.truth}`;
-        item.append(image);
-      }
-      const truth = el('span', 'truth', sample.truth);
-      const verdict = el('span', 'verdict', sample.truth === sample.prediction ? '✓' : '✗');
-      verdict.setAttribute('aria-label', sample.truth === sample.prediction ? 'correct' : 'wrong');
-      item.append(truth, predictionWithMistakes(sample.truth, sample.prediction), verdict);
-      if (sample.confidence !== undefined) item.append(el('span', 'confidence', percent(sample.confidence)));
-      return item;
+      const correct = sample.truth === sample.prediction;
+      return el(
+        'li',
+        { class: correct ? 'sample correct' : 'sample incorrect' },
+        sample.image?.startsWith('data:image/') && el('img', { src: sample.image, alt: `VIN image, truth ${sample.truth}` }),
+        el('span', { class: 'truth' }, sample.truth),
+        predictionWithMistakes(sample.truth, sample.prediction),
+        el('span', { class: 'verdict', 'aria-label': correct ? 'correct' : 'wrong' }, correct ? '✓' : '✗'),
+        sample.confidence !== undefined && el('span', { class: 'confidence' }, percent(sample.confidence)),
+      );
     }),
   );
 }
