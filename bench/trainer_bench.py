@@ -35,6 +35,7 @@ import torch  # noqa: E402
 from vin_ocr.config import load_config  # noqa: E402
 from vin_ocr.models import BLANK, build_model  # noqa: E402
 from vin_ocr.training.data import auto_workers  # noqa: E402
+from vin_ocr.training.device import usable_cores  # noqa: E402
 
 
 def renderer_rate(seconds: float, height: int, width: int) -> float:
@@ -87,7 +88,7 @@ def interleaved_ratio(config, rounds: int, block: int, threads: int) -> tuple[fl
     from vin_ocr.training.signals import CancelFlag
 
     torch.set_num_threads(threads)
-    workers = max(0, (os.cpu_count() or 1) - threads)
+    workers = max(0, usable_cores() - threads)
     stream, *_ = build_train_stream(config, workers, config.training.batch_size)
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(config, place("cpu"), Path(folder), EventWriter("bench"), HumanLog(open(os.devnull, "w")), CancelFlag())
@@ -189,9 +190,9 @@ def main() -> None:
     parser.add_argument("--heldout", type=int, default=500)
     args = parser.parse_args()
     config, _ = load_config(args.config)
-    print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; torch {torch.__version__}")
+    print(f"load average before: {os.getloadavg()[0]:.2f} on {usable_cores()} usable cores; torch {torch.__version__}")
     workers = auto_workers("cpu") if config.training.num_workers == "auto" else int(config.training.num_workers)
-    threads = max(1, (os.cpu_count() or 1) - workers)
+    threads = max(1, usable_cores() - workers)
     render = renderer_rate(10.0, config.model.height, config.model.width)
     print(f"renderer        {render:8.1f} images/s (one process)")
     bare = bare_loop_rate(config, args.steps, threads)

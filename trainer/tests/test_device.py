@@ -12,12 +12,29 @@ def fake_cuda(monkeypatch, capability):
     monkeypatch.setattr(device_module, "_cuda_capability", lambda: capability)
 
 
-def test_the_cpu_trains_in_fp32():
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
+def test_the_cpu_trains_in_fp32_without_native_bf16(monkeypatch):
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
     placement = place("cpu", "auto")
     assert (placement.device, placement.dtype, placement.attention) == ("cpu", "fp32", "eager")
     assert placement.autocast_dtype is None and not placement.needs_grad_scaler
+
+
+def test_a_cpu_with_native_bf16_trains_in_bf16_autocast(monkeypatch):
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: True)
+    placement = place("cpu", "auto")
+    assert (placement.device, placement.dtype) == ("cpu", "bf16")
+    assert placement.autocast_dtype is torch.bfloat16 and not placement.needs_grad_scaler
+
+
+def test_bf16_is_refused_on_a_cpu_that_would_emulate_it(monkeypatch):
+    monkeypatch.setattr(device_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.raises(TrainerError) as caught:
+        choose_precision("cpu", "bf16")
+    assert caught.value.code == INVALID_CONFIG and "AVX-512 BF16" in caught.value.message
+
+
+def test_the_native_bf16_check_answers_on_this_machine():
+    assert device_module.cpu_has_native_bf16() in (True, False)
 
 
 def test_ampere_and_newer_get_bf16(monkeypatch):

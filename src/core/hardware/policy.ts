@@ -108,7 +108,7 @@ function modelAttention(model: ModelRequirements, platform: Platform, facts: Har
 // ---------- precision ----------
 
 export function choosePrecision(platform: Platform, facts: HardwareFacts): Decision<Precision> {
-  if (platform === 'cpu') return { value: 'fp32', reason: 'The CPU trains in fp32.' };
+  if (platform === 'cpu') return { value: 'fp32', reason: 'The CPU trains in fp32 (the baseline CRNN uses bf16 autocast where the processor has native bf16: AVX-512 BF16 or AMX).' };
   if (platform === 'mps') return { value: 'fp16', reason: 'MPS trains in fp16 mixed precision.' };
   const gpu = primaryCudaGpu(facts);
   const capability = computeCapability(gpu);

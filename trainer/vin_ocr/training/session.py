@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import json
-import os
 import time
 import traceback
 from pathlib import Path
@@ -22,7 +21,7 @@ from ..errors import TrainerError, translate
 from ..events import EventWriter, HumanLog
 from .checkpoints import BEST, LAST, load_checkpoint
 from .data import auto_workers, build_eval_set, build_train_stream
-from .device import place
+from .device import place, usable_cores
 from .loop import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED, RunOptions, Trainer, new_run_id, seed_everything
 from .signals import CancelFlag, Cancelled
 
@@ -113,10 +112,10 @@ class Session:
         device = place(config.training.device, config.training.precision).device
         workers = config.training.num_workers
         num_workers = auto_workers(device) if workers == "auto" else int(workers)
-        if device == "cpu":
-            # One core per render worker, the rest for the model: more threads than cores made
-            # OpenMP spin against the renderer and cut throughput several-fold on 2 cores.
-            torch.set_num_threads(max(1, (os.cpu_count() or 1) - num_workers))
+        # One core per render worker, the rest for the main process (the model on a CPU; pool
+        # re-augmentation and batching on a GPU): more threads than cores made OpenMP spin
+        # against the renderer and cut throughput several-fold on 2 cores.
+        torch.set_num_threads(max(1, usable_cores() - num_workers))
         placement = place(device, config.training.precision)
         seed_everything(config.training.seed)
         self.log.info(f"run {self.events.run_id} in {run_dir} on {placement.name} ({placement.dtype})")
