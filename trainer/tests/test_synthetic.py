@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from vin_ocr.data.fonts import all_faces, font_families, is_procedural, split_font_families
-from vin_ocr.data.synthetic import SyntheticStream, render_vin, synthetic_split
+from vin_ocr.data import synthetic
+from vin_ocr.data.synthetic import LEGIBLE_SCORE, SyntheticStream, legibility, render_vin, synthetic_split
 from vin_ocr.vin import has_valid_check_digit, is_valid_vin_syntax
 
 VIN = "1M8GDM9AXKP042788"
@@ -151,6 +152,39 @@ def test_renders_vary_in_polarity_size_and_surface():
             lighter_text += 1
     assert darker_text >= 10 and lighter_text >= 5
     assert len(heights) >= 10
+
+
+def _ink_line(width=170, height=34):
+    """A mask of 17 character-like blocks and a sharp dark-on-light picture of it."""
+    mask = np.zeros((height, width), dtype=np.float32)
+    for index in range(17):
+        mask[8:26, 4 + index * 9: 10 + index * 9] = 1.0
+    return mask, Image.fromarray((230 - 180 * mask).astype(np.uint8))
+
+
+def test_legibility_is_high_for_sharp_ink_and_low_when_a_character_is_washed_out():
+    mask, sharp = _ink_line()
+    assert legibility(sharp, mask) > 10 * LEGIBLE_SCORE
+    pixels = np.asarray(sharp, dtype=np.float32).copy()
+    pixels[:, 76:86] = 228.0  # one character lost under a glare spot
+    assert legibility(Image.fromarray(pixels.astype(np.uint8)), mask) < LEGIBLE_SCORE
+    noisy = np.clip(np.asarray(sharp, dtype=np.float32) + np.random.default_rng(0).normal(0, 120, pixels.shape), 0, 255)
+    assert legibility(Image.fromarray(noisy.astype(np.uint8)), mask) < legibility(sharp, mask) / 5
+    assert legibility(sharp, np.zeros_like(mask)) == 0.0  # no ink at all: nothing to read
+
+
+def test_an_illegible_photo_is_taken_again_without_the_severe_effects(monkeypatch):
+    budgets = []
+    original = synthetic._camera
+
+    def camera(image, cap, rng, np_rng, budget):
+        budgets.append(budget.left)
+        return original(image, cap, rng, np_rng, budget)
+
+    monkeypatch.setattr(synthetic, "_camera", camera)
+    monkeypatch.setattr(synthetic, "legibility", lambda picture, mask: 0.0)
+    render_vin("1HGCM82633A004352", random.Random(3))
+    assert len(budgets) == 2 and budgets[1] == 0
 
 
 def test_one_render_costs_milliseconds_not_tens():
