@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { createFactsCollector, type FactsCollectorOptions } from '../../../src/core/hardware/collect';
 import { parseCudaVersion, parseGpuQuery } from '../../../src/core/hardware/nvidia-smi';
+import { evaluatePolicy } from '../../../src/core/hardware/policy';
 import { parseProbeOutput } from '../../../src/core/hardware/probe';
 import { gpusFromControllers, type SystemFacts } from '../../../src/core/hardware/system-info';
 
@@ -58,6 +59,19 @@ describe('hardware facts collection', () => {
       const { facts } = await collector({ nvidiaSmi: smi('a100') }).collect(undefined);
       assert.deepEqual(facts.gpus, [{ vendor: 'NVIDIA', name: 'NVIDIA A100-SXM4-40GB', vram_mib: 40960, compute_capability: '8.0' }]);
       assert.equal(facts.cuda_driver_version, '12.4');
+    });
+
+    it('reads an H200 as recorded on a real machine, and the policy picks cuda, sdpa (no flash-attn) and bf16', async () => {
+      const { facts, sources } = await collector({ nvidiaSmi: smi('h200') }).collect(probe('h200-cuda'));
+      assert.deepEqual(facts.gpus, [{ vendor: 'NVIDIA', name: 'NVIDIA H200', vram_mib: 143771, compute_capability: '9.0' }]);
+      assert.equal(facts.nvidia_driver, '580.159.04');
+      assert.equal(facts.cuda_driver_version, '13.0');
+      assert.equal(facts.python?.torch, '2.11.0+cu130');
+      assert.equal(sources['python-probe']!.ok, true);
+      const report = evaluatePolicy(facts);
+      assert.deepEqual([report.platform, report.attention, report.precision], ['cuda', 'sdpa', 'bf16']);
+      assert.equal(report.models['deepseek-ai/DeepSeek-OCR']!.attention, 'eager', 'DeepSeek-OCR has no sdpa');
+      for (const verdict of Object.values(report.models)) assert.equal(verdict.fit, 'optimal');
     });
 
     it('keeps every GPU of a multi-GPU box, in order', async () => {

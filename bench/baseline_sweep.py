@@ -1,0 +1,256 @@
+"""Baseline sweep: several CRNN variants trained side by side for the same wall time, then scored.
+
+    .venv/bin/python bench/baseline_sweep.py --variants current,strided --minutes 10
+        [--cores-per-run 2] [--first-core 0] [--reference-rate R] [--json FILE] [--output-dir D]
+
+Each variant runs the real trainer (`python -m vin_ocr train examples/baseline.yaml`) pinned to
+its own cores (CPU affinity), so on a many-core machine a whole sweep takes one run's time; the
+trainer sizes its torch threads and render workers from the cores it is given. With
+`--reference-rate` (the `--calibrate` figure of the machine the target is set on), the time is
+scaled so that every run gets the model-step budget it would get there in `--minutes`.
+Each best checkpoint is then scored on the held-out synthetic set (from its own metrics.json),
+renders in typefaces held out of training, the robustness set (drawn unlike the renderer) and
+examples/data.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "trainer"))
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+from vin_ocr.models.crnn import CRNN, NUM_CLASSES  # noqa: E402
+
+
+# ---- variants ------------------------------------------------------------------------------------
+
+
+def _bn_relu(channels: int) -> list[nn.Module]:
+    return [nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+
+
+def _separable(cin: int, cout: int, stride: Any = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cin, 3, stride=stride, padding=1, groups=cin, bias=False), *_bn_relu(cin),
+        nn.Conv2d(cin, cout, 1, bias=False), *_bn_relu(cout),
+    )
+
+
+def _full(cin: int, cout: int, stride: Any = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), *_bn_relu(cout))
+
+
+class Variant(nn.Module):
+    """Stem → features → row collapse → BiLSTM → classifier, with `subframes` CTC frames per step."""
+
+    def __init__(self, features: nn.Sequential, channels: int, hidden: int, subframes: int, width: int) -> None:
+        super().__init__()
+        self.features, self.subframes, self.width = features, subframes, width
+        self.collapse = nn.Sequential(nn.Conv2d(channels, channels, (2, 1), bias=False), *_bn_relu(channels))
+        self.rnn = nn.LSTM(channels, hidden, bidirectional=True, batch_first=True)
+        self.dropout = nn.Dropout(0.1)
+        self.classifier = nn.Linear(2 * hidden, NUM_CLASSES * subframes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        x = images - 0.5
+        if x.device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
+        x = self.collapse(self.features(x)).squeeze(2).transpose(1, 2)
+        x, _ = self.rnn(x)
+        y = self.classifier(self.dropout(x))
+        return y.reshape(y.shape[0], -1, NUM_CLASSES).log_softmax(-1)
+
+
+def _stem() -> list[nn.Module]:
+    return [nn.Conv2d(1, 32, 3, stride=2, padding=1, bias=False), *_bn_relu(32)]
+
+
+def _early(c: int = 192) -> nn.Sequential:  # the 3×3 full convolution at quarter resolution
+    return nn.Sequential(*_stem(), _full(32, 64, 2), _separable(64, 128), _separable(128, 128),
+                         _separable(128, c, (2, 1)), _separable(c, c, (2, 1)))
+
+
+def _strided() -> nn.Sequential:  # max pools replaced by strided depthwise convolutions
+    return nn.Sequential(*_stem(), _full(32, 64), _separable(64, 128, 2), _separable(128, 128),
+                         _separable(128, 192, (2, 1)), _separable(192, 192, (2, 1)))
+
+
+VARIANTS: Dict[str, Callable[[Any], nn.Module]] = {
+    "current": lambda m: CRNN(m.height, m.width, m.hidden_size),
+    "strided": lambda m: Variant(_strided(), 192, m.hidden_size, 1, m.width),
+    "early": lambda m: Variant(_early(), 192, m.hidden_size, 1, m.width),
+    "strided-sub2": lambda m: Variant(_strided(), 192, m.hidden_size, 2, m.width),
+    "early-sub2": lambda m: Variant(_early(), 192, m.hidden_size, 2, m.width),
+    "early-sub2-h128": lambda m: Variant(_early(), 192, 128, 2, m.width),
+    "early-sub2-c256": lambda m: Variant(_early(256), 256, m.hidden_size, 2, m.width),
+}
+
+
+def install(variant: str) -> None:
+    """Make the trainer build `variant` wherever it builds a model."""
+    import vin_ocr.training.loop as loop
+    import vin_ocr.training.predict as predict
+
+    build = VARIANTS[variant]
+    loop.build_model = build  # type: ignore[assignment]
+    predict.build_model = build  # type: ignore[assignment]
+
+
+# ---- measuring -----------------------------------------------------------------------------------
+
+
+def calibrate(seconds: float = 4.0) -> float:
+    """Images/s of the current baseline's training step, one thread, batch 16 (made-up tensors)."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = CRNN()
+    optimizer = torch.optim.AdamW(model.parameters(), 1e-3)
+    ctc = nn.CTCLoss(zero_infinity=True)
+    images, targets = torch.rand(16, 1, 32, 160), torch.randint(1, 34, (16, 17))
+
+    def step() -> None:
+        log_probs = model(images).transpose(0, 1)
+        loss = ctc(log_probs, targets, torch.full((16,), log_probs.shape[0]), torch.full((16,), 17))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(5):
+        step()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        step()
+        count += 1
+    return 16 * count / (time.perf_counter() - start)
+
+
+def extra_sets(size: int) -> dict[str, list]:
+    from vin_ocr.data.fonts import split_font_families
+    from vin_ocr.data.robustness import robustness_suite
+    from vin_ocr.data.synthetic import synthetic_split
+
+    _, held = split_font_families()
+    suite = robustness_suite(7, max(1, size // 8), 32, 160, fonts=held)
+    robust = [pair for pairs in suite.values() for pair in pairs] if isinstance(suite, dict) else list(suite)
+    return {"typefaces": synthetic_split(99991, size, 32, 160, fonts=held), "robustness": robust}
+
+
+def score_run(variant: str, run_dir: Path, size: int) -> dict[str, Any]:
+    from vin_ocr.training.evaluate import read_images, score
+    from vin_ocr.training.predict import evaluate_labels, load_model
+
+    install(variant)
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    loaded = load_model(run_dir, "cpu")
+    result = {
+        "variant": variant, "steps": metrics["step"], "samples": metrics["samples_seen"],
+        "img_s": round(metrics["samples_seen"] / max(1e-9, metrics["elapsed_seconds"]), 1),
+        "val": metrics["val"]["exact_match"], "val_cer": round(metrics["val"]["cer"], 4),
+        "params": sum(p.numel() for p in loaded.model.parameters()),
+    }
+    for name, pairs in extra_sets(size).items():
+        reads = read_images(loaded.model, [image for image, _ in pairs], loaded.placement)
+        result[name] = score(reads, [vin for _, vin in pairs], True)[0]["exact_match"]
+    result["examples"] = evaluate_labels(loaded, str(ROOT / "examples" / "data" / "labels.txt"))["metrics"]["exact_match"]
+    return result
+
+
+def _pin(cores: list[int]) -> Callable[[], None]:
+    """Runs in the child before exec: the trainer then sizes its threads and workers to these cores."""
+    return lambda: os.sched_setaffinity(0, cores)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", default="current")
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--max-minutes", type=float, help="cap on the scaled time")
+    parser.add_argument("--reference-rate", type=float, help="--calibrate figure of the reference machine")
+    parser.add_argument("--cores-per-run", type=int, default=2)
+    parser.add_argument("--first-core", type=int, default=0)
+    parser.add_argument("--config", default=str(ROOT / "examples" / "baseline.yaml"))
+    parser.add_argument("--output-dir")
+    parser.add_argument("--score-size", type=int, default=400)
+    parser.add_argument("--json")
+    parser.add_argument("--calibrate", action="store_true")
+    parser.add_argument("--run", nargs=3, metavar=("VARIANT", "OUTPUT", "MINUTES"), help=argparse.SUPPRESS)
+    parser.add_argument("--score", nargs=2, metavar=("VARIANT", "RUN_DIR"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.calibrate:
+        print(f"{calibrate():.1f}")
+        return 0
+    if args.run:
+        variant, output, minutes = args.run
+        install(variant)
+        from vin_ocr.__main__ import main as trainer_main
+
+        return trainer_main(["train", args.config, "--output-dir", output, "--max-minutes", minutes, "--device", "cpu"])
+    if args.score:
+        print(json.dumps(score_run(args.score[0], Path(args.score[1]), args.score_size)))
+        return 0
+
+    variants = args.variants.split(",")
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown:
+        raise SystemExit(f"unknown variant(s) {unknown}; known: {sorted(VARIANTS)}")
+    minutes = args.minutes
+    if args.reference_rate:
+        here = calibrate()
+        minutes = args.minutes * args.reference_rate / here
+        print(f"calibration: {here:.1f} img/s here vs {args.reference_rate:.1f} reference → {minutes:.2f} min", flush=True)
+    if args.max_minutes:
+        minutes = min(minutes, args.max_minutes)
+    output = Path(args.output_dir or tempfile.mkdtemp(prefix="sweep-"))
+    # The sweep measures CPU training: a GPU on the machine must not be picked up.
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "trainer"), PYTHONUNBUFFERED="1", CUDA_VISIBLE_DEVICES="")
+    processes = []
+    for index, variant in enumerate(variants):
+        first = args.first_core + index * args.cores_per_run
+        cores = list(range(first, first + args.cores_per_run))
+        log = open(output / f"{variant}.log", "w") if output.exists() else None
+        if log is None:
+            output.mkdir(parents=True)
+            log = open(output / f"{variant}.log", "w")
+        command = [sys.executable, __file__, "--config", args.config, "--run", variant, str(output / variant), f"{minutes:.3f}"]
+        processes.append((variant, cores, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_pin(cores))))
+    for variant, _, process in processes:
+        process.wait()
+    scorers = []
+    for variant, cores, process in processes:
+        runs = sorted((output / variant).glob("*/metrics.json"))
+        if process.returncode != 0 or not runs:
+            print(f"{variant}: failed (exit {process.returncode}); see {output / variant}.log", flush=True)
+            continue
+        command = [sys.executable, __file__, "--score-size", str(args.score_size), "--score", variant, str(runs[-1].parent)]
+        scorers.append((variant, subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, preexec_fn=_pin(cores))))
+    rows = []
+    for variant, process in scorers:
+        out, _ = process.communicate()
+        if process.returncode == 0:
+            rows.append(json.loads(out.strip().splitlines()[-1]))
+        else:
+            print(f"{variant}: scoring failed", flush=True)
+    print(f"\n{minutes:.2f} min per run, {args.cores_per_run} cores each; exact match (check-digit decoding on)")
+    print("| variant | params | steps | img/s | val | val CER | typefaces | robustness | examples |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['variant']} | {r['params']} | {r['steps']} | {r['img_s']} | {r['val']:.3f} | {r['val_cer']} | {r['typefaces']:.3f} | {r['robustness']:.3f} | {r['examples']:.3f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"minutes": minutes, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
