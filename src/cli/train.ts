@@ -117,9 +117,10 @@ export async function runTrain(args: string[]): Promise<number> {
     python: interpreter.path,
     trainerDir: findTrainerDir(),
     args: trainArgs(configPath, { device: options.device, maxSteps: options.maxSteps, maxMinutes: options.maxMinutes, resumeFrom: options.resume }),
-    onEvent: (event) => {
+    onEvent: (event, raw) => {
       if (event.type === 'run_finished') finished = event;
-      if (options.json && event.type !== 'unknown') process.stdout.write(JSON.stringify(event) + '\n');
+      // Relay the trainer's own events (schemas/trainer-events.schema.json), not our reading of them.
+      if (options.json && event.type !== 'unknown') process.stdout.write(JSON.stringify(raw) + '\n');
     },
     onLog: (line) => process.stderr.write(line + '\n'),
   });

@@ -35,7 +35,8 @@ export interface ProgressEvent extends EventBase {
   lr?: number;
   samples_per_sec?: number;
   /** Absent when the trainer cannot tell yet (it writes null). */
-  eta_seconds?: number;
+  /** null: the trainer cannot tell yet (a previous estimate no longer holds). */
+  eta_seconds?: number | null;
 }
 
 export interface EvalEvent extends EventBase {
@@ -182,7 +183,7 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         loss: finite(raw.loss),
         lr: finite(raw.lr),
         samples_per_sec: finite(raw.samples_per_sec),
-        eta_seconds: finite(raw.eta_seconds),
+        eta_seconds: raw.eta_seconds === null ? null : finite(raw.eta_seconds),
       });
     }
     case 'eval':

@@ -22,7 +22,8 @@ export interface TrainerLaunchOptions {
   /** The environment to extend; defaults to this process's. */
   baseEnv?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
-  onEvent(event: TrainerEvent): void;
+  /** `raw` is the trainer's parsed line as written (the contract's field names), for relaying. */
+  onEvent(event: TrainerEvent, raw: unknown): void;
   /** Human-readable output: stderr, and stdout lines that are not JSON. */
   onLog(line: string, stream: 'stdout' | 'stderr'): void;
   /** Over-long event lines; stray text on stdout arrives through onLog instead. */
@@ -64,7 +65,7 @@ export function launchTrainer(options: TrainerLaunchOptions): TrainerProcess {
   });
 
   const events = new JsonLinesReader({
-    value: (value) => options.onEvent(classifyEvent(value)),
+    value: (value) => options.onEvent(classifyEvent(value), value),
     problem: (problem) => (problem.kind === 'not-json' ? options.onLog(problem.line, 'stdout') : options.onProblem?.(problem)),
   });
   const stderr = new LineSplitter((line) => options.onLog(line, 'stderr'));

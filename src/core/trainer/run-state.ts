@@ -83,7 +83,7 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       state.loss = event.loss ?? state.loss;
       state.lr = event.lr ?? state.lr;
       state.samplesPerSecond = event.samples_per_sec ?? state.samplesPerSecond;
-      state.etaSeconds = event.eta_seconds ?? state.etaSeconds;
+      if (event.eta_seconds !== undefined) state.etaSeconds = event.eta_seconds ?? undefined;
       break;
     case 'eval':
       if (event.split === 'test') {

@@ -54,14 +54,15 @@ describe('vin-ocr train and vin-ocr runs', function () {
     await new Promise<void>((done, fail) => {
       child.stdout.on('data', (chunk: Buffer) => {
         stdout += chunk.toString();
-        if (stdout.includes('"type":"progress"')) done();
+        if (stdout.includes('"event": "progress"') || stdout.includes('"event":"progress"')) done();
       });
       child.on('exit', () => fail(new Error(`exited before any progress: ${stdout}`)));
     });
     child.kill('SIGINT');
     const code = await new Promise<number | null>((done) => child.on('exit', (status) => done(status)));
     assert.equal(code, 130);
-    const finished = stdout.trim().split('\n').map((line) => JSON.parse(line) as { type: string; status?: string; last_checkpoint?: string }).find((event) => event.type === 'run_finished');
+    // --json relays the trainer's own events: the contract's field names (`event`, not our `type`).
+    const finished = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; status?: string; last_checkpoint?: string }).find((event) => event.event === 'run_finished');
     assert.equal(finished?.status, 'cancelled');
     assert.ok(finished?.last_checkpoint && existsSync(finished.last_checkpoint));
   });

@@ -42,7 +42,9 @@ describe('classifyEvent', () => {
   it('drops non-finite numbers instead of passing NaN to charts', () => {
     const event = classifyEvent({ event: 'eval', step: 3, metrics: { exact_match: 0.5, cer: 'n/a', loss: null } });
     assert.deepEqual(event, { type: 'eval', step: 3, metrics: { exact_match: 0.5 } });
-    assert.deepEqual(classifyEvent({ event: 'progress', step: 1, eta_seconds: null }), { type: 'progress', step: 1 });
+    assert.deepEqual(classifyEvent({ event: 'progress', step: 1, eta_seconds: 'soon' }), { type: 'progress', step: 1 });
+    // null is the schema's "no estimate": kept, so that a stale estimate is cleared.
+    assert.deepEqual(classifyEvent({ event: 'progress', step: 1, eta_seconds: null }), { type: 'progress', step: 1, eta_seconds: null });
   });
 
   it('keeps well-formed sample reads only', () => {

@@ -110,10 +110,15 @@ describe('run state', () => {
     applyEvent(state, { type: 'run_started', total_steps: 100, device: 'cuda' }, 1000);
     assert.equal(state.status, 'running');
     applyEvent(state, { type: 'progress', step: 40, loss: 0.7, eta_seconds: 30 });
+    assert.equal(state.etaSeconds, 30);
+    applyEvent(state, { type: 'progress', step: 41, loss: 0.7 });
+    assert.equal(state.etaSeconds, 30, 'a progress event without an estimate keeps the last one');
+    applyEvent(state, { type: 'progress', step: 42, loss: 0.7, eta_seconds: null });
+    assert.equal(state.etaSeconds, undefined, 'null: the trainer no longer knows, so no stale estimate is shown');
     applyEvent(state, { type: 'run_finished', status: 'failed', error_code: 'out_of_memory' }, 5000);
     assert.equal(state.status, 'failed');
     assert.equal(state.errorCode, 'out_of_memory');
-    assert.equal(state.step, 40);
+    assert.equal(state.step, 42);
     assert.equal(state.etaSeconds, undefined);
   });
 });
