@@ -1,6 +1,6 @@
 """CUDA benchmark of the baseline, and recorded hardware outputs from a real GPU machine.
 
-    python bench/cuda_bench.py --out DIR [--seconds 45] [--dry-run]
+    python bench/cuda_bench.py --out DIR [--seconds 45] [--only SECTION…] [--dry-run]
 
 1. records what the extension and the trainer read on this machine (for test fixtures): nvidia-smi
    with the extension's exact query (with and without compute_cap), nvidia-smi's plain table, and
@@ -154,6 +154,7 @@ def main() -> int:
     parser.add_argument("--out", required=True)
     parser.add_argument("--seconds", type=float, default=45.0, help="end-to-end trainer run")
     parser.add_argument("--dry-run", action="store_true")
+    parser.add_argument("--only", nargs="+", choices=("recorded", "model", "trainer"), help="run only these sections")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -168,6 +169,8 @@ def main() -> int:
         "trainer": lambda: trainer_section(device, 20.0 if args.dry_run else args.seconds),
     }
     for name, run in sections.items():
+        if args.only and name not in args.only:
+            continue
         started = time.perf_counter()
         try:
             report[name] = run()
