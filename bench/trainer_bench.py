@@ -4,8 +4,8 @@
                                             [--checkpoint RUN_OR_PT [--heldout 500]]
 
 1. renderer: synthetic VIN images/s (render + preprocess) in one process;
-2. bare loop: a plain PyTorch loop (same CRNN, same batch shape, AdamW + CTC, tensors made
-   up front) with the thread count the trainer uses for the model;
+2. bare loop: a plain PyTorch loop (same CRNN, same batch shape and precision, AdamW + CTC,
+   tensors made up front) with the thread count the trainer uses for the model;
 3. trainer: `python -m vin_ocr train` itself (data stream with its render worker, schedule,
    events, progress), steady-state images/s read from its progress events, and its peak
    memory (main process and largest worker); then the trainer's own step (real data stream
@@ -52,6 +52,15 @@ def renderer_rate(seconds: float, height: int, width: int) -> float:
     return count / (time.perf_counter() - start)
 
 
+def _autocast():
+    """The precision the trainer picks on this CPU (bf16 autocast where bf16 is native), so that
+    the bare loop and the trainer compare the same arithmetic."""
+    from vin_ocr.training.device import place
+
+    dtype = place("cpu", "auto").autocast_dtype
+    return torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None)
+
+
 def bare_loop_rate(config, steps: int, threads: int) -> float:
     torch.set_num_threads(threads)
     torch.manual_seed(0)
@@ -66,7 +75,9 @@ def bare_loop_rate(config, steps: int, threads: int) -> float:
     for step in range(warmup + steps):
         if step == warmup:
             start = time.perf_counter()
-        log_probs = model(images).transpose(0, 1)
+        with _autocast():
+            log_probs = model(images)
+        log_probs = log_probs.float().transpose(0, 1)
         loss = ctc(log_probs, targets, torch.full((batch,), log_probs.shape[0]), target_lengths)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -101,7 +112,9 @@ def interleaved_ratio(config, rounds: int, block: int, threads: int) -> tuple[fl
         targets = torch.randint(1, 34, (batch, 17))
 
         def bare_step() -> None:
-            log_probs = bare_model(images).transpose(0, 1)
+            with _autocast():
+                log_probs = bare_model(images)
+            log_probs = log_probs.float().transpose(0, 1)
             loss = ctc(log_probs, targets, torch.full((batch,), log_probs.shape[0]), torch.full((batch,), 17))
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
