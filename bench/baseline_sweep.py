@@ -59,7 +59,6 @@ class Variant(nn.Module):
         self.features, self.subframes, self.width = features, subframes, width
         self.collapse = nn.Sequential(nn.Conv2d(channels, channels, (2, 1), bias=False), *_bn_relu(channels))
         self.rnn = nn.LSTM(channels, hidden, bidirectional=True, batch_first=True)
-        self.dropout = nn.Dropout(0.1)
         self.classifier = nn.Linear(2 * hidden, NUM_CLASSES * subframes)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
@@ -68,7 +67,7 @@ class Variant(nn.Module):
             x = x.contiguous(memory_format=torch.channels_last)
         x = self.collapse(self.features(x)).squeeze(2).transpose(1, 2)
         x, _ = self.rnn(x)
-        y = self.classifier(self.dropout(x))
+        y = self.classifier(x)
         return y.reshape(y.shape[0], -1, NUM_CLASSES).log_softmax(-1)
 
 

@@ -57,7 +57,8 @@ class CRNN(nn.Module):
         # so the model can tell characters' tops from bottoms.
         self.collapse = nn.Sequential(nn.Conv2d(192, 192, (rows, 1), bias=False), nn.BatchNorm2d(192), nn.ReLU(inplace=True))
         self.rnn = nn.LSTM(192, hidden_size, num_layers=1, bidirectional=True, batch_first=True)
-        self.dropout = nn.Dropout(0.1)
+        # No dropout: every training image is new (rendered or re-augmented), so there is nothing to
+        # overfit, and dropout only slowed learning (10-minute exact match 70.9 % with 0.1, 72.8 % without).
         self.classifier = nn.Linear(2 * hidden_size, NUM_CLASSES)
 
     # On a CPU, PyTorch's LSTM kernel measured about twice as fast as its GRU at these sizes.
@@ -77,4 +78,4 @@ class CRNN(nn.Module):
         x = self.features(x)
         x = self.collapse(x).squeeze(2).transpose(1, 2)  # [batch, frames, channels]
         x, _ = self.rnn(x)
-        return self.classifier(self.dropout(x)).log_softmax(-1)
+        return self.classifier(x).log_softmax(-1)

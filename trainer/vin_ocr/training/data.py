@@ -184,7 +184,7 @@ class TrainStream:
             prefetch_factor=4 if self.num_workers else None,
             persistent_workers=False,
             # Its own generator: by default a DataLoader seeds its workers from torch's global RNG,
-            # which would shift the dropout masks of a resumed run.
+            # which would shift that RNG (and whatever in training draws from it) in a resumed run.
             generator=torch.Generator().manual_seed(derived_seed("loader", self.config.training.seed)),
         )
         return iter(loader)
