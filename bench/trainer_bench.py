@@ -61,8 +61,9 @@ def _autocast():
     return torch.autocast("cpu", dtype=dtype or torch.float32, enabled=dtype is not None)
 
 
-def bare_loop_rate(config, steps: int, threads: int) -> float:
-    torch.set_num_threads(threads)
+def bare_loop(config):
+    """The bare loop's step function: the trainer's model, batch shape and precision on one fixed
+    batch of made-up tensors, with nothing around it."""
     torch.manual_seed(0)
     model = build_model(config.model)
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.training.learning_rate)
@@ -71,10 +72,8 @@ def bare_loop_rate(config, steps: int, threads: int) -> float:
     images = torch.rand(batch, 1, config.model.height, config.model.width)
     targets = torch.randint(1, 34, (batch, 17))
     target_lengths = torch.full((batch,), 17)
-    warmup = 5
-    for step in range(warmup + steps):
-        if step == warmup:
-            start = time.perf_counter()
+
+    def step() -> None:
         with _autocast():
             log_probs = model(images)
         log_probs = log_probs.float().transpose(0, 1)
@@ -83,7 +82,19 @@ def bare_loop_rate(config, steps: int, threads: int) -> float:
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
-    return steps * batch / (time.perf_counter() - start)
+
+    return step
+
+
+def bare_loop_rate(config, steps: int, threads: int) -> float:
+    torch.set_num_threads(threads)
+    step = bare_loop(config)
+    warmup = 5
+    for index in range(warmup + steps):
+        if index == warmup:
+            start = time.perf_counter()
+        step()
+    return steps * config.training.batch_size / (time.perf_counter() - start)
 
 
 def interleaved_ratio(config, rounds: int, block: int, threads: int) -> tuple[float, float, float]:
@@ -104,23 +115,8 @@ def interleaved_ratio(config, rounds: int, block: int, threads: int) -> tuple[fl
     with tempfile.TemporaryDirectory() as folder:
         trainer = Trainer(config, place("cpu"), Path(folder), EventWriter("bench"), HumanLog(open(os.devnull, "w")), CancelFlag())
         batches = stream.batches(0)
-        bare_model = build_model(config.model)
-        optimizer = torch.optim.AdamW(bare_model.parameters(), lr=config.training.learning_rate)
-        ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
+        bare_step = bare_loop(config)
         batch = config.training.batch_size
-        images = torch.rand(batch, 1, config.model.height, config.model.width)
-        targets = torch.randint(1, 34, (batch, 17))
-
-        def bare_step() -> None:
-            with _autocast():
-                log_probs = bare_model(images)
-            log_probs = log_probs.float().transpose(0, 1)
-            loss = ctc(log_probs, targets, torch.full((batch,), log_probs.shape[0]), torch.full((batch,), 17))
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(bare_model.parameters(), 5.0)
-            optimizer.step()
-
         for _ in range(10):  # fill the render pool, warm caches
             trainer.train_step(next(batches))
             bare_step()
