@@ -34,8 +34,7 @@ export interface ProgressEvent extends EventBase {
   loss?: number;
   lr?: number;
   samples_per_sec?: number;
-  /** Absent when the trainer cannot tell yet (it writes null). */
-  /** null: the trainer cannot tell yet (a previous estimate no longer holds). */
+  /** null: the trainer cannot tell yet (a previous estimate no longer holds); absent: not said. */
   eta_seconds?: number | null;
 }
 

@@ -2,8 +2,9 @@
 
 Platform: cuda when this torch sees CUDA, else mps when it sees MPS, else cpu.
 Precision: bf16 on compute capability >= 8.0, fp16 (with a GradScaler) on older CUDA GPUs,
-fp32 on MPS and the CPU, except bf16 autocast on CPUs with native bf16 (AVX-512 BF16, AMX). Asking for something the machine cannot do is an error with a hint,
-never a silent fallback, except ``auto``.
+fp32 on MPS and the CPU, except bf16 autocast on CPUs with native bf16 (AVX-512 BF16, AMX).
+Asking for something the machine cannot do is an error with a hint, never a silent fallback,
+except ``auto``.
 """
 from __future__ import annotations
 
