@@ -22,7 +22,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "trainer"))
@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT / "trainer"))
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from vin_ocr.models.crnn import CRNN, NUM_CLASSES  # noqa: E402
+from vin_ocr.models.crnn import CRNN, NUM_CLASSES, _conv, _separable  # noqa: E402
 
 
 # ---- variants ------------------------------------------------------------------------------------
@@ -38,17 +38,6 @@ from vin_ocr.models.crnn import CRNN, NUM_CLASSES  # noqa: E402
 
 def _bn_relu(channels: int) -> list[nn.Module]:
     return [nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
-
-
-def _separable(cin: int, cout: int, stride: Any = 1) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cin, 3, stride=stride, padding=1, groups=cin, bias=False), *_bn_relu(cin),
-        nn.Conv2d(cin, cout, 1, bias=False), *_bn_relu(cout),
-    )
-
-
-def _full(cin: int, cout: int, stride: Any = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), *_bn_relu(cout))
 
 
 class Variant(nn.Module):
@@ -76,12 +65,12 @@ def _stem() -> list[nn.Module]:
 
 
 def _early(c: int = 192) -> nn.Sequential:  # the 3×3 full convolution at quarter resolution
-    return nn.Sequential(*_stem(), _full(32, 64, 2), _separable(64, 128), _separable(128, 128),
+    return nn.Sequential(*_stem(), _conv(32, 64, 2), _separable(64, 128), _separable(128, 128),
                          _separable(128, c, (2, 1)), _separable(c, c, (2, 1)))
 
 
 def _strided() -> nn.Sequential:  # max pools replaced by strided depthwise convolutions
-    return nn.Sequential(*_stem(), _full(32, 64), _separable(64, 128, 2), _separable(128, 128),
+    return nn.Sequential(*_stem(), _conv(32, 64), _separable(64, 128, 2), _separable(128, 128),
                          _separable(128, 192, (2, 1)), _separable(192, 192, (2, 1)))
 
 
@@ -109,29 +98,41 @@ def install(variant: str) -> None:
 # ---- measuring -----------------------------------------------------------------------------------
 
 
-def calibrate(seconds: float = 4.0) -> float:
-    """Images/s of the current baseline's training step, one thread, batch 16 (made-up tensors)."""
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = CRNN()
+def step_rate(model: nn.Module, device: str, batch: int, dtype: Optional[torch.dtype], seconds: float) -> float:
+    """Training steps of `model` on made-up tensors (AdamW, CTC in fp32): images/s after warm-up."""
+    model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), 1e-3)
     ctc = nn.CTCLoss(zero_infinity=True)
-    images, targets = torch.rand(16, 1, 32, 160), torch.randint(1, 34, (16, 17))
+    images = torch.rand(batch, 1, 32, 160, device=device)
+    targets = torch.randint(1, 34, (batch, 17), device=device)
+    lengths = torch.full((batch,), 17, device=device)
 
     def step() -> None:
-        log_probs = model(images).transpose(0, 1)
-        loss = ctc(log_probs, targets, torch.full((16,), log_probs.shape[0]), torch.full((16,), 17))
-        optimizer.zero_grad()
+        with torch.autocast(device, dtype=dtype or torch.float32, enabled=dtype is not None):
+            log_probs = model(images)
+        log_probs = log_probs.float().transpose(0, 1)
+        loss = ctc(log_probs, targets, torch.full((batch,), log_probs.shape[0], device=device), lengths)
+        optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
 
+    sync: Callable[[], None] = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     for _ in range(5):
         step()
+    sync()
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
         step()
         count += 1
-    return 16 * count / (time.perf_counter() - start)
+    sync()
+    return batch * count / (time.perf_counter() - start)
+
+
+def calibrate(seconds: float = 4.0) -> float:
+    """Images/s of the current baseline's fp32 training step, one thread, batch 16 (made-up tensors)."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    return step_rate(CRNN(), "cpu", 16, None, seconds)
 
 
 def extra_sets(size: int) -> dict[str, list]:
@@ -212,16 +213,14 @@ def main() -> int:
     if args.max_minutes:
         minutes = min(minutes, args.max_minutes)
     output = Path(args.output_dir or tempfile.mkdtemp(prefix="sweep-"))
+    output.mkdir(parents=True, exist_ok=True)
     # The sweep measures CPU training: a GPU on the machine must not be picked up.
     env = dict(os.environ, PYTHONPATH=str(ROOT / "trainer"), PYTHONUNBUFFERED="1", CUDA_VISIBLE_DEVICES="")
     processes = []
     for index, variant in enumerate(variants):
         first = args.first_core + index * args.cores_per_run
         cores = list(range(first, first + args.cores_per_run))
-        log = open(output / f"{variant}.log", "w") if output.exists() else None
-        if log is None:
-            output.mkdir(parents=True)
-            log = open(output / f"{variant}.log", "w")
+        log = open(output / f"{variant}.log", "w")
         command = [sys.executable, __file__, "--config", args.config, "--run", variant, str(output / variant), f"{minutes:.3f}"]
         processes.append((variant, cores, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_pin(cores))))
     for variant, _, process in processes:

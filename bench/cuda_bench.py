@@ -32,7 +32,6 @@ sys.path.insert(0, str(ROOT / "trainer"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import torch  # noqa: E402
-from torch import nn  # noqa: E402
 
 NVIDIA_QUERY = ["name", "memory.total", "driver_version", "compute_cap"]  # src/core/hardware/nvidia-smi.ts
 
@@ -57,38 +56,8 @@ def record_outputs() -> dict[str, Any]:
     return recorded
 
 
-def step_rate(model: nn.Module, device: str, batch: int, dtype: torch.dtype | None, seconds: float) -> float:
-    """Training steps of `model` on made-up tensors: images/s after warm-up."""
-    model = model.to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), 1e-3)
-    ctc = nn.CTCLoss(zero_infinity=True)
-    images = torch.rand(batch, 1, 32, 160, device=device)
-    targets = torch.randint(1, 34, (batch, 17), device=device)
-    lengths = torch.full((batch,), 17, device=device)
-
-    def step() -> None:
-        with torch.autocast(device, dtype=dtype or torch.float32, enabled=dtype is not None):
-            log_probs = model(images)
-        log_probs = log_probs.float().transpose(0, 1)
-        loss = ctc(log_probs, targets, torch.full((batch,), log_probs.shape[0], device=device), lengths)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    sync: Callable[[], None] = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    for _ in range(5):
-        step()
-    sync()
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        step()
-        count += 1
-    sync()
-    return batch * count / (time.perf_counter() - start)
-
-
 def model_section(device: str, seconds: float) -> list[dict[str, Any]]:
-    from baseline_sweep import VARIANTS
+    from baseline_sweep import VARIANTS, step_rate
 
     from vin_ocr.config import ModelConfig
     from vin_ocr.models import build_model

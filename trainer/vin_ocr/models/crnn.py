@@ -6,6 +6,8 @@ Sized for a laptop CPU: the convolutions shrink the 32-pixel-high line to a sing
 """
 from __future__ import annotations
 
+from typing import Tuple, Union
+
 import torch
 from torch import nn
 
@@ -15,14 +17,17 @@ BLANK = 0
 NUM_CLASSES = len(ALPHABET) + 1  # index 0 is the CTC blank; ALPHABET[i] is class i + 1
 
 
-def _conv(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+Stride = Union[int, Tuple[int, int]]
 
 
-def _separable(cin: int, cout: int) -> nn.Sequential:
+def _conv(cin: int, cout: int, stride: Stride = 1) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+def _separable(cin: int, cout: int, stride: Stride = 1) -> nn.Sequential:
     """Depthwise 3×3 then pointwise 1×1: about a ninth of a full convolution's cost."""
     return nn.Sequential(
-        nn.Conv2d(cin, cin, 3, padding=1, groups=cin, bias=False),
+        nn.Conv2d(cin, cin, 3, stride=stride, padding=1, groups=cin, bias=False),
         nn.BatchNorm2d(cin),
         nn.ReLU(inplace=True),
         nn.Conv2d(cin, cout, 1, bias=False),
