@@ -78,3 +78,16 @@ def test_data_paths_are_relative_to_the_config_file(tmp_path):
     config, _ = parse_config({"data": {"train": "data/labels.txt", "test": None}}, tmp_path)
     assert config.data.train == str((tmp_path / "data" / "labels.txt").resolve())
     assert config.data.test is None
+
+
+def test_fresh_ratio_auto_renders_everything_on_a_cpu_and_half_on_cuda(tmp_path):
+    from vin_ocr.training.data import fresh_share
+
+    config, _ = parse_config({}, tmp_path)
+    assert config.data.synthetic.fresh_ratio == "auto"
+    assert fresh_share("auto", "cpu") == 1.0 and fresh_share("auto", "mps") == 1.0
+    assert fresh_share("auto", "cuda") == 0.5
+    assert fresh_share(0.25, "cuda") == 0.25  # a number is taken as given, on any device
+    with pytest.raises(TrainerError) as caught:
+        parse_config({"data": {"synthetic": {"fresh_ratio": "most"}}}, tmp_path, "cfg.yaml")
+    assert "data.synthetic.fresh_ratio" in caught.value.issues[0]

@@ -2,7 +2,11 @@ import math
 
 import torch
 
-from vin_ocr.decoding import BLANK, apply_check_digit, decode, greedy_decode
+import itertools
+
+import numpy as np
+
+from vin_ocr.decoding import BLANK, apply_check_digit, decode, fixed_length_path, greedy_decode
 from vin_ocr.vin import ALPHABET, has_valid_check_digit
 
 NORTH_AMERICAN = "1M8GDM9AXKP042788"  # check digit X (49 CFR 565.15 worked example)
@@ -68,10 +72,46 @@ def test_a_european_vin_is_never_rewritten_to_satisfy_a_check_digit_it_does_not_
     assert read.text == EUROPEAN and read.corrected_position is None
 
 
-def test_reads_of_the_wrong_length_are_not_touched():
+def test_the_check_digit_pass_leaves_reads_of_the_wrong_length_alone():
     short = NORTH_AMERICAN[:16]
-    read = decode(frames_for(short, uncertain={3: ("A", 0.4)}), check_digit=True)[0]
+    read = apply_check_digit(greedy_decode(frames_for(short, uncertain={3: ("A", 0.4)}))[0])
     assert read.text == short
+
+
+def test_a_dropped_character_comes_back_when_reads_must_have_vin_length():
+    # The blank between the last two "8"s is read as "8" (70 %, blank 30 %): greedy merges them.
+    assert NORTH_AMERICAN.endswith("88")
+    frames = frames_for(NORTH_AMERICAN)[0].clone()
+    between = torch.full((len(ALPHABET) + 1,), 1e-4)
+    between[ALPHABET.index("8") + 1], between[BLANK] = 0.7, 0.3
+    frames[15 * 3 + 2] = (between / between.sum()).log()
+    merged = frames.unsqueeze(0)
+    assert greedy_decode(merged)[0].text == NORTH_AMERICAN[:16]
+    assert greedy_decode(merged, length=17)[0].text == NORTH_AMERICAN
+    assert decode(merged)[0].text == NORTH_AMERICAN  # VIN reads always have VIN length
+
+
+def test_a_read_of_the_right_length_is_never_changed_by_the_length_rule():
+    log_probs = frames_for(EUROPEAN, uncertain={4: ("A", 0.45)})
+    assert greedy_decode(log_probs, length=17)[0].text == greedy_decode(log_probs)[0].text == EUROPEAN
+
+
+def test_fixed_length_path_is_the_most_probable_path_of_that_length():
+    rng = np.random.default_rng(7)
+    for _ in range(150):
+        frames, classes, length = int(rng.integers(1, 6)), int(rng.integers(2, 5)), int(rng.integers(0, 4))
+        log_probs = np.log(rng.dirichlet(np.ones(classes), size=frames))
+        best = None
+        for path in itertools.product(range(classes), repeat=frames):
+            labels = [c for i, c in enumerate(path) if c != BLANK and (i == 0 or path[i - 1] != c)]
+            if len(labels) == length:
+                total = sum(log_probs[t, c] for t, c in enumerate(path))
+                best = total if best is None else max(best, total)
+        found = fixed_length_path(log_probs, length)
+        if best is None:
+            assert found is None  # too few frames for that many labels
+        else:
+            assert math.isclose(sum(log_probs[t, c] for t, c in enumerate(found)), best, rel_tol=1e-9, abs_tol=1e-9)
 
 
 def test_prediction_json_has_a_confidence_per_character():

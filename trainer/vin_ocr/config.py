@@ -36,8 +36,9 @@ class SyntheticConfig:
     # Renders kept in memory and re-augmented cheaply, so a 2-core machine's model is never
     # starved by the renderer; 0 renders every training sample fresh.
     pool_size: int = 4096
-    # Share of each batch rendered fresh (the rest comes from the pool).
-    fresh_ratio: float = 0.25
+    # Share of each batch rendered fresh (the rest comes from the pool); "auto" chooses per device
+    # (see training.data.fresh_share).
+    fresh_ratio: Union[float, str] = "auto"
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def parse_config(raw: Any, base_dir: Path, source: Optional[str] = None) -> tupl
             "val_size": _integer(1, 1_000_000),
             "north_american_ratio": _number(0.0, 1.0),
             "pool_size": _integer(0, 1_000_000),
-            "fresh_ratio": _number(0.0, 1.0),
+            "fresh_ratio": lambda v: None if v == "auto" else _number(0.0, 1.0)(v),
         },
     )
     data = reader.build(

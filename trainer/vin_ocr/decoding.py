@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+import numpy as np
 import torch
 
 from .vin import ALPHABET, VIN_LENGTH, has_valid_check_digit, is_valid_vin_syntax
@@ -49,41 +50,118 @@ class Read:
         }
 
 
-def greedy_decode(log_probs: torch.Tensor) -> list[Read]:
-    """log_probs [batch, frames, classes] → one Read per image (blanks dropped, repeats merged)."""
+def greedy_decode(log_probs: torch.Tensor, length: Optional[int] = None) -> list[Read]:
+    """log_probs [batch, frames, classes] → one Read per image (blanks dropped, repeats merged).
+
+    With `length`, a read of any other length is replaced by the most probable frame path that
+    spells exactly `length` characters (a VIN always has 17): a dropped or doubled character
+    becomes the model's best guess at the missing or extra one instead of a certain miss.
+    A read that already has that length is the best path overall, so it never changes.
+    """
     probs = log_probs.detach().float().exp().cpu()
     best_prob, best = probs.max(-1)
     top_probs, top_classes = probs.topk(min(TOP_ALTERNATIVES + 2, probs.shape[-1]), dim=-1)
     reads: list[Read] = []
     for b in range(probs.shape[0]):
-        classes = best[b].tolist()
-        confidences = best_prob[b].tolist()
-        text: list[str] = []
-        char_conf: list[float] = []
-        peaks: list[int] = []
-        previous = BLANK
-        for t, cls in enumerate(classes):
-            if cls != BLANK and cls != previous:
-                text.append(ALPHABET[cls - 1])
-                char_conf.append(confidences[t])
-                peaks.append(t)
-            elif cls != BLANK and cls == previous and confidences[t] > char_conf[-1]:
-                char_conf[-1] = confidences[t]  # the run's most confident frame speaks for it
-                peaks[-1] = t
-            previous = cls
-        alternatives = []
-        for t, char in zip(peaks, text):
-            options = [
-                (ALPHABET[c - 1], p)
-                for p, c in zip(top_probs[b, t].tolist(), top_classes[b, t].tolist())
-                if c != BLANK and ALPHABET[c - 1] != char
-            ]
-            alternatives.append(options[:TOP_ALTERNATIVES])
-        confidence = 1.0
-        for value in char_conf:
-            confidence *= value
-        reads.append(Read("".join(text), confidence if text else 0.0, char_conf, alternatives))
+        path = best[b].tolist()
+        if length is not None and _label_count(path) != length:
+            path = fixed_length_path(probs[b].clamp_min(1e-30).log().numpy(), length) or path
+        reads.append(_read_path(path, probs[b], top_probs[b], top_classes[b]))
     return reads
+
+
+def _label_count(path: list[int]) -> int:
+    previous, count = BLANK, 0
+    for cls in path:
+        count += cls != BLANK and cls != previous
+        previous = cls
+    return count
+
+
+def _read_path(path: list[int], probs: torch.Tensor, top_probs: torch.Tensor, top_classes: torch.Tensor) -> Read:
+    """The Read a frame path spells: each character scored by its run's most confident frame."""
+    text: list[str] = []
+    char_conf: list[float] = []
+    peaks: list[int] = []
+    previous = BLANK
+    for t, cls in enumerate(path):
+        confidence = float(probs[t, cls])
+        if cls != BLANK and cls != previous:
+            text.append(ALPHABET[cls - 1])
+            char_conf.append(confidence)
+            peaks.append(t)
+        elif cls != BLANK and cls == previous and confidence > char_conf[-1]:
+            char_conf[-1] = confidence  # the run's most confident frame speaks for it
+            peaks[-1] = t
+        previous = cls
+    alternatives = []
+    for t, char in zip(peaks, text):
+        options = [
+            (ALPHABET[c - 1], p)
+            for p, c in zip(top_probs[t].tolist(), top_classes[t].tolist())
+            if c != BLANK and ALPHABET[c - 1] != char
+        ]
+        alternatives.append(options[:TOP_ALTERNATIVES])
+    confidence = 1.0
+    for value in char_conf:
+        confidence *= value
+    return Read("".join(text), confidence if text else 0.0, char_conf, alternatives)
+
+
+def fixed_length_path(log_probs: np.ndarray, length: int) -> Optional[list[int]]:
+    """The most probable CTC frame path (log_probs [frames, classes]) that spells exactly `length`
+    labels, or None when the frames cannot hold that many. Viterbi over the states (labels so far,
+    symbol at this frame); a label repeats only across a blank, as CTC requires."""
+    frames, classes = log_probs.shape
+    score = np.full((length + 1, classes), -np.inf)
+    score[0, BLANK] = log_probs[0, BLANK]
+    if length:
+        score[1, 1:] = log_probs[0, 1:]
+    state_ids = np.arange(score.size).reshape(score.shape)
+    came_from = np.zeros((frames, score.size), dtype=np.int64)
+    for t in range(1, frames):
+        best, origin = score.copy(), state_ids.copy()  # the same symbol again: no new label
+        rows = np.arange(length + 1)
+        symbol = score.argmax(axis=1)  # any symbol, then a blank: no new label either
+        _keep_better(best[:, BLANK], origin[:, BLANK], score[rows, symbol], state_ids[rows, symbol])
+        if length:
+            candidate, candidate_id = _new_label_sources(score, state_ids)
+            _keep_better(best[1:, 1:], origin[1:, 1:], candidate, candidate_id)
+        score = best + log_probs[t]
+        came_from[t] = origin.reshape(-1)
+    end = int(score[length].argmax())
+    if not np.isfinite(score[length, end]):
+        return None
+    state = int(state_ids[length, end])
+    path = [BLANK] * frames
+    for t in range(frames - 1, -1, -1):
+        path[t] = state % classes
+        state = int(came_from[t, state])
+    return path
+
+
+def _keep_better(best: np.ndarray, origin: np.ndarray, candidate: np.ndarray, candidate_id: np.ndarray) -> None:
+    better = candidate > best
+    best[better] = candidate[better]
+    origin[better] = candidate_id[better]
+
+
+def _new_label_sources(score: np.ndarray, state_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a new label c reaching count k + 1: the best state at count k it can follow (the blank,
+    or any character but c itself), as scores and state ids [length, characters]."""
+    chars, char_ids = score[:-1, 1:], state_ids[:-1, 1:]
+    rows = np.arange(chars.shape[0])[:, None]
+    order = np.argsort(chars, axis=1)
+    first = order[:, -1:]
+    second = order[:, -2:-1] if chars.shape[1] > 1 else first
+    is_first = np.arange(chars.shape[1])[None, :] == first
+    other = np.where(is_first, chars[rows, second], chars[rows, first])
+    if chars.shape[1] == 1:
+        other = np.full_like(other, -np.inf)  # one character class: nothing else to follow
+    other_id = np.where(is_first, char_ids[rows, second], char_ids[rows, first])
+    blank, blank_id = score[:-1, BLANK][:, None], state_ids[:-1, BLANK][:, None]
+    from_blank = blank >= other
+    return np.where(from_blank, blank, other), np.where(from_blank, blank_id, other_id)
 
 
 def claims_north_american(text: str) -> bool:
@@ -120,5 +198,5 @@ def apply_check_digit(read: Read, uncertain_below: float = UNCERTAIN_BELOW) -> R
 
 
 def decode(log_probs: torch.Tensor, check_digit: bool = False) -> list[Read]:
-    reads = greedy_decode(log_probs)
+    reads = greedy_decode(log_probs, VIN_LENGTH)
     return [apply_check_digit(r) for r in reads] if check_digit else reads

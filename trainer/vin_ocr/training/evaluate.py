@@ -10,12 +10,13 @@ import torch
 
 from ..decoding import Read, apply_check_digit, greedy_decode
 from ..metrics import vin_metrics
+from ..vin import VIN_LENGTH
 from .device import Placement
 
 
 @torch.no_grad()
 def read_images(model: torch.nn.Module, images: Sequence[np.ndarray], placement: Placement, batch_size: int = 256) -> list[Read]:
-    """Greedy reads (no check-digit pass) of preprocessed images [height, width]."""
+    """Best-path reads of VIN length (no check-digit pass) of preprocessed images [height, width]."""
     was_training = model.training
     model.eval()
     reads: list[Read] = []
@@ -24,7 +25,7 @@ def read_images(model: torch.nn.Module, images: Sequence[np.ndarray], placement:
             chunk = torch.from_numpy(np.stack(images[start : start + batch_size])).unsqueeze(1).to(placement.torch_device)
             with torch.autocast(placement.device, dtype=placement.autocast_dtype, enabled=placement.autocast_dtype is not None):
                 log_probs = model(chunk)
-            reads.extend(greedy_decode(log_probs.float()))
+            reads.extend(greedy_decode(log_probs.float(), VIN_LENGTH))
     finally:
         model.train(was_training)
     return reads

@@ -20,7 +20,7 @@ from ..config import Config, config_from_dict, load_config
 from ..errors import TrainerError, translate
 from ..events import EventWriter, HumanLog
 from .checkpoints import BEST, LAST, load_checkpoint
-from .data import auto_workers, build_eval_set, build_train_stream
+from .data import auto_workers, build_eval_set, build_train_stream, fresh_share
 from .device import place, usable_cores
 from .loop import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED, RunOptions, Trainer, new_run_id, seed_everything
 from .signals import CancelFlag, Cancelled
@@ -125,7 +125,7 @@ class Session:
             if split is not None and split.skipped:
                 self.events.emit("warning", code="rows_skipped", message=f"{split.skipped} bad row(s) skipped in the {split.name} set", fix=None)
 
-        stream, train_size, skipped, data_warnings = build_train_stream(config, num_workers, config.training.batch_size)
+        stream, train_size, skipped, data_warnings = build_train_stream(config, num_workers, config.training.batch_size, device)
         for warning in data_warnings[:100]:
             self.events.emit("warning", code="dataset_warning", message=warning, fix=None)
         if train_size is not None:  # a labelled set: its size and the count skipped, always
@@ -216,8 +216,9 @@ def _report_train_data(trainer: Trainer, config: Config, num_workers: int) -> No
     if config.data.train != "synthetic":
         return
     settings = config.data.synthetic
+    share = fresh_share(settings.fresh_ratio, trainer.placement.device)
     trainer.log.info(
-        f"training on synthetic VINs: pool of {settings.pool_size} renders, {settings.fresh_ratio:.0%} fresh per batch, "
+        f"training on synthetic VINs: pool of {settings.pool_size} renders, {share:.0%} fresh per batch, "
         f"{num_workers} render worker(s), {torch.get_num_threads()} torch thread(s)"
     )
 
