@@ -500,16 +500,16 @@ def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.G
 # Legibility: every image must still show every character.
 
 LEGIBLE_SCORE = 1.0
-REPAINTS = 3  # after these, the render is kept as it is (about 1 in 200): the cost stays bounded
+REPAINTS = 3  # after these the render is kept as it is (under 1 in 100), so the cost stays bounded
 _BANDS = 17
 
 
 def legibility(picture: Image.Image, mask: np.ndarray, height: int = 32) -> float:
     """How well the faintest character stands out at model resolution (`height` pixels).
 
-    The text is cut into 17 column bands; in each, the ink's mean distance from the background's
-    mean is divided by the background's spread (its mean absolute deviation scaled to a standard
-    deviation, plus 3 grey levels). Blur, washed-out contrast, a glare spot or noise over a
+    The text is cut into 17 column bands; in each, the mean distance of the ink that shows (see
+    `_visible_means`) from the background's mean is divided by the background's spread (its mean
+    absolute deviation scaled to a standard deviation, plus 3 grey levels). Blur, washed-out contrast, a glare spot or noise over a
     character lower its band's figure; clutter beside the text does not. The image scores its
     worst band: one lost character is enough to make the label unlearnable. Embossed strokes
     count as ink whether they catch light or shadow, because the distance is absolute.
