@@ -58,24 +58,19 @@ def greedy_decode(log_probs: torch.Tensor, length: Optional[int] = None) -> list
     becomes the model's best guess at the missing or extra one instead of a certain miss.
     A read that already has that length is the best path overall, so it never changes.
     """
-    probs = log_probs.detach().float().exp().cpu()
-    best_prob, best = probs.max(-1)
+    log_probs = log_probs.detach().float().cpu()
+    probs = log_probs.exp()
+    best = probs.argmax(-1)
     top_probs, top_classes = probs.topk(min(TOP_ALTERNATIVES + 2, probs.shape[-1]), dim=-1)
     reads: list[Read] = []
     for b in range(probs.shape[0]):
-        path = best[b].tolist()
-        if length is not None and _label_count(path) != length:
-            path = fixed_length_path(probs[b].clamp_min(1e-30).log().numpy(), length) or path
-        reads.append(_read_path(path, probs[b], top_probs[b], top_classes[b]))
+        read = _read_path(best[b].tolist(), probs[b], top_probs[b], top_classes[b])
+        if length is not None and len(read.text) != length:
+            path = fixed_length_path(log_probs[b].numpy(), length)
+            if path is not None:
+                read = _read_path(path, probs[b], top_probs[b], top_classes[b])
+        reads.append(read)
     return reads
-
-
-def _label_count(path: list[int]) -> int:
-    previous, count = BLANK, 0
-    for cls in path:
-        count += cls != BLANK and cls != previous
-        previous = cls
-    return count
 
 
 def _read_path(path: list[int], probs: torch.Tensor, top_probs: torch.Tensor, top_classes: torch.Tensor) -> Read:
