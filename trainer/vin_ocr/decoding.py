@@ -60,27 +60,28 @@ def greedy_decode(log_probs: torch.Tensor, length: Optional[int] = None) -> list
     """
     log_probs = log_probs.detach().float().cpu()
     probs = log_probs.exp()
-    best = probs.argmax(-1)
+    best_prob, best = probs.max(-1)
     top_probs, top_classes = probs.topk(min(TOP_ALTERNATIVES + 2, probs.shape[-1]), dim=-1)
     reads: list[Read] = []
     for b in range(probs.shape[0]):
-        read = _read_path(best[b].tolist(), probs[b], top_probs[b], top_classes[b])
+        read = _read_path(best[b].tolist(), best_prob[b].tolist(), top_probs[b], top_classes[b])
         if length is not None and len(read.text) != length:
             path = fixed_length_path(log_probs[b].numpy(), length)
             if path is not None:
-                read = _read_path(path, probs[b], top_probs[b], top_classes[b])
+                on_path = probs[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+                read = _read_path(path, on_path, top_probs[b], top_classes[b])
         reads.append(read)
     return reads
 
 
-def _read_path(path: list[int], probs: torch.Tensor, top_probs: torch.Tensor, top_classes: torch.Tensor) -> Read:
-    """The Read a frame path spells: each character scored by its run's most confident frame."""
+def _read_path(path: list[int], confidences: list[float], top_probs: torch.Tensor, top_classes: torch.Tensor) -> Read:
+    """The Read a frame path spells (`confidences`: each frame's probability of its symbol on the
+    path): each character scored by its run's most confident frame."""
     text: list[str] = []
     char_conf: list[float] = []
     peaks: list[int] = []
     previous = BLANK
-    for t, cls in enumerate(path):
-        confidence = float(probs[t, cls])
+    for t, (cls, confidence) in enumerate(zip(path, confidences)):
         if cls != BLANK and cls != previous:
             text.append(ALPHABET[cls - 1])
             char_conf.append(confidence)
