@@ -34,7 +34,7 @@ import torch  # noqa: E402
 
 from vin_ocr.config import load_config  # noqa: E402
 from vin_ocr.models import BLANK, build_model  # noqa: E402
-from vin_ocr.training.data import auto_workers  # noqa: E402
+from vin_ocr.training.data import auto_workers, fresh_share  # noqa: E402
 from vin_ocr.training.device import usable_cores  # noqa: E402
 
 
@@ -208,7 +208,7 @@ def main() -> None:
     print(f"bare loop       {bare:8.1f} images/s ({threads} torch thread(s), batch {config.training.batch_size})")
     with tempfile.TemporaryDirectory() as folder:
         rate, children_mb, _ = trainer_rate(Path(args.config), args.steps, Path(folder))
-    print(f"trainer (CLI)   {rate:8.1f} images/s = {rate / bare:.2f}x the bare loop ({workers} render worker(s), pool re-use {1 - config.data.synthetic.fresh_ratio:.0%}; timed apart, so load skews it)")
+    print(f"trainer (CLI)   {rate:8.1f} images/s = {rate / bare:.2f}x the bare loop ({workers} render worker(s), pool re-use {1 - fresh_share(config.data.synthetic.fresh_ratio, 'cpu'):.0%}; timed apart, so load skews it)")
     interleaved, bare_alongside, ratio = interleaved_ratio(config, rounds=max(3, args.steps // 10), block=5, threads=threads)
     print(f"interleaved     trainer {interleaved:.1f} vs bare {bare_alongside:.1f} images/s = {ratio:.2f}x (alternating blocks, median)")
     print(f"peak memory     {children_mb:8.1f} MB (largest trainer process); bench itself {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MB")
