@@ -155,10 +155,9 @@ def _data_source(allow_null: bool) -> Callable[[Any], Optional[str]]:
     return check
 
 
-def _workers(value: Any) -> Optional[str]:
-    if value == "auto":
-        return None
-    return _integer(0, 64)(value)
+def _auto_or(check: Callable[[Any], Optional[str]]) -> Callable[[Any], Optional[str]]:
+    """A setting that is "auto" or passes `check`."""
+    return lambda value: None if value == "auto" else check(value)
 
 
 def _model_type(value: Any) -> Optional[str]:
@@ -196,7 +195,7 @@ def parse_config(raw: Any, base_dir: Path, source: Optional[str] = None) -> tupl
             "val_size": _integer(1, 1_000_000),
             "north_american_ratio": _number(0.0, 1.0),
             "pool_size": _integer(0, 1_000_000),
-            "fresh_ratio": lambda v: None if v == "auto" else _number(0.0, 1.0)(v),
+            "fresh_ratio": _auto_or(_number(0.0, 1.0)),
         },
     )
     data = reader.build(
@@ -225,7 +224,7 @@ def parse_config(raw: Any, base_dir: Path, source: Optional[str] = None) -> tupl
             "eval_every": _integer(1),
             "device": _choice(DEVICES),
             "precision": _choice(PRECISIONS),
-            "num_workers": _workers,
+            "num_workers": _auto_or(_integer(0, 64)),
         },
     )
     decoding = reader.build(

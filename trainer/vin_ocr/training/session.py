@@ -20,7 +20,7 @@ from ..config import Config, config_from_dict, load_config
 from ..errors import TrainerError, translate
 from ..events import EventWriter, HumanLog
 from .checkpoints import BEST, LAST, load_checkpoint
-from .data import auto_workers, build_eval_set, build_train_stream, fresh_share
+from .data import TrainStream, auto_workers, build_eval_set, build_train_stream
 from .device import place, usable_cores
 from .loop import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED, RunOptions, Trainer, new_run_id, seed_everything
 from .signals import CancelFlag, Cancelled
@@ -138,7 +138,7 @@ class Session:
         self.trainer = trainer
         if resume_state is not None:
             trainer.restore(resume_state)
-        _report_train_data(trainer, config, num_workers)
+        _report_train_data(trainer, config, stream, num_workers)
         trainer.open_tensorboard()
         self.events.emit(
             "run_started",
@@ -212,13 +212,11 @@ class Session:
         self.log.close()
 
 
-def _report_train_data(trainer: Trainer, config: Config, num_workers: int) -> None:
+def _report_train_data(trainer: Trainer, config: Config, stream: TrainStream, num_workers: int) -> None:
     if config.data.train != "synthetic":
         return
-    settings = config.data.synthetic
-    share = fresh_share(settings.fresh_ratio, trainer.placement.device)
     trainer.log.info(
-        f"training on synthetic VINs: pool of {settings.pool_size} renders, {share:.0%} fresh per batch, "
+        f"training on synthetic VINs: pool of {stream.pool_capacity} renders, {stream.fresh / stream.batch_size:.0%} fresh per batch, "
         f"{num_workers} render worker(s), {torch.get_num_threads()} torch thread(s)"
     )
 
