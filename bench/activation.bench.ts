@@ -29,7 +29,9 @@ function run(command: string, args: string[]): string {
 // ---------- bundle ----------
 run(process.execPath, ['esbuild.mjs']);
 const bundleBytes = statSync('dist/extension.js').size;
-console.log(`bundle dist/extension.js: ${(bundleBytes / 1024).toFixed(0)} KiB minified (limit ${BUNDLE_LIMIT_BYTES / 1e6} MB) ${verdict(bundleBytes <= BUNDLE_LIMIT_BYTES)}`);
+console.log(
+  `bundle dist/extension.js: ${(bundleBytes / 1024).toFixed(0)} KiB minified (limit ${BUNDLE_LIMIT_BYTES / 1e6} MB) ${verdict(bundleBytes <= BUNDLE_LIMIT_BYTES)}`,
+);
 
 // Loading the bundle: `vscode` exists only inside VS Code. Some features read enum members at module level
 // (e.g. DiagnosticSeverity.Error), so the stand-in answers any property, call or `new` with another stand-in;
@@ -59,10 +61,15 @@ try {
 
 // ---------- activate() in a real extension host ----------
 // The harness without suites: a cold start, the UI checks, then a reload (warm start from globalState).
-const harness = spawnSync(process.execPath, ['test/e2e/run-code-server.mjs', '--grep', 'activates quickly'], { encoding: 'utf8', timeout: 600_000 });
+const harness = spawnSync(process.execPath, ['test/e2e/run-code-server.mjs', '--grep', 'activates quickly'], {
+  encoding: 'utf8',
+  timeout: 600_000,
+});
 const metricsFile = '.vscode-test/metrics/activation.json';
 if (harness.status !== 0 || !existsSync(metricsFile)) {
-  console.log(`activate() in VS Code: not measured (integration harness exit ${harness.status})\n${harness.stdout.split('\n').slice(-15).join('\n')}`);
+  console.log(
+    `activate() in VS Code: not measured (integration harness exit ${harness.status})\n${harness.stdout.split('\n').slice(-15).join('\n')}`,
+  );
   failed = true;
 } else {
   const metrics = JSON.parse(readFileSync(metricsFile, 'utf8')) as {
@@ -70,10 +77,15 @@ if (harness.status !== 0 || !existsSync(metricsFile)) {
     cold?: { activateMs: number };
     warm?: { activateMs: number; badgeFromCacheMs: number };
   };
-  if (metrics.cold) console.log(`activate() cold, in VS Code ${metrics.vscode}: ${metrics.cold.activateMs.toFixed(2)} ms (target ≤ ${ACTIVATE_TARGET_MS}) ${verdict(metrics.cold.activateMs <= ACTIVATE_TARGET_MS)}`);
+  if (metrics.cold)
+    console.log(
+      `activate() cold, in VS Code ${metrics.vscode}: ${metrics.cold.activateMs.toFixed(2)} ms (target ≤ ${ACTIVATE_TARGET_MS}) ${verdict(metrics.cold.activateMs <= ACTIVATE_TARGET_MS)}`,
+    );
   if (metrics.warm) {
     console.log(`activate() warm: ${metrics.warm.activateMs.toFixed(2)} ms ${verdict(metrics.warm.activateMs <= ACTIVATE_TARGET_MS)}`);
-    console.log(`badge text from cache on a warm start: ${metrics.warm.badgeFromCacheMs.toFixed(2)} ms after activate() began (target ≤ ${BADGE_TARGET_MS}) ${verdict(metrics.warm.badgeFromCacheMs <= BADGE_TARGET_MS)}`);
+    console.log(
+      `badge text from cache on a warm start: ${metrics.warm.badgeFromCacheMs.toFixed(2)} ms after activate() began (target ≤ ${BADGE_TARGET_MS}) ${verdict(metrics.warm.badgeFromCacheMs <= BADGE_TARGET_MS)}`,
+    );
   } else {
     console.log('badge from cache: no warm start recorded');
     failed = true;
@@ -88,7 +100,15 @@ try {
   const files = run('npx', ['vsce', 'ls', '--no-dependencies']).trim().split('\n').sort();
   console.log(`VSIX: ${(statSync(vsix).size / 1024).toFixed(0)} KiB, ${files.length} files:`);
   for (const file of files) console.log(`  ${file}`);
-  const missing = ['dist/extension.js', 'dist/cli.js', 'dist/webview/hardware.js', 'media/hardware.css', 'media/icons/vin-ocr.svg', 'data/requirements.json', 'trainer/vin_ocr/hardware.py'].filter((file) => !files.includes(file));
+  const missing = [
+    'dist/extension.js',
+    'dist/cli.js',
+    'dist/webview/hardware.js',
+    'media/hardware.css',
+    'media/icons/vin-ocr.svg',
+    'data/requirements.json',
+    'trainer/vin_ocr/hardware.py',
+  ].filter((file) => !files.includes(file));
   if (missing.length > 0) {
     console.log(`VSIX misses: ${missing.join(', ')}`);
     failed = true;

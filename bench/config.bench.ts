@@ -16,7 +16,12 @@ function profile(entries: number): string {
   extra.push('alternatives_notes_are_unknown: true');
   const alternatives: string[] = [];
   for (let index = 0; index < entries; index++) {
-    alternatives.push(`  - condition: "cuda && vram < ${8 + index}"`, `    model_id: "LiquidAI/LFM2.5-VL-1.6B"`, `    model_name: "liquidai_${index}"`, `    notes: "Alternative ${index} for smaller GPUs"`);
+    alternatives.push(
+      `  - condition: "cuda && vram < ${8 + index}"`,
+      `    model_id: "LiquidAI/LFM2.5-VL-1.6B"`,
+      `    model_name: "liquidai_${index}"`,
+      `    notes: "Alternative ${index} for smaller GPUs"`,
+    );
   }
   return text.replace(/^alternatives:\n/m, `alternatives:\n${alternatives.join('\n')}\n`) + extra.join('\n') + '\n';
 }
@@ -52,10 +57,15 @@ async function timeYamlLanguageServer(text: string, iterations: number): Promise
     },
     workspaceContext: { resolveRelativePath: (relative: string, resource: string) => new URL(relative, resource).toString() },
   });
-  service.configure({ validate: true, schemas: [{ uri: 'file:///schemas/model-profile.schema.json', fileMatch: ['*.yaml'], schema }], customTags: [] });
+  service.configure({
+    validate: true,
+    schemas: [{ uri: 'file:///schemas/model-profile.schema.json', fileMatch: ['*.yaml'], schema }],
+    customTags: [],
+  });
   // A new version per run, as when the user types: neither side may answer from a cache of the same text.
   let version = 0;
-  const once = async () => service.doValidation(TextDocument.create('file:///w/configs/models/deepseek_ocr.yaml', 'yaml', ++version, text), false);
+  const once = async () =>
+    service.doValidation(TextDocument.create('file:///w/configs/models/deepseek_ocr.yaml', 'yaml', ++version, text), false);
   for (let index = 0; index < 50; index++) await once();
   const samples: number[] = [];
   for (let index = 0; index < iterations; index++) {
@@ -93,7 +103,9 @@ async function main(): Promise<void> {
   const nearLimit = `model_id: a/b\nhardware:\n  supported:\n${'  - platform: cuda\n    attn_implementation: eager\n    notes: "an entry with some text to make it longer"\n'.repeat(2400)}`;
   started = performance.now();
   validateText(nearLimit, { file: '/w/configs/models/big.yaml' });
-  console.log(`${(nearLimit.length / 1024).toFixed(0)} KB file (just under the parse limit) checked in ${(performance.now() - started).toFixed(1)} ms`);
+  console.log(
+    `${(nearLimit.length / 1024).toFixed(0)} KB file (just under the parse limit) checked in ${(performance.now() - started).toFixed(1)} ms`,
+  );
 }
 
 main().catch((error: unknown) => {

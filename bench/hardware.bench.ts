@@ -17,7 +17,9 @@ function verdict(ms: number, target: number): string {
 
 function sourceLines(collected: CollectedFacts): string[] {
   const entries = Object.entries(collected.sources).sort(([, a], [, b]) => b.ms - a.ms);
-  return entries.map(([name, source]) => `    ${name.padEnd(18)} ${source.ms.toFixed(0).padStart(6)} ms  ${source.ok ? 'ok' : `unknown (${source.error})`}`);
+  return entries.map(
+    ([name, source]) => `    ${name.padEnd(18)} ${source.ms.toFixed(0).padStart(6)} ms  ${source.ok ? 'ok' : `unknown (${source.error})`}`,
+  );
 }
 
 function slowest(collected: CollectedFacts): string {
@@ -59,7 +61,9 @@ async function main(): Promise<void> {
   }
   const cachedMedian = median(cachedTimes);
   const cachedMax = Math.max(...cachedTimes);
-  console.log(`cached collection: median ${cachedMedian.toFixed(3)} ms, max ${cachedMax.toFixed(3)} ms over ${CACHED_RUNS} calls  ${verdict(cachedMax, CACHED_TARGET_MS)}`);
+  console.log(
+    `cached collection: median ${cachedMedian.toFixed(3)} ms, max ${cachedMax.toFixed(3)} ms over ${CACHED_RUNS} calls  ${verdict(cachedMax, CACHED_TARGET_MS)}`,
+  );
 
   const policyTimes: number[] = [];
   for (let run = 0; run < CACHED_RUNS; run += 1) {

@@ -1,5 +1,5 @@
 // Training benchmarks (`npm run bench -- training`):
-//  1. "Train" → first progress event through the extension's launch code (RunManager → launchTrainer →
+//  1. "Train" → first progress event through the extension's launch code (RunManager → local launcher →
 //     event reader) versus a bare spawn of `python -m vin_ocr train` reading stdout: ratio ≤ 1.05.
 //  2. A trainer emitting 1,000 events/s through the reader, the run state fold and the Training view's
 //     chart batching: per-event latency (trainer write → batch handed to the webview) and CPU use.
@@ -18,7 +18,8 @@ const config = join(root, 'test/fixtures/workspace/training/tiny.yaml');
 const rounds = Number(process.env.VIN_OCR_BENCH_ROUNDS ?? 3);
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-const percentile = (values: number[], p: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
+const percentile = (values: number[], p: number) =>
+  [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor((values.length * p) / 100))]!;
 
 /** Bare spawn: the same command and environment, stdout scanned for the first progress line. */
 function bareFirstProgress(args: string[], dir = trainerDir): Promise<number> {
@@ -85,7 +86,11 @@ async function firstProgressBenchmark(): Promise<void> {
   const ratio = median(launched) / median(bare);
   // The best of each side is the least disturbed by other load on a shared machine.
   const bestRatio = Math.min(...launched) / Math.min(...bare);
-  console.log(`Train → first progress event (${rounds} rounds): median bare ${median(bare).toFixed(0)} ms vs launched ${median(launched).toFixed(0)} ms (ratio ${ratio.toFixed(3)}); best ${Math.min(...bare).toFixed(0)} vs ${Math.min(...launched).toFixed(0)} ms (ratio ${bestRatio.toFixed(3)}); target ≤ 1.05`);
+  console.log(
+    `Train → first progress event (${rounds} rounds): ` +
+      `median bare ${median(bare).toFixed(0)} ms vs launched ${median(launched).toFixed(0)} ms (ratio ${ratio.toFixed(3)}); ` +
+      `best ${Math.min(...bare).toFixed(0)} vs ${Math.min(...launched).toFixed(0)} ms (ratio ${bestRatio.toFixed(3)}); target ≤ 1.05`,
+  );
   console.log(`  bare: ${bare.map((ms) => ms.toFixed(0)).join(', ')} ms; launched: ${launched.map((ms) => ms.toFixed(0)).join(', ')} ms`);
 }
 
@@ -109,7 +114,12 @@ async function launchOverheadBenchmark(): Promise<void> {
       bare.push(await bareFirstProgress(args, fake));
     }
   }
-  console.log(`Launch overhead with a fast-starting trainer (${fastRounds} rounds): median bare ${median(bare).toFixed(1)} ms vs launched ${median(launched).toFixed(1)} ms (ratio ${(median(launched) / median(bare)).toFixed(3)}); best ${Math.min(...bare).toFixed(1)} vs ${Math.min(...launched).toFixed(1)} ms`);
+  console.log(
+    `Launch overhead with a fast-starting trainer (${fastRounds} rounds): ` +
+      `median bare ${median(bare).toFixed(1)} ms vs launched ${median(launched).toFixed(1)} ms ` +
+      `(ratio ${(median(launched) / median(bare)).toFixed(3)}); ` +
+      `best ${Math.min(...bare).toFixed(1)} vs ${Math.min(...launched).toFixed(1)} ms`,
+  );
 }
 
 async function eventRateBenchmark(): Promise<void> {
@@ -148,8 +158,14 @@ async function eventRateBenchmark(): Promise<void> {
   await manager.dispose();
   const cpuPercent = ((cpu.user + cpu.system) / 1000 / wall) * 100;
   console.log(`1,000 events/s for ${(wall / 1000).toFixed(1)} s (${state.eventCount} events, status ${state.status}):`);
-  console.log(`  trainer write → parsed event: p50 ${percentile(readerLatency, 50)} ms, p95 ${percentile(readerLatency, 95)} ms, max ${Math.max(...readerLatency)} ms`);
-  console.log(`  trainer write → on screen (batch + one frame): p50 ${percentile(screenLatency, 50).toFixed(0)} ms, p95 ${percentile(screenLatency, 95).toFixed(0)} ms, max ${Math.max(...screenLatency).toFixed(0)} ms (target ≤ 250 ms)`);
+  console.log(
+    `  trainer write → parsed event: p50 ${percentile(readerLatency, 50)} ms, ` +
+      `p95 ${percentile(readerLatency, 95)} ms, max ${Math.max(...readerLatency)} ms`,
+  );
+  console.log(
+    `  trainer write → on screen (batch + one frame): p50 ${percentile(screenLatency, 50).toFixed(0)} ms, ` +
+      `p95 ${percentile(screenLatency, 95).toFixed(0)} ms, max ${Math.max(...screenLatency).toFixed(0)} ms (target ≤ 250 ms)`,
+  );
   console.log(`  extension-host CPU: ${cpuPercent.toFixed(1)}% of one core; ${flushes} chart batches, ${notifications} UI notifications`);
 }
 

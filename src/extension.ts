@@ -3,6 +3,7 @@
 import type * as vscode from 'vscode';
 import { registerConfigFeatures } from './features/config';
 import { registerHardwareFeatures, type HardwareFeatures } from './features/hardware';
+import { createInterpreterService } from './features/interpreter';
 import { registerTrainingFeatures, shutdownTraining } from './features/training';
 
 /** What activate() returns: for other extensions and for the integration tests. */
@@ -24,18 +25,22 @@ export function activate(context: vscode.ExtensionContext): VinOcrApi {
       featureMs[name] = Number((performance.now() - featureStarted).toFixed(2));
     }
   };
-  const hardware = timed('hardware', () => registerHardwareFeatures(context));
+  // One interpreter service for the hardware probe and the trainer, so both always use the same Python.
+  const interpreters = createInterpreterService();
+  context.subscriptions.push(interpreters);
+  const hardware = timed('hardware', () => registerHardwareFeatures(context, interpreters));
   timed('config', () => registerConfigFeatures(context, hardware));
-  timed('training', () => registerTrainingFeatures(context, hardware));
+  timed('training', () => registerTrainingFeatures(context, hardware, interpreters));
   const activation = {
     activateMs: performance.now() - started,
     badgeFromCacheMs: hardware.badgeFromCacheAt === undefined ? undefined : hardware.badgeFromCacheAt - started,
     featureMs,
   };
-  hardware.log.info(
-    `activated in ${activation.activateMs.toFixed(2)} ms (${Object.entries(featureMs).map(([name, ms]) => `${name} ${ms} ms`).join(', ')}); ` +
-      `badge from cache ${activation.badgeFromCacheMs === undefined ? 'n/a (cold start)' : `after ${activation.badgeFromCacheMs.toFixed(2)} ms`}`,
-  );
+  const perFeature = Object.entries(featureMs)
+    .map(([name, ms]) => `${name} ${ms} ms`)
+    .join(', ');
+  const fromCache = activation.badgeFromCacheMs === undefined ? 'n/a (cold start)' : `after ${activation.badgeFromCacheMs.toFixed(2)} ms`;
+  hardware.log.info(`activated in ${activation.activateMs.toFixed(2)} ms (${perFeature}); badge from cache ${fromCache}`);
   return { hardware, activation };
 }
 

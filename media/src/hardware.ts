@@ -69,7 +69,11 @@ function header(model: PanelModel | null): HTMLElement {
     {},
     el('h1', {}, 'VIN OCR: Hardware'),
     el('div', { class: 'toolbar' }, el('label', { for: 'target' }, 'Check against: '), select, refresh, report),
-    el('p', { class: 'muted', role: 'status' }, probing ? 'Probing this machine…' : model?.collectedAt ? `Probed ${new Date(model.collectedAt).toLocaleString()}` : ''),
+    el(
+      'p',
+      { class: 'muted', role: 'status' },
+      probing ? 'Probing this machine…' : model?.collectedAt ? `Probed ${new Date(model.collectedAt).toLocaleString()}` : '',
+    ),
   );
 }
 
@@ -78,7 +82,11 @@ function decisions(model: PanelModel): HTMLElement {
     ['Platform', el('span', {}, el('strong', {}, model.platform.value), model.platform.reason ? ` — ${model.platform.reason}` : '')],
     ['Attention', el('span', {}, el('strong', {}, model.attention.value), model.attention.reason ? ` — ${model.attention.reason}` : '')],
   ];
-  if (model.precision) rows.push(['Precision', el('span', {}, el('strong', {}, model.precision.value), model.precision.reason ? ` — ${model.precision.reason}` : '')]);
+  if (model.precision)
+    rows.push([
+      'Precision',
+      el('span', {}, el('strong', {}, model.precision.value), model.precision.reason ? ` — ${model.precision.reason}` : ''),
+    ]);
   return section('Training will use', 'decisions', definitionList(rows));
 }
 
@@ -91,7 +99,10 @@ function machine(model: PanelModel): HTMLElement {
   ];
   if (facts.gpus.length === 0) rows.push(['GPU', 'none found']);
   facts.gpus.forEach((gpu, index) => {
-    const details = [gpu.vramGb !== null ? `${gpu.vramGb} GB` : 'VRAM unknown', gpu.computeCapability ? `compute capability ${gpu.computeCapability}` : null]
+    const details = [
+      gpu.vramGb !== null ? `${gpu.vramGb} GB` : 'VRAM unknown',
+      gpu.computeCapability ? `compute capability ${gpu.computeCapability}` : null,
+    ]
       .filter(Boolean)
       .join(', ');
     rows.push([facts.gpus.length > 1 ? `GPU ${index}` : 'GPU', `${gpu.name} (${details})`]);
@@ -103,7 +114,11 @@ function machine(model: PanelModel): HTMLElement {
 
 function python(model: PanelModel): HTMLElement {
   if (model.hypothetical) {
-    return section('Python environment', 'python', el('p', { class: 'muted' }, 'A hypothetical machine: judged from its hardware alone, as if the right torch build were installed.'));
+    return section(
+      'Python environment',
+      'python',
+      el('p', { class: 'muted' }, 'A hypothetical machine: judged from its hardware alone, as if the right torch build were installed.'),
+    );
   }
   const { interpreter, probe } = model.python;
   const rows: [string, Child][] = [
@@ -113,10 +128,20 @@ function python(model: PanelModel): HTMLElement {
   if (probe) {
     rows.push(
       ['Python', probe.version],
-      ['torch', probe.torch ? `${probe.torch}${probe.torchCuda ? ` (CUDA ${probe.torchCuda})` : ''}` : probe.torchError ? `broken: ${probe.torchError}` : 'not installed'],
+      [
+        'torch',
+        probe.torch
+          ? `${probe.torch}${probe.torchCuda ? ` (CUDA ${probe.torchCuda})` : ''}`
+          : probe.torchError
+            ? `broken: ${probe.torchError}`
+            : 'not installed',
+      ],
       ['CUDA available to torch', probe.cudaAvailable ? 'yes' : 'no'],
       ['MPS available to torch', probe.mpsAvailable ? 'yes' : 'no'],
-      ['flash-attn', probe.flashAttn === 'stub' ? 'stub (lets code import flash_attn; not real flash attention)' : (probe.flashAttn ?? 'not installed')],
+      [
+        'flash-attn',
+        probe.flashAttn === 'stub' ? 'stub (lets code import flash_attn; not real flash attention)' : (probe.flashAttn ?? 'not installed'),
+      ],
     );
   } else if (interpreter) {
     rows.push(['Probe', 'did not run or failed: judged from the hardware alone']);
@@ -129,7 +154,11 @@ function warnings(model: PanelModel): HTMLElement | null {
   return section(
     'Warnings',
     'warnings',
-    el('ul', { class: 'warnings' }, ...model.warnings.map((warning) => el('li', {}, el('strong', {}, warning.message), el('br'), `Fix: ${warning.fix}`))),
+    el(
+      'ul',
+      { class: 'warnings' },
+      ...model.warnings.map((warning) => el('li', {}, el('strong', {}, warning.message), el('br'), `Fix: ${warning.fix}`)),
+    ),
   );
 }
 
@@ -148,7 +177,11 @@ function modelTable(model: PanelModel): HTMLElement {
       ),
     );
   }
-  const head = el('thead', {}, el('tr', {}, ...['Model', 'Fit', 'Platform', 'Attention', 'Why'].map((title) => el('th', { scope: 'col' }, title))));
+  const head = el(
+    'thead',
+    {},
+    el('tr', {}, ...['Model', 'Fit', 'Platform', 'Attention', 'Why'].map((title) => el('th', { scope: 'col' }, title))),
+  );
   return section('Models', 'models', el('table', { class: 'models' }, head, body));
 }
 
@@ -162,7 +195,9 @@ function installs(model: PanelModel): HTMLElement {
         'div',
         { class: 'install' },
         el('h3', {}, `${entry.id} on ${entry.platform}`),
-        entry.installCommands.length > 0 ? el('div', {}, ...entry.installCommands.map(commandBlock)) : el('p', { class: 'muted' }, 'Nothing to install beyond the trainer.'),
+        entry.installCommands.length > 0
+          ? el('div', {}, ...entry.installCommands.map(commandBlock))
+          : el('p', { class: 'muted' }, 'Nothing to install beyond the trainer.'),
       ),
     ),
   );
@@ -181,7 +216,7 @@ function cloud(model: PanelModel): HTMLElement | null {
         el('h3', {}, entry.id),
         entry.cloudSuggestions.length > 0
           ? el('ul', {}, ...entry.cloudSuggestions.map((suggestion) => el('li', {}, suggestion)))
-          : el('p', { class: 'muted' }, 'None of the seed\'s cloud instances fits this model.'),
+          : el('p', { class: 'muted' }, "None of the seed's cloud instances fits this model."),
       ),
     ),
   );
@@ -197,7 +232,9 @@ function troubleshooting(model: PanelModel): HTMLElement {
   return section(
     'Troubleshooting',
     'troubleshooting',
-    relevant.length > 0 ? el('div', {}, ...relevant.map(troubleshootingItem)) : el('p', { class: 'muted' }, 'No known problem applies to this machine.'),
+    relevant.length > 0
+      ? el('div', {}, ...relevant.map(troubleshootingItem))
+      : el('p', { class: 'muted' }, 'No known problem applies to this machine.'),
     others.length > 0 && el('details', {}, el('summary', {}, 'Other known problems'), ...others.map(troubleshootingItem)),
   );
 }
@@ -210,8 +247,24 @@ function draw(): void {
   if (!model) {
     content.push(el('p', { class: 'muted' }, probing ? 'Probing hardware…' : 'No hardware facts yet.'));
   } else {
-    if (model.hypothetical) content.push(el('p', { class: 'banner', role: 'note' }, `Checking against ${model.targets.find((target) => target.id === model.targetId)?.label ?? model.targetId}: a hypothetical machine.`));
-    content.push(decisions(model), warnings(model), modelTable(model), machine(model), python(model), cloud(model), installs(model), troubleshooting(model));
+    if (model.hypothetical)
+      content.push(
+        el(
+          'p',
+          { class: 'banner', role: 'note' },
+          `Checking against ${model.targets.find((target) => target.id === model.targetId)?.label ?? model.targetId}: a hypothetical machine.`,
+        ),
+      );
+    content.push(
+      decisions(model),
+      warnings(model),
+      modelTable(model),
+      machine(model),
+      python(model),
+      cloud(model),
+      installs(model),
+      troubleshooting(model),
+    );
   }
   // Keep keyboard focus on the control the person was using across redraws.
   const focusedId = document.activeElement instanceof HTMLElement ? document.activeElement.id : '';
@@ -227,7 +280,12 @@ window.addEventListener('message', (event: MessageEvent<HostMessage>) => {
       state = { targetId: message.model.targetId, model: message.model };
       vscode.setState(state);
       draw();
-      vscode.postMessage({ type: 'rendered', targetId: message.model.targetId, platform: message.model.platform.value, modelCount: message.model.models.length });
+      vscode.postMessage({
+        type: 'rendered',
+        targetId: message.model.targetId,
+        platform: message.model.platform.value,
+        modelCount: message.model.models.length,
+      });
       break;
     case 'probing':
       if (probing !== message.probing) {

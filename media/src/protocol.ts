@@ -72,9 +72,7 @@ export interface PanelModel {
 
 /** Host → webview. */
 export type HostMessage =
-  | { type: 'render'; model: PanelModel }
-  | { type: 'probing'; probing: boolean }
-  | { type: 'error'; message: string };
+  { type: 'render'; model: PanelModel } | { type: 'probing'; probing: boolean } | { type: 'error'; message: string };
 
 /** Webview → host. */
 export type WebviewMessage =

@@ -1,5 +1,6 @@
 // Messages between the extension host and the "Training" webview view, in one place.
 // Host → webview: notifications; webview → host: commands. Everything is plain JSON.
+import type { BudgetProgress } from '../../src/core/trainer/progress';
 
 export interface RunView {
   key: number;
@@ -7,6 +8,8 @@ export interface RunView {
   status: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
   step: number;
   totalSteps?: number;
+  /** Progress against the budget that ends the run, when known (absent in state saved by older versions). */
+  progress?: BudgetProgress;
   loss?: number;
   lr?: number;
   samplesPerSecond?: number;
@@ -43,7 +46,8 @@ export type HostMessage =
   | { type: 'points'; key: number; points: SeriesPoints }
   | { type: 'samples'; key: number; step: number | null; samples: SampleView[] };
 
-export type WebviewMessage = { type: 'ready' } | { type: 'select'; key: number } | { type: 'cancel'; key: number } | { type: 'showLog' } | { type: 'train' };
+export type WebviewMessage =
+  { type: 'ready' } | { type: 'select'; key: number } | { type: 'cancel'; key: number } | { type: 'showLog' } | { type: 'train' };
 
 /** What the webview keeps across hide/show and reloads (getState/setState). */
 export interface TrainingViewState {

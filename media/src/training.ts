@@ -4,8 +4,19 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { el } from './dom';
-import { appendPoints, emptySeries, type HostMessage, type RunView, type SampleView, type SeriesPoints, type TrainingViewState, type WebviewMessage } from './training-protocol';
+import {
+  appendPoints,
+  emptySeries,
+  type HostMessage,
+  type RunView,
+  type SampleView,
+  type SeriesPoints,
+  type TrainingViewState,
+  type WebviewMessage,
+} from './training-protocol';
 import { acquireTypedVsCodeApi } from './vscode-api';
+import { CER, EXACT_MATCH, formatPercent, metricInfo } from '../../src/core/trainer/metrics';
+import { budgetProgressText, stepCountText } from '../../src/core/trainer/progress';
 import { formatDuration } from '../../src/core/trainer/run-state';
 
 const vscode = acquireTypedVsCodeApi<WebviewMessage, TrainingViewState>();
@@ -22,7 +33,7 @@ function formatEta(seconds: number | undefined): string {
   return seconds === undefined ? '–' : formatDuration(seconds * 1000);
 }
 
-const percent = (value: number | undefined) => (value === undefined ? '–' : `${(value * 100).toFixed(1)}%`);
+const percent = (value: number | undefined) => (value === undefined ? '–' : formatPercent(value));
 
 // ---------- static layout ----------
 
@@ -33,12 +44,18 @@ const logButton = el('button', { class: 'secondary' }, 'Show Log');
 const header = el('header', { class: 'toolbar' }, runPicker, statusBadge, cancelButton, logButton);
 
 const trainButton = el('button', {}, 'Train…');
-const empty = el('section', { class: 'empty' }, el('p', {}, 'No training in this window yet. Start one from a training config.'), trainButton);
+const empty = el(
+  'section',
+  { class: 'empty' },
+  el('p', {}, 'No training in this window yet. Start one from a training config.'),
+  trainButton,
+);
 
 const stats = el('dl', { class: 'stats' });
 const statValues = new Map<string, HTMLElement>();
 for (const [key, label] of [
   ['step', 'Step'],
+  ['progress', 'Progress'],
   ['loss', 'Loss'],
   ['throughput', 'Throughput'],
   ['eta', 'ETA'],
@@ -70,7 +87,12 @@ interface Chart {
   data(series: SeriesPoints): uPlot.AlignedData;
 }
 
-function makeChart(title: string, lines: { label: string; colour: string }[], data: (series: SeriesPoints) => uPlot.AlignedData, log = false): Chart {
+function makeChart(
+  title: string,
+  lines: { label: string; colour: string }[],
+  data: (series: SeriesPoints) => uPlot.AlignedData,
+  log = false,
+): Chart {
   const holder = el('div', { class: 'plot' });
   charts.append(el('figure', { class: 'chart' }, el('figcaption', {}, title), holder));
   const foreground = themeColour('--vscode-foreground', '#ccc');
@@ -82,7 +104,10 @@ function makeChart(title: string, lines: { label: string; colour: string }[], da
       height: 150,
       scales: { x: { time: false }, y: log ? { distr: 3 } : {} },
       axes: [axis, { ...axis, size: 55 }],
-      series: [{ label: 'step' }, ...lines.map((line) => ({ label: line.label, stroke: line.colour, width: 1.5, spanGaps: true, points: { show: false } }))],
+      series: [
+        { label: 'step' },
+        ...lines.map((line) => ({ label: line.label, stroke: line.colour, width: 1.5, spanGaps: true, points: { show: false } })),
+      ],
       legend: { show: true, live: true },
       cursor: { drag: { x: true, y: false } },
     },
@@ -104,8 +129,8 @@ const chartList: Chart[] = [
   makeChart(
     'Validation',
     [
-      { label: 'exact match', colour: themeColour('--vscode-charts-green', '#89d185') },
-      { label: 'CER', colour: themeColour('--vscode-charts-orange', '#d18616') },
+      { label: metricInfo(EXACT_MATCH).label, colour: themeColour('--vscode-charts-green', '#89d185') },
+      { label: metricInfo(CER).label, colour: themeColour('--vscode-charts-orange', '#d18616') },
     ],
     (s) => aligned(s.exactMatch, s.cer),
   ),
@@ -158,13 +183,15 @@ function drawPanel(): void {
   statusBadge.textContent = run.status;
   statusBadge.className = `status status-${run.status}`;
   cancelButton.hidden = run.status !== 'running' && run.status !== 'queued';
-  statValues.get('step')!.textContent = run.totalSteps ? `${run.step} / ${run.totalSteps}` : String(run.step);
+  // The step total only where the step budget ends the run; the progress stat names the binding budget.
+  statValues.get('step')!.textContent = stepCountText({ step: run.step, totalSteps: run.totalSteps, budget: run.progress?.budget }, ' / ');
+  statValues.get('progress')!.textContent = run.progress ? budgetProgressText(run.progress) : '–';
   statValues.get('loss')!.textContent = run.loss === undefined ? '–' : run.loss.toFixed(4);
   statValues.get('throughput')!.textContent = run.samplesPerSecond === undefined ? '–' : `${Math.round(run.samplesPerSecond)} img/s`;
   statValues.get('eta')!.textContent = run.status === 'running' ? formatEta(run.etaSeconds) : '–';
   statValues.get('exact')!.textContent = `${percent(run.lastExactMatch)} (${percent(run.bestExactMatch)})`;
   statValues.get('device')!.textContent = run.device ? `${run.device} · ${run.attention ?? '?'} · ${run.dtype ?? '?'}` : '–';
-  progressBar.value = run.totalSteps ? Math.min(1, run.step / run.totalSteps) : 0;
+  progressBar.value = run.progress?.fraction ?? 0;
   errorBox.hidden = run.status !== 'failed';
   errorBox.textContent = run.status === 'failed' ? `${run.errorCode ?? 'failed'}: ${run.errorMessage ?? ''}` : '';
 }

@@ -1,17 +1,24 @@
-// `vin-ocr train CONFIG …`: validates the config, then runs the bundled trainer in its own process
-// group, exactly as "VIN OCR: Train" does, for terminals and CI. Ctrl+C cancels the whole tree.
+// `vin-ocr train CONFIG …`: validates the config, then runs the bundled trainer through the same
+// launcher and crash classification as "VIN OCR: Train", for terminals, CI and the `vin-ocr` VS Code
+// tasks. Ctrl+C (or the terminal closing) cancels the whole tree; the trainer writes a checkpoint first.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { validateBytes } from '../core/config/validate';
 import { resolveInterpreter } from '../core/interpreter/resolve';
-import type { RunFinishedEvent } from '../core/trainer/events';
-import { launchTrainer } from '../core/trainer/launch';
+import type { RunFinishedEvent, TrainerEvent } from '../core/trainer/events';
+import { classifyUnreportedExit, describeFailure, LineTail } from '../core/trainer/failure';
+import { startTrainer, type TrainerExit } from '../core/trainer/launch';
+import type { TrainerLauncher } from '../core/trainer/launcher';
+import { createLocalLauncher } from '../core/trainer/local-launcher';
+import { budgetPercent, progressMessage } from '../core/trainer/progress';
+import { applyEvent, emptyRunState, type RunState } from '../core/trainer/run-state';
 import { trainArgs, type DeviceChoice } from '../core/trainer/trainer-args';
 import { findTrainerDir } from './doctor';
 
-export const TRAIN_USAGE = `Usage: vin-ocr train CONFIG [--python PATH] [--max-steps N] [--max-minutes M] [--resume RUN] [--device auto|cuda|mps|cpu] [--json]
+export const TRAIN_USAGE = `Usage: vin-ocr train CONFIG [--python PATH] [--max-steps N] [--max-minutes M] [--resume RUN]
+                     [--device auto|cuda|mps|cpu] [--json]
 
   CONFIG          a training config (e.g. examples/baseline.yaml); it is validated first
   --python PATH   the trainer's interpreter (default: ./.venv, then python3/python on PATH)
@@ -55,7 +62,8 @@ function parseTrainArgs(args: string[]): TrainCliOptions | 'help' {
   });
   if (values.help) return 'help';
   if (positionals.length !== 1) throw new Error(positionals.length === 0 ? 'no config given' : 'give exactly one config');
-  if (values.device !== undefined && !DEVICES.has(values.device as DeviceChoice)) throw new Error(`--device must be auto, cuda, mps or cpu, not "${values.device}"`);
+  if (values.device !== undefined && !DEVICES.has(values.device as DeviceChoice))
+    throw new Error(`--device must be auto, cuda, mps or cpu, not "${values.device}"`);
   const maxSteps = positiveNumber(values['max-steps'], '--max-steps');
   if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw new Error('--max-steps needs a whole number');
   return {
@@ -71,7 +79,12 @@ function parseTrainArgs(args: string[]): TrainCliOptions | 'help' {
 
 /** Errors block the run, as in the editor; warnings are shown and the run goes on. */
 async function configIsValid(config: string): Promise<boolean> {
-  const problems = validateBytes(await readFile(config), { file: config, workspaceRoot: process.cwd(), fileExists: existsSync, reportUnrecognised: true });
+  const problems = validateBytes(await readFile(config), {
+    file: config,
+    workspaceRoot: process.cwd(),
+    fileExists: existsSync,
+    reportUnrecognised: true,
+  });
   for (const problem of problems) {
     process.stderr.write(`${problem.file}:${problem.line}:${problem.column} ${problem.severity} ${problem.code} ${problem.message}\n`);
   }
@@ -86,7 +99,62 @@ function describeFinish(event: RunFinishedEvent): string {
   return parts.join('\n  ');
 }
 
-export async function runTrain(args: string[]): Promise<number> {
+const write = (line: string) => process.stderr.write(`${line}\n`);
+
+/** A progress line at most this often; the trainer's own log has a line a second. */
+const PROGRESS_LINE_INTERVAL_MS = 5000;
+
+/**
+ * Reports progress against the binding budget (`42% · 4:12 of 10:00`), since the trainer's own
+ * line counts steps even when the time budget ends the run: once per new whole percent, at most
+ * every few seconds.
+ */
+export class ProgressReporter {
+  private readonly state: RunState = emptyRunState('running');
+  private lastPercent = -1;
+  private lastAt = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly print: (line: string) => void) {}
+
+  onEvent(event: TrainerEvent, now = Date.now()): void {
+    applyEvent(this.state, event, now);
+    if (event.type !== 'progress') return;
+    const percent = budgetPercent(this.state, now);
+    if (percent === undefined || percent === this.lastPercent) return;
+    if (now - this.lastAt < PROGRESS_LINE_INTERVAL_MS && percent !== 100) return;
+    this.lastPercent = percent;
+    this.lastAt = now;
+    this.print(`vin-ocr train: ${progressMessage(this.state, now)}`);
+  }
+}
+
+/** What the CLI says when the trainer is gone; returns the exit status. */
+function reportEnd(
+  exit: TrainerExit,
+  finished: RunFinishedEvent | undefined,
+  tail: readonly string[],
+  python: string,
+  cancelling: boolean,
+): number {
+  if (finished) {
+    write(`vin-ocr train: ${describeFinish(finished)}`);
+    if (finished.status === 'completed') return 0;
+    return finished.status === 'cancelled' ? 130 : 1;
+  }
+  if (cancelling && !exit.spawnError) {
+    write('vin-ocr train: cancelled before the trainer reported an outcome');
+    return 130;
+  }
+  // The same reading of a silent exit as the editor's: no interpreter, a missing module, or a crash.
+  write(`vin-ocr train: ${describeFailure(classifyUnreportedExit(exit, tail, python))}`);
+  if (!exit.spawnError) write("vin-ocr train: see the trainer's log above");
+  return 1;
+}
+
+/** A terminal that closes (a VS Code task's, an SSH session) must not orphan the trainer: it is cancelled like Ctrl+C. */
+const CANCEL_SIGNALS: NodeJS.Signals[] = process.platform === 'win32' ? ['SIGINT', 'SIGTERM'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+export async function runTrain(args: string[], launcher?: TrainerLauncher): Promise<number> {
   let options: TrainCliOptions | 'help';
   try {
     options = parseTrainArgs(args);
@@ -99,53 +167,58 @@ export async function runTrain(args: string[]): Promise<number> {
     return 0;
   }
   if (!existsSync(options.config)) {
-    process.stderr.write(`vin-ocr train: ${options.config} does not exist\n`);
+    write(`vin-ocr train: ${options.config} does not exist`);
     return 2;
   }
   if (!(await configIsValid(options.config))) {
-    process.stderr.write('vin-ocr train: the config has errors (above); nothing was started.\n');
+    write('vin-ocr train: the config has errors (above); nothing was started.');
     return 1;
   }
   const interpreter = await resolveInterpreter({ setting: options.python, workspaceFolders: [process.cwd()] });
   if (!interpreter) {
-    process.stderr.write('vin-ocr train: no Python 3.9+ interpreter found; pass --python or run `npm run demo` once to create ./.venv\n');
+    write('vin-ocr train: no Python 3.9+ interpreter found; pass --python or run `npm run demo` once to create ./.venv');
     return 1;
   }
+  return train(options, interpreter.path, launcher ?? createLocalLauncher({ trainerDir: findTrainerDir() }));
+}
+
+async function train(options: TrainCliOptions, python: string, launcher: TrainerLauncher): Promise<number> {
   const configPath = path.resolve(options.config);
+  const tail = new LineTail();
+  const progress = new ProgressReporter(write);
   let finished: RunFinishedEvent | undefined;
-  const trainer = launchTrainer({
-    python: interpreter.path,
-    trainerDir: findTrainerDir(),
-    args: trainArgs(configPath, { device: options.device, maxSteps: options.maxSteps, maxMinutes: options.maxMinutes, resumeFrom: options.resume }),
+  const runOptions = { device: options.device, maxSteps: options.maxSteps, maxMinutes: options.maxMinutes, resumeFrom: options.resume };
+  const trainer = startTrainer(launcher, {
+    python,
+    args: trainArgs(configPath, runOptions),
     onEvent: (event, raw) => {
       if (event.type === 'run_finished') finished = event;
+      progress.onEvent(event);
       // Relay the trainer's own events (schemas/trainer-events.schema.json), not our reading of them.
       if (options.json && event.type !== 'unknown') process.stdout.write(JSON.stringify(raw) + '\n');
     },
-    onLog: (line) => process.stderr.write(line + '\n'),
+    onLog: (line) => {
+      tail.push(line);
+      write(line);
+    },
   });
   // The trainer leads its own process group, so a terminal's Ctrl+C reaches only us: pass it on as a cancel.
   let cancelling = false;
   const cancel = () => {
     if (cancelling) return;
     cancelling = true;
-    process.stderr.write('vin-ocr train: cancelling (the trainer writes a checkpoint first)…\n');
+    write('vin-ocr train: cancelling (the trainer writes a checkpoint first)…');
     void trainer.stop();
   };
-  process.on('SIGINT', cancel);
-  process.on('SIGTERM', cancel);
+  // Writing to a terminal that has gone away fails; the cancel must still run to its end.
+  const ignoreClosedTerminal = () => undefined;
+  process.stderr.on('error', ignoreClosedTerminal);
+  for (const signal of CANCEL_SIGNALS) process.on(signal, cancel);
   try {
     const exit = await trainer.exited;
-    if (exit.spawnError) {
-      process.stderr.write(`vin-ocr train: ${exit.spawnError}\n`);
-      return 1;
-    }
-    if (finished) process.stderr.write(`vin-ocr train: ${describeFinish(finished)}\n`);
-    else process.stderr.write(`vin-ocr train: the trainer stopped without a final event (exit ${exit.exitCode ?? exit.signal}); see its log above\n`);
-    if (finished?.status === 'completed') return 0;
-    return finished?.status === 'cancelled' || cancelling ? 130 : 1;
+    return reportEnd(exit, finished, tail.lines, python, cancelling);
   } finally {
-    process.off('SIGINT', cancel);
-    process.off('SIGTERM', cancel);
+    for (const signal of CANCEL_SIGNALS) process.off(signal, cancel);
+    process.stderr.off('error', ignoreClosedTerminal);
   }
 }

@@ -42,7 +42,11 @@ function parseValidateArgs(args: string[]): ValidateArgs | 'help' | { usageError
   try {
     const { values, positionals } = parseArgs({
       args,
-      options: { json: { type: 'boolean', default: false }, facts: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: {
+        json: { type: 'boolean', default: false },
+        facts: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
       allowPositionals: true,
       strict: true,
     });

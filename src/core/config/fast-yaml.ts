@@ -53,7 +53,7 @@ class FastParser {
   private readonly spans = new Map<string, { key?: Span; value?: Span }>();
 
   constructor(private readonly text: string) {
-    for (let start = 0; start < text.length; ) {
+    for (let start = 0; start < text.length;) {
       const newline = text.indexOf('\n', start);
       const next = newline === -1 ? text.length : newline + 1;
       let end = newline === -1 ? text.length : newline;
@@ -63,7 +63,8 @@ class FastParser {
       const first = text[cursor];
       if (first === '\t') throw new NotSimple();
       const content = cursor < end && first !== '#';
-      if (content && cursor === start && (first === '%' || text.startsWith('---', start) || text.startsWith('...', start))) throw new NotSimple();
+      if (content && cursor === start && (first === '%' || text.startsWith('---', start) || text.startsWith('...', start)))
+        throw new NotSimple();
       this.lines.push({ start, end, next, indent: cursor - start, content, blank: cursor >= end });
       start = next;
     }
@@ -229,7 +230,7 @@ class FastParser {
     }
     for (let cursor = at; cursor < line.end; cursor++) {
       const code = this.text.charCodeAt(cursor);
-      if (code === 35 /* # */ && (this.text.charCodeAt(cursor - 1) === 32)) return false;
+      if (code === 35 /* # */ && this.text.charCodeAt(cursor - 1) === 32) return false;
       if (code === 58 /* : */ && (cursor + 1 >= line.end || this.text.charCodeAt(cursor + 1) === 32)) return true;
     }
     return false;
@@ -269,7 +270,11 @@ class FastParser {
       if (rest < line.end && !(this.text[rest] === '#' && rest > close)) throw new NotSimple();
       return { value, end: close };
     }
-    if (isIndicator(char) || (char === '-' && this.text.charCodeAt(at + 1) === 32) || ((char === '?' || char === ':') && (at + 1 >= line.end || this.text.charCodeAt(at + 1) === 32))) {
+    if (
+      isIndicator(char) ||
+      (char === '-' && this.text.charCodeAt(at + 1) === 32) ||
+      ((char === '?' || char === ':') && (at + 1 >= line.end || this.text.charCodeAt(at + 1) === 32))
+    ) {
       throw new NotSimple();
     }
     let end = line.end;
@@ -279,7 +284,8 @@ class FastParser {
         end = cursor;
         break;
       }
-      if (code === 58 && (cursor + 1 >= line.end || this.text.charCodeAt(cursor + 1) === 32 || this.text.charCodeAt(cursor + 1) === 9)) throw new NotSimple();
+      if (code === 58 && (cursor + 1 >= line.end || this.text.charCodeAt(cursor + 1) === 32 || this.text.charCodeAt(cursor + 1) === 9))
+        throw new NotSimple();
     }
     while (end > at && (this.text.charCodeAt(end - 1) === 32 || this.text.charCodeAt(end - 1) === 9)) end--;
     return { value: resolvePlain(this.text.slice(at, end)), end };

@@ -34,7 +34,11 @@ export function quickFixes(text: string, problem: Problem): QuickFix[] {
 export function applyEdits(text: string, edits: readonly TextEdit[]): string {
   const positions = new TextPositions(text);
   const spans = edits
-    .map((edit) => ({ start: positions.offsetOf(edit.line, edit.column), end: positions.offsetOf(edit.endLine, edit.endColumn), newText: edit.newText }))
+    .map((edit) => ({
+      start: positions.offsetOf(edit.line, edit.column),
+      end: positions.offsetOf(edit.endLine, edit.endColumn),
+      newText: edit.newText,
+    }))
     .sort((a, b) => b.start - a.start);
   let result = text;
   for (const span of spans) result = result.slice(0, span.start) + span.newText + result.slice(span.end);

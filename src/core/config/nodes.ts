@@ -33,7 +33,9 @@ export function locate(doc: Document.Parsed, path: DataPath): { found: Located; 
 
 function childOf(node: Node | undefined, segment: string | number): Located | undefined {
   if (isMap(node)) {
-    const pair = node.items.find((item): item is Pair<Node, Node> => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+    const pair = node.items.find(
+      (item): item is Pair<Node, Node> => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+    );
     return pair ? { key: pair.key ?? undefined, value: pair.value ?? undefined } : undefined;
   }
   if (isSeq(node)) {
@@ -52,7 +54,7 @@ export function nodeSpan(node: Node | undefined): Span | undefined {
 /** The span a problem about `path` should underline: the value (or the key when asked, or when there is no value). */
 export function spanForPath(doc: Document.Parsed, path: DataPath, prefer: 'key' | 'value'): Span {
   const { found } = locate(doc, path);
-  const preferred = prefer === 'key' ? found.key ?? found.value : found.value ?? found.key;
+  const preferred = prefer === 'key' ? (found.key ?? found.value) : (found.value ?? found.key);
   return nodeSpan(preferred) ?? nodeSpan(found.key) ?? documentStart(doc);
 }
 
@@ -77,7 +79,7 @@ export function spanTableLocator(spans: ReadonlyMap<string, { key?: Span; value?
       for (let length = path.length; length >= 0; length--) {
         const entry = spans.get(toPointer(path.slice(0, length)));
         if (!entry) continue;
-        const preferred = prefer === 'key' ? entry.key ?? entry.value : entry.value ?? entry.key;
+        const preferred = prefer === 'key' ? (entry.key ?? entry.value) : (entry.value ?? entry.key);
         if (preferred) return preferred;
       }
       return { start: 0, end: 0 };

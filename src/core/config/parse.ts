@@ -36,14 +36,23 @@ export function parseConfigText(text: string, options: { fastPath?: boolean } = 
 
     const tooDeep = firstNodeBeyondDepth(doc.contents, MAX_NODE_DEPTH);
     if (tooDeep) {
-      findings.push({ span: spanOf(tooDeep), severity: 'error', code: 'too-deep', message: `Nesting deeper than ${MAX_NODE_DEPTH} levels; the document is not checked further.` });
+      findings.push({
+        span: spanOf(tooDeep),
+        severity: 'error',
+        code: 'too-deep',
+        message: `Nesting deeper than ${MAX_NODE_DEPTH} levels; the document is not checked further.`,
+      });
       documents.push({ locator: documentLocator(doc), data: undefined, checkable: false });
       continue;
     }
     findings.push(...duplicateKeys(doc));
     const converted = toData(doc);
     if (!converted.ok) findings.push(converted.finding);
-    documents.push({ locator: documentLocator(doc), data: converted.ok ? converted.data : undefined, checkable: converted.ok && !hasErrors });
+    documents.push({
+      locator: documentLocator(doc),
+      data: converted.ok ? converted.data : undefined,
+      checkable: converted.ok && !hasErrors,
+    });
   }
   return { documents, findings };
 }
@@ -60,16 +69,31 @@ export function refuseUnparseable(text: string): Finding | undefined {
   }
   const nul = text.indexOf('\u0000');
   if (nul !== -1) {
-    return { span: { start: nul, end: nul + 1 }, severity: 'error', code: 'binary-file', message: 'File contains NUL characters: it is binary, not YAML.' };
+    return {
+      span: { start: nul, end: nul + 1 },
+      severity: 'error',
+      code: 'binary-file',
+      message: 'File contains NUL characters: it is binary, not YAML.',
+    };
   }
   // `- - - - x` nests one block sequence per marker on a single line: the same stack hazard as `[[[[`.
   const compactSequences = new RegExp(`(?:-[ \\t]+){${MAX_FLOW_DEPTH}}`).exec(text);
   if (compactSequences) {
-    return { span: { start: compactSequences.index, end: compactSequences.index + 1 }, severity: 'error', code: 'too-deep', message: `Sequences nested deeper than ${MAX_FLOW_DEPTH} levels on one line; the file is not checked further.` };
+    return {
+      span: { start: compactSequences.index, end: compactSequences.index + 1 },
+      severity: 'error',
+      code: 'too-deep',
+      message: `Sequences nested deeper than ${MAX_FLOW_DEPTH} levels on one line; the file is not checked further.`,
+    };
   }
   const deep = flowDepthExceeded(text, MAX_FLOW_DEPTH);
   if (deep !== -1) {
-    return { span: { start: deep, end: deep + 1 }, severity: 'error', code: 'too-deep', message: `Flow collections nested deeper than ${MAX_FLOW_DEPTH} levels; the file is not checked further.` };
+    return {
+      span: { start: deep, end: deep + 1 },
+      severity: 'error',
+      code: 'too-deep',
+      message: `Flow collections nested deeper than ${MAX_FLOW_DEPTH} levels; the file is not checked further.`,
+    };
   }
   return undefined;
 }
@@ -141,7 +165,12 @@ function duplicateKeys(doc: Document.Parsed): Finding[] {
         const key = String(pair.key.value);
         if (key === '<<') continue;
         if (seen.has(key)) {
-          findings.push({ span: spanOf(pair.key), severity: 'error', code: 'duplicate-key', message: `Duplicate key "${key}": only the last value would be used.` });
+          findings.push({
+            span: spanOf(pair.key),
+            severity: 'error',
+            code: 'duplicate-key',
+            message: `Duplicate key "${key}": only the last value would be used.`,
+          });
         }
         seen.add(key);
       }
@@ -165,7 +194,9 @@ function toData(doc: Document.Parsed): Conversion {
         span: firstAlias ? spanOf(firstAlias) : spanOf(doc.contents ?? {}),
         severity: 'error',
         code: isAliasBomb ? 'alias-limit' : 'yaml-syntax',
-        message: isAliasBomb ? `Aliases expand beyond ${MAX_ALIAS_COUNT} nodes (a "billion laughs" pattern); the document is not checked further.` : reason,
+        message: isAliasBomb
+          ? `Aliases expand beyond ${MAX_ALIAS_COUNT} nodes (a "billion laughs" pattern); the document is not checked further.`
+          : reason,
       },
     };
   }

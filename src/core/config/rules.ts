@@ -52,7 +52,14 @@ interface ModelReference extends Located<string> {
 /** The model a config is about: profile `model_id`, trainer `model_id`/`trainer`, training `model.model_id`/`model.type`. */
 function modelOf(kind: ConfigKind, data: Record<string, unknown>): ModelReference | undefined {
   const candidates: DataPath[] =
-    kind === 'model-profile' ? [['model_id']] : kind === 'trainer-config' ? [['model_id'], ['trainer']] : [['model', 'model_id'], ['model', 'type']];
+    kind === 'model-profile'
+      ? [['model_id']]
+      : kind === 'trainer-config'
+        ? [['model_id'], ['trainer']]
+        : [
+            ['model', 'model_id'],
+            ['model', 'type'],
+          ];
   for (const path of candidates) {
     const value = valueAt(data, path);
     if (typeof value === 'string' && value.trim()) return { value, path, requirements: findModel(value) };
@@ -76,7 +83,12 @@ function valueAt(data: unknown, path: DataPath): unknown {
 
 /** Where a config names an attention implementation for this machine's training run. */
 function requestedAttention(kind: ConfigKind, data: Record<string, unknown>): Located<string> | undefined {
-  const path: DataPath | undefined = kind === 'model-profile' ? ['training', 'attn_implementation'] : kind === 'training-config' ? ['model', 'attn_implementation'] : undefined;
+  const path: DataPath | undefined =
+    kind === 'model-profile'
+      ? ['training', 'attn_implementation']
+      : kind === 'training-config'
+        ? ['model', 'attn_implementation']
+        : undefined;
   const value = path ? valueAt(data, path) : undefined;
   return path && typeof value === 'string' ? { value, path } : undefined;
 }
@@ -96,13 +108,22 @@ function vramOrder(data: Record<string, unknown>, at: At): Finding[] {
   ];
 }
 
-function deepseekWithoutSdpa(kind: ConfigKind, data: Record<string, unknown>, model: ModelReference, context: RuleContext, at: At): Finding[] {
+function deepseekWithoutSdpa(
+  kind: ConfigKind,
+  data: Record<string, unknown>,
+  model: ModelReference,
+  context: RuleContext,
+  at: At,
+): Finding[] {
   const findings: Finding[] = [];
   const supportedSdpa = (platform: unknown): string => (platform === 'cuda' ? 'flash_attention_2' : 'eager');
   const places: Array<{ path: DataPath; replacement: string }> = [];
   const requested = requestedAttention(kind, data);
   if (requested?.value === 'sdpa') {
-    places.push({ path: requested.path, replacement: context.facts ? attentionFor(model.requirements!.id, context.facts).attention : 'eager' });
+    places.push({
+      path: requested.path,
+      replacement: context.facts ? attentionFor(model.requirements!.id, context.facts).attention : 'eager',
+    });
   }
   const supported = valueAt(data, ['hardware', 'supported']);
   if (kind === 'model-profile' && Array.isArray(supported)) {
@@ -124,7 +145,13 @@ function deepseekWithoutSdpa(kind: ConfigKind, data: Record<string, unknown>, mo
   return findings;
 }
 
-function attentionThisMachineCannotRun(kind: ConfigKind, data: Record<string, unknown>, model: ModelReference | undefined, context: RuleContext, at: At): Finding[] {
+function attentionThisMachineCannotRun(
+  kind: ConfigKind,
+  data: Record<string, unknown>,
+  model: ModelReference | undefined,
+  context: RuleContext,
+  at: At,
+): Finding[] {
   const requested = requestedAttention(kind, data);
   if (!context.facts || requested?.value !== 'flash_attention_2') return [];
   if (model?.requirements && model.requirements.attention.length === 0) return [];
@@ -132,7 +159,10 @@ function attentionThisMachineCannotRun(kind: ConfigKind, data: Record<string, un
   if (actual.attention === 'flash_attention_2') return [];
   // The policy explains its choice; without CUDA the first reason is simply that flash-attn needs it.
   const platform = reportFor(context.facts).platform;
-  const why = platform === 'cuda' ? actual.reason : `flash-attn needs an NVIDIA GPU with CUDA, and this machine trains on ${platform === 'mps' ? 'MPS' : 'the CPU'}. ${actual.reason}`;
+  const why =
+    platform === 'cuda'
+      ? actual.reason
+      : `flash-attn needs an NVIDIA GPU with CUDA, and this machine trains on ${platform === 'mps' ? 'MPS' : 'the CPU'}. ${actual.reason}`;
   return [
     {
       span: at(requested.path),
@@ -181,7 +211,10 @@ function modelDoesNotFit(model: ModelReference, context: RuleContext, at: At): F
   if (!verdict || verdict.fit !== 'insufficient') return [];
   // The policy lists optimal instances first; three are enough to act on.
   const cloud = verdict.cloud ?? [];
-  const shown = cloud.slice(0, 3).map((entry) => `${entry.label} (${entry.fit})`).join(', ');
+  const shown = cloud
+    .slice(0, 3)
+    .map((entry) => `${entry.label} (${entry.fit})`)
+    .join(', ');
   const more = cloud.length > 3 ? ` and ${cloud.length - 3} more` : '';
   const where = cloud.length ? ` It would fit on ${shown}${more}.` : '';
   return [
@@ -199,7 +232,11 @@ const PLACEHOLDER = /\{[a-z_]+\}/;
 function datasetPaths(kind: ConfigKind, data: Record<string, unknown>): Array<Located<string>> {
   const paths: DataPath[] =
     kind === 'training-config'
-      ? [['data', 'train'], ['data', 'val'], ['data', 'test']]
+      ? [
+          ['data', 'train'],
+          ['data', 'val'],
+          ['data', 'test'],
+        ]
       : kind === 'trainer-config'
         ? [['dataset_dir'], ['train_labels'], ['val_labels'], ['test_labels']]
         : [];
@@ -232,7 +269,8 @@ function missingDatasets(kind: ConfigKind, data: Record<string, unknown>, contex
 
 function outputOutsideWorkspace(kind: ConfigKind, data: Record<string, unknown>, context: RuleContext, at: At): Finding[] {
   const output = data.output_dir;
-  if (!context.workspaceRoot || kind === 'model-profile' || typeof output !== 'string' || !output.trim() || PLACEHOLDER.test(output)) return [];
+  if (!context.workspaceRoot || kind === 'model-profile' || typeof output !== 'string' || !output.trim() || PLACEHOLDER.test(output))
+    return [];
   const base = kind === 'training-config' ? dirname(resolve(context.file)) : context.workspaceRoot;
   const absolute = resolve(base, output);
   const inside = relative(resolve(context.workspaceRoot), absolute);

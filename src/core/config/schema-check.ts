@@ -52,7 +52,13 @@ function errorFinding(kind: ConfigKind, doc: SourceLocator, error: ErrorObject):
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]) ?? [];
       const value = error.data;
-      const suggestion = typeof value === 'string' ? nearest(value, allowed.filter((item): item is string => typeof item === 'string')) : undefined;
+      const suggestion =
+        typeof value === 'string'
+          ? nearest(
+              value,
+              allowed.filter((item): item is string => typeof item === 'string'),
+            )
+          : undefined;
       const alternatives = allowed.map((item) => (typeof item === 'string' ? item : JSON.stringify(item))).join(', ');
       return {
         span: doc.span(path, 'value'),
@@ -98,7 +104,12 @@ function errorFinding(kind: ConfigKind, doc: SourceLocator, error: ErrorObject):
         message: `${name} ${JSON.stringify(error.data)} does not have the expected form (${String(params.pattern)}).`,
       };
     default:
-      return { span: doc.span(path, 'value'), severity: 'error', code: 'invalid-value', message: `${name} ${error.message ?? 'is invalid'}.` };
+      return {
+        span: doc.span(path, 'value'),
+        severity: 'error',
+        code: 'invalid-value',
+        message: `${name} ${error.message ?? 'is invalid'}.`,
+      };
   }
 }
 
@@ -159,5 +170,9 @@ export function describeValue(value: unknown): string {
 
 export function displayPath(path: DataPath): string {
   if (path.length === 0) return 'the document';
-  return path.map((segment, index) => (typeof segment === 'number' || /^\d+$/.test(String(segment)) ? `[${segment}]` : `${index ? '.' : ''}${segment}`)).join('');
+  return path
+    .map((segment, index) =>
+      typeof segment === 'number' || /^\d+$/.test(String(segment)) ? `[${segment}]` : `${index ? '.' : ''}${segment}`,
+    )
+    .join('');
 }

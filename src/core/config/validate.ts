@@ -40,7 +40,18 @@ export function validateBytes(bytes: Uint8Array, options: ValidateOptions): Prob
     const lossy = new TextDecoder('utf-8').decode(bytes);
     const bad = lossy.indexOf('\uFFFD');
     const { line, column } = new TextPositions(lossy).at(Math.max(0, bad));
-    return [{ file: options.file, line, column, endLine: line, endColumn: column + 1, severity: 'error', code: 'invalid-utf8', message: 'File is not valid UTF-8; save it as UTF-8 to have it checked.' }];
+    return [
+      {
+        file: options.file,
+        line,
+        column,
+        endLine: line,
+        endColumn: column + 1,
+        severity: 'error',
+        code: 'invalid-utf8',
+        message: 'File is not valid UTF-8; save it as UTF-8 to have it checked.',
+      },
+    ];
   }
   return validateText(text, options);
 }
@@ -76,20 +87,39 @@ function findingsFor(text: string, options: ValidateOptions): Finding[] {
 function toProblems(findings: Finding[], positions: TextPositions, file: string): Problem[] {
   const ordered = [...findings].sort((a, b) => a.span.start - b.span.start || a.span.end - b.span.end);
   const problems = ordered.slice(0, MAX_PROBLEMS).map((finding): Problem => {
-    const problem: Problem = { file, ...positions.range(finding.span), severity: finding.severity, code: finding.code, message: finding.message };
+    const problem: Problem = {
+      file,
+      ...positions.range(finding.span),
+      severity: finding.severity,
+      code: finding.code,
+      message: finding.message,
+    };
     if (finding.fix) problem.fix = finding.fix;
     return problem;
   });
   if (ordered.length > MAX_PROBLEMS) {
     const { line, column, endLine, endColumn } = problems[problems.length - 1]!;
-    problems.push({ file, line, column, endLine, endColumn, severity: 'info', code: 'yaml-syntax', message: `${ordered.length - MAX_PROBLEMS} more problems not shown.` });
+    problems.push({
+      file,
+      line,
+      column,
+      endLine,
+      endColumn,
+      severity: 'info',
+      code: 'yaml-syntax',
+      message: `${ordered.length - MAX_PROBLEMS} more problems not shown.`,
+    });
   }
   return problems;
 }
 
 /** For files too large to even read into memory: the same answer the text check would give. */
 export function oversizedFileProblem(file: string, bytes: number): Problem {
-  return problemAtStart(file, 'file-too-large', `File is ${(bytes / 1024 / 1024).toFixed(1)} MB; configs larger than ${MAX_TEXT_LENGTH / 1024} KB are not checked.`);
+  return problemAtStart(
+    file,
+    'file-too-large',
+    `File is ${(bytes / 1024 / 1024).toFixed(1)} MB; configs larger than ${MAX_TEXT_LENGTH / 1024} KB are not checked.`,
+  );
 }
 
 function problemAtStart(file: string, code: Problem['code'], message: string): Problem {

@@ -53,7 +53,9 @@ export function checkMinimum(specifier: string, minimum: string): SpecifierVerdi
       highest = { version: [...prefix.slice(0, -1), prefix[prefix.length - 1]! + 1], inclusive: false };
     }
   }
-  const onlyTooOld = highest !== undefined && (compareVersions(highest.version, floor) < 0 || (!highest.inclusive && compareVersions(highest.version, floor) <= 0));
+  const onlyTooOld =
+    highest !== undefined &&
+    (compareVersions(highest.version, floor) < 0 || (!highest.inclusive && compareVersions(highest.version, floor) <= 0));
   const allowsTooOld = onlyTooOld || lowest === undefined || compareVersions(lowest.version, floor) < 0;
   return { onlyTooOld, allowsTooOld };
 }

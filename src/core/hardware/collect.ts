@@ -122,12 +122,18 @@ export function createFactsCollector(options: FactsCollectorOptions): FactsColle
     nvidia ??= timed(() => queryNvidiaSmi(nvidiaSmi, timeoutOf('nvidia-smi')), timeoutOf('nvidia-smi'));
     let probe: Promise<Outcome<PythonFacts>> | undefined;
     if (pythonPath) {
-      probe = probes.get(pythonPath) ?? timed(() => runProbe(pythonPath, probeCommandArgs, options.trainerDir, timeoutOf('python-probe')), timeoutOf('python-probe'));
+      probe =
+        probes.get(pythonPath) ??
+        timed(() => runProbe(pythonPath, probeCommandArgs, options.trainerDir, timeoutOf('python-probe')), timeoutOf('python-probe'));
       probes.set(pythonPath, probe);
     }
     const [systemOutcome, nvidiaOutcome, probeOutcome] = await Promise.all([system, nvidia, probe]);
     const python = probeOutcome?.ok ? probeOutcome.value : null;
-    const facts = mergeFacts(systemOutcome.ok ? systemOutcome.value : basicSystemFacts(), nvidiaOutcome.ok ? nvidiaOutcome.value : undefined, python);
+    const facts = mergeFacts(
+      systemOutcome.ok ? systemOutcome.value : basicSystemFacts(),
+      nvidiaOutcome.ok ? nvidiaOutcome.value : undefined,
+      python,
+    );
     return {
       facts,
       sources: {

@@ -15,13 +15,16 @@ function validate(value: unknown): ErrorObject[] {
 
 /** "/gpus/0/vram_mib must be number,null" → "gpus[0].vram_mib must be number or null". */
 function describe(error: ErrorObject): string {
-  const where = error.instancePath
-    .split('/')
-    .filter(Boolean)
-    .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : `${index === 0 ? '' : '.'}${part}`))
-    .join('') || 'the facts';
-  if (error.keyword === 'required') return `missing "${String(error.params.missingProperty)}"${where === 'the facts' ? '' : ` in ${where}`}`;
-  if (error.keyword === 'enum') return `${where} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
+  const where =
+    error.instancePath
+      .split('/')
+      .filter(Boolean)
+      .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : `${index === 0 ? '' : '.'}${part}`))
+      .join('') || 'the facts';
+  if (error.keyword === 'required')
+    return `missing "${String(error.params.missingProperty)}"${where === 'the facts' ? '' : ` in ${where}`}`;
+  if (error.keyword === 'enum')
+    return `${where} must be one of ${(error.params.allowedValues as unknown[]).map((value) => JSON.stringify(value)).join(', ')}`;
   return `${where} ${(error.message ?? 'is invalid').replace(/,/g, ' or ')}`;
 }
 

@@ -26,7 +26,10 @@ function isUnavailable(value: string): boolean {
  * garbage output is reported as such instead of turning into a made-up GPU.
  */
 export function parseGpuQuery(stdout: string, withComputeCapability: boolean): { gpus: GpuFacts[]; driver: string | null } {
-  const lines = stdout.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
+  const lines = stdout
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
   if (lines.length === 0) throw new Error('nvidia-smi listed no GPUs');
   const expected = withComputeCapability ? 4 : 3;
   let driver: string | null = null;
@@ -42,7 +45,8 @@ export function parseGpuQuery(stdout: string, withComputeCapability: boolean): {
       throw new Error(`unrecognised nvidia-smi line: ${JSON.stringify(line.slice(0, 120))}`);
     }
     if (!isUnavailable(driverVersion)) {
-      if (!/^\d+(\.\d+)+$/.test(driverVersion)) throw new Error(`unrecognised driver version ${JSON.stringify(driverVersion.slice(0, 40))}`);
+      if (!/^\d+(\.\d+)+$/.test(driverVersion))
+        throw new Error(`unrecognised driver version ${JSON.stringify(driverVersion.slice(0, 40))}`);
       driver ??= driverVersion;
     }
     const computeCapability = capability !== undefined && /^\d+\.\d$/.test(capability) ? capability : null;
@@ -62,10 +66,7 @@ function isUnknownFieldError(result: ToolResult): boolean {
 
 /** Runs nvidia-smi; rejects (with a readable message) when it is missing, failing, hanging or prints garbage. */
 export async function queryNvidiaSmi(command: string, timeoutMs: number): Promise<NvidiaFacts> {
-  const [query, table] = await Promise.all([
-    runTool(command, queryArgs(true), { timeoutMs }),
-    runTool(command, [], { timeoutMs }),
-  ]);
+  const [query, table] = await Promise.all([runTool(command, queryArgs(true), { timeoutMs }), runTool(command, [], { timeoutMs })]);
   let withCapability = true;
   let answer = query;
   if (!query.ok && isUnknownFieldError(query)) {

@@ -28,7 +28,9 @@ function hasProbedTorch(facts: HardwareFacts): boolean {
 /** Why the hardware decides: no probe at all, or a probe that found no usable torch. */
 function whyInferred(facts: HardwareFacts): string {
   if (!facts.python) return "the trainer's torch was not checked";
-  return facts.python.torch_error ? 'torch fails to import in the trainer\'s interpreter' : "torch is not installed in the trainer's interpreter yet";
+  return facts.python.torch_error
+    ? "torch fails to import in the trainer's interpreter"
+    : "torch is not installed in the trainer's interpreter yet";
 }
 
 function inferPlatformFromHardware(facts: HardwareFacts): Decision<Platform> {
@@ -54,7 +56,10 @@ export function choosePlatform(facts: HardwareFacts): Decision<Platform> {
   if (python.mps_available) return { value: 'mps', reason: `The trainer's ${torch} sees Apple's MPS backend.` };
   if (cudaGpus(facts).length > 0) {
     return python.torch_cuda
-      ? { value: 'cpu', reason: `The trainer's ${torch} is a CUDA build but cannot reach the NVIDIA GPU, so training would run on the CPU.` }
+      ? {
+          value: 'cpu',
+          reason: `The trainer's ${torch} is a CUDA build but cannot reach the NVIDIA GPU, so training would run on the CPU.`,
+        }
       : { value: 'cpu', reason: `The trainer's ${torch} is a CPU-only build, so the NVIDIA GPU goes unused.` };
   }
   if (isAppleSilicon(facts)) {
@@ -80,12 +85,15 @@ export function genericAttention(platform: Platform, facts: HardwareFacts): Deci
   const flashAttn = facts.python?.flash_attn ?? null;
   const capable = capability !== undefined && capability >= 8.0;
   if (capable && flashAttn && flashAttn !== 'stub' && major !== undefined) {
-    return { value: 'flash_attention_2', reason: `flash-attn ${flashAttn} on ${gpu?.name} (compute capability ${gpu?.compute_capability}).` };
+    return {
+      value: 'flash_attention_2',
+      reason: `flash-attn ${flashAttn} on ${gpu?.name} (compute capability ${gpu?.compute_capability}).`,
+    };
   }
   let why: string;
   if (capability === undefined) why = 'the GPU compute capability is unknown, and flash-attn 2 needs 8.0 or newer';
   else if (!capable) why = `${gpu?.name} has compute capability ${gpu?.compute_capability}; flash-attn 2 needs 8.0 (Ampere) or newer`;
-  else if (!facts.python) why = 'flash-attn could not be checked without the trainer\'s interpreter; install it to use flash_attention_2';
+  else if (!facts.python) why = "flash-attn could not be checked without the trainer's interpreter; install it to use flash_attention_2";
   else if (flashAttn === 'stub') why = 'only the flash_attn stub is installed; install the real flash-attn to use flash_attention_2';
   else why = 'flash-attn is not installed; install it to use flash_attention_2';
   return { value: 'sdpa', reason: `sdpa on CUDA: ${why}${torchNote}.` };
@@ -108,11 +116,16 @@ function modelAttention(model: ModelRequirements, platform: Platform, facts: Har
 // ---------- precision ----------
 
 export function choosePrecision(platform: Platform, facts: HardwareFacts): Decision<Precision> {
-  if (platform === 'cpu') return { value: 'fp32', reason: 'The CPU trains in fp32 (the baseline CRNN uses bf16 autocast where the processor has native bf16: AVX-512 BF16 or AMX).' };
+  if (platform === 'cpu')
+    return {
+      value: 'fp32',
+      reason: 'The CPU trains in fp32 (the baseline CRNN uses bf16 autocast where the processor has native bf16: AVX-512 BF16 or AMX).',
+    };
   if (platform === 'mps') return { value: 'fp16', reason: 'MPS trains in fp16 mixed precision.' };
   const gpu = primaryCudaGpu(facts);
   const capability = computeCapability(gpu);
-  if (capability === undefined) return { value: 'fp16', reason: 'The GPU compute capability is unknown; fp16 is safe everywhere (bf16 needs 8.0 or newer).' };
+  if (capability === undefined)
+    return { value: 'fp16', reason: 'The GPU compute capability is unknown; fp16 is safe everywhere (bf16 needs 8.0 or newer).' };
   if (capability >= 8.0) return { value: 'bf16', reason: `${gpu?.name} (compute capability ${gpu?.compute_capability}) supports bf16.` };
   return { value: 'fp16', reason: `${gpu?.name} (compute capability ${gpu?.compute_capability}) has no bf16 (needs 8.0 or newer): fp16.` };
 }
@@ -157,14 +170,20 @@ function fitsOnPlatforms(model: ModelRequirements, facts: HardwareFacts, machine
 
 /** Best fit wins; ties (and an all-insufficient machine) prefer CUDA > MPS > CPU. */
 function bestFit(fits: PlatformFit[]): PlatformFit | undefined {
-  return [...fits].sort((a, b) => FIT_RANK[b.fit] - FIT_RANK[a.fit] || PLATFORM_ORDER.indexOf(a.platform) - PLATFORM_ORDER.indexOf(b.platform))[0];
+  return [...fits].sort(
+    (a, b) => FIT_RANK[b.fit] - FIT_RANK[a.fit] || PLATFORM_ORDER.indexOf(a.platform) - PLATFORM_ORDER.indexOf(b.platform),
+  )[0];
 }
 
 function modelPlatformFit(model: ModelRequirements, facts: HardwareFacts): { best: PlatformFit; all: PlatformFit[]; machine: Platform } {
   const machine = choosePlatform(facts).value;
   const all = fitsOnPlatforms(model, facts, machine);
   // Every model in the data runs on the CPU; a model that somehow lists no usable platform is judged on the CPU.
-  const best = bestFit(all) ?? { platform: 'cpu' as Platform, fit: 'insufficient' as Fit, reason: `${model.label} lists no platform this machine can use.` };
+  const best = bestFit(all) ?? {
+    platform: 'cpu' as Platform,
+    fit: 'insufficient' as Fit,
+    reason: `${model.label} lists no platform this machine can use.`,
+  };
   return { best, all, machine };
 }
 
@@ -180,12 +199,14 @@ function evaluateModel(model: ModelRequirements, facts: HardwareFacts, withCloud
   const { best, all, machine } = modelPlatformFit(model, facts);
   const attention = modelAttention(model, best.platform, facts);
   const reasons = [best.reason, ...all.filter((fit) => fit !== best).map((fit) => fit.reason)];
-  if (machine === 'mps' && model.fit.mps === undefined) reasons.push(`${model.label} has no MPS backend, so it runs on the CPU on Apple Silicon.`);
+  if (machine === 'mps' && model.fit.mps === undefined)
+    reasons.push(`${model.label} has no MPS backend, so it runs on the CPU on Apple Silicon.`);
   reasons.push(attention.reason);
   const verdict: ModelVerdict = { fit: best.fit, platform: best.platform, attention: attention.value, reasons };
   if (best.fit === 'insufficient' && withCloud) {
     verdict.cloud = cloudSuggestions(model);
-    if (verdict.cloud.length > 0) reasons.push(`Would fit on: ${verdict.cloud.map((entry) => `${entry.label} (${entry.fit})`).join(', ')}.`);
+    if (verdict.cloud.length > 0)
+      reasons.push(`Would fit on: ${verdict.cloud.map((entry) => `${entry.label} (${entry.fit})`).join(', ')}.`);
   }
   return verdict;
 }

@@ -22,8 +22,11 @@ function cudaDevices(value: unknown): PythonFacts['cuda_devices'] {
   if (!Array.isArray(value)) return undefined;
   const devices = value.filter(
     (device): device is { name: string; compute_capability: string; vram_mib: number } =>
-      typeof device === 'object' && device !== null && typeof device.name === 'string' &&
-      typeof device.compute_capability === 'string' && typeof device.vram_mib === 'number',
+      typeof device === 'object' &&
+      device !== null &&
+      typeof device.name === 'string' &&
+      typeof device.compute_capability === 'string' &&
+      typeof device.vram_mib === 'number',
   );
   return devices.map(({ name, compute_capability, vram_mib }) => ({ name, compute_capability, vram_mib }));
 }
@@ -33,7 +36,11 @@ function cudaDevices(value: unknown): PythonFacts['cuda_devices'] {
  * before it). Throws on anything that is not the probe's contract.
  */
 export function parseProbeOutput(stdout: string): PythonFacts {
-  const line = stdout.split(/\r?\n/).map((text) => text.trim()).reverse().find((text) => text.startsWith('{'));
+  const line = stdout
+    .split(/\r?\n/)
+    .map((text) => text.trim())
+    .reverse()
+    .find((text) => text.startsWith('{'));
   if (!line) throw new Error(`the probe printed no JSON: ${JSON.stringify(stdout.trim().slice(0, 120))}`);
   let raw: Record<string, unknown>;
   try {

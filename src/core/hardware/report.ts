@@ -22,7 +22,10 @@ function ramLine(facts: HardwareFacts): string {
 
 function driverLine(facts: HardwareFacts): string | undefined {
   if (!facts.nvidia_driver && !facts.cuda_driver_version) return undefined;
-  return [facts.nvidia_driver ? `NVIDIA ${facts.nvidia_driver}` : undefined, facts.cuda_driver_version ? `CUDA ${facts.cuda_driver_version}` : undefined]
+  return [
+    facts.nvidia_driver ? `NVIDIA ${facts.nvidia_driver}` : undefined,
+    facts.cuda_driver_version ? `CUDA ${facts.cuda_driver_version}` : undefined,
+  ]
     .filter(Boolean)
     .join(' · ');
 }
@@ -51,7 +54,12 @@ function machineRows(facts: HardwareFacts): Array<[string, string]> {
 
 function padTable(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ').trimEnd());
+  return rows.map((row) =>
+    row
+      .map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The `vin-ocr doctor` table: machine, chosen setup with reasons, model fit, warnings with fixes. */
@@ -67,7 +75,8 @@ export function formatDoctorText(facts: HardwareFacts, report: DoctorReport): st
   lines.push(...padTable(setup.map(([key, value, why]) => [`  ${key}`, value, why ?? ''])));
   lines.push('', 'Models');
   const modelRows = [['  MODEL', 'FIT', 'PLATFORM', 'ATTENTION']];
-  for (const [model, verdict] of Object.entries(report.models)) modelRows.push([`  ${model}`, verdict.fit, verdict.platform, verdict.attention]);
+  for (const [model, verdict] of Object.entries(report.models))
+    modelRows.push([`  ${model}`, verdict.fit, verdict.platform, verdict.attention]);
   lines.push(...padTable(modelRows));
   for (const [model, verdict] of Object.entries(report.models)) {
     if (verdict.fit === 'insufficient' && verdict.cloud && verdict.cloud.length > 0) {
@@ -94,7 +103,9 @@ export function formatMarkdownReport(facts: HardwareFacts, report: DoctorReport,
   if (report.precision) lines.push(`| Precision | \`${report.precision}\` | ${escapeCell(report.explanations?.precision ?? '')} |`);
   lines.push('', '### Models', '', '| Model | Fit | Platform | Attention | Reasons |', '|---|---|---|---|---|');
   for (const [model, verdict] of Object.entries(report.models)) {
-    lines.push(`| ${escapeCell(model)} | ${verdict.fit} | ${verdict.platform} | ${verdict.attention} | ${escapeCell(verdict.reasons.join(' '))} |`);
+    lines.push(
+      `| ${escapeCell(model)} | ${verdict.fit} | ${verdict.platform} | ${verdict.attention} | ${escapeCell(verdict.reasons.join(' '))} |`,
+    );
   }
   lines.push('', '### Warnings', '');
   if (report.warnings.length === 0) lines.push('None.');

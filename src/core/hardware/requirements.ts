@@ -62,7 +62,8 @@ function checkModel(value: unknown, index: number): ModelRequirements {
   for (const [platform, thresholds] of Object.entries(fit)) {
     if (!PLATFORMS.includes(platform as Platform)) fail(where, `unknown platform "${platform}" in "fit"`);
     for (const threshold of [thresholds.optimal_gb, thresholds.minimum_gb]) {
-      if (threshold !== undefined && (typeof threshold !== 'number' || threshold < 0)) fail(where, 'thresholds must be non-negative numbers');
+      if (threshold !== undefined && (typeof threshold !== 'number' || threshold < 0))
+        fail(where, 'thresholds must be non-negative numbers');
     }
   }
   const install = model.install as Record<string, unknown> | undefined;
@@ -114,7 +115,10 @@ function shellWord(word: string): string {
 
 /** The seed writes the flash-attn stub as "./stubs/…" relative to the trainer; make it a path that works from anywhere. */
 export function withTrainerPaths(command: string, trainerDir: string): string {
-  return command.replace(/(^|\s)\.\/stubs\/(\S+)/g, (_match, space: string, rest: string) => `${space}${shellWord(`${trainerDir}/stubs/${rest}`)}`);
+  return command.replace(
+    /(^|\s)\.\/stubs\/(\S+)/g,
+    (_match, space: string, rest: string) => `${space}${shellWord(`${trainerDir}/stubs/${rest}`)}`,
+  );
 }
 
 /** The report with every fix made runnable from anywhere (the bundled trainer's absolute paths). */

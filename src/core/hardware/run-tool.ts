@@ -21,7 +21,11 @@ const MAX_OUTPUT_BYTES = 1_000_000;
 /** How long past the timeout we wait for a killed process to close its pipes before giving up on it. */
 const GRACE_MS = 500;
 
-function describeFailure(result: { code?: string; timedOut: boolean; exitCode?: number; signal?: string; stderr: string; shortMessage?: string }, file: string, timeoutMs: number): string {
+function describeFailure(
+  result: { code?: string; timedOut: boolean; exitCode?: number; signal?: string; stderr: string; shortMessage?: string },
+  file: string,
+  timeoutMs: number,
+): string {
   if (result.code === 'ENOENT') return `${file} not found`;
   if (result.code === 'EACCES') return `${file} is not executable`;
   if (result.timedOut) return `timed out after ${timeoutMs} ms`;
@@ -58,10 +62,13 @@ export async function runTool(file: string, args: readonly string[], options: Ru
   }
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<ToolResult>((resolve) => {
-    timer = setTimeout(() => {
-      subprocess?.kill('SIGKILL');
-      resolve({ ok: false, stdout: '', stderr: '', error: `timed out after ${options.timeoutMs} ms (the process did not exit)` });
-    }, options.timeoutMs + 2 * GRACE_MS);
+    timer = setTimeout(
+      () => {
+        subprocess?.kill('SIGKILL');
+        resolve({ ok: false, stdout: '', stderr: '', error: `timed out after ${options.timeoutMs} ms (the process did not exit)` });
+      },
+      options.timeoutMs + 2 * GRACE_MS,
+    );
   });
   const finished = subprocess.then(
     (result) => {

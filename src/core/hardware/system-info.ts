@@ -32,7 +32,9 @@ function vendorOf(vendor: string, model: string): string {
 }
 
 /** systeminformation's graphics controllers as GPU facts (VRAM is dynamic, so unknown, on Apple Silicon). */
-export function gpusFromControllers(controllers: ReadonlyArray<{ vendor?: string; model?: string; vram?: number | null; vramDynamic?: boolean }>): GpuFacts[] {
+export function gpusFromControllers(
+  controllers: ReadonlyArray<{ vendor?: string; model?: string; vram?: number | null; vramDynamic?: boolean }>,
+): GpuFacts[] {
   return controllers
     .filter((controller) => controller.model)
     .map((controller) => ({
@@ -46,11 +48,7 @@ export async function collectSystemFacts(): Promise<SystemFacts> {
   // Imported lazily: loading systeminformation costs tens of milliseconds, kept off activation.
   const si = await import('systeminformation');
   const basic = basicSystemFacts();
-  const [cpu, mem, graphics] = await Promise.all([
-    si.cpu(),
-    si.mem(),
-    basic.os === 'darwin' ? si.graphics() : Promise.resolve(undefined),
-  ]);
+  const [cpu, mem, graphics] = await Promise.all([si.cpu(), si.mem(), basic.os === 'darwin' ? si.graphics() : Promise.resolve(undefined)]);
   const brand = [cpu.manufacturer, cpu.brand].filter(Boolean).join(' ').trim();
   return {
     ...basic,

@@ -40,7 +40,13 @@ export function torchCudaIndex(cudaDriverVersion: string | null): string | undef
   const match = /^(\d+)\.(\d+)/.exec(cudaDriverVersion ?? '');
   if (!match) return 'https://download.pytorch.org/whl/cu126';
   const version = Number(match[1]) * 100 + Number(match[2]);
-  const tags: Array<[number, string]> = [[1208, 'cu128'], [1206, 'cu126'], [1204, 'cu124'], [1201, 'cu121'], [1108, 'cu118']];
+  const tags: Array<[number, string]> = [
+    [1208, 'cu128'],
+    [1206, 'cu126'],
+    [1204, 'cu124'],
+    [1201, 'cu121'],
+    [1108, 'cu118'],
+  ];
   const tag = tags.find(([needed]) => version >= needed)?.[1];
   return tag ? `https://download.pytorch.org/whl/${tag}` : undefined;
 }
@@ -76,14 +82,32 @@ function torchWarnings(facts: HardwareFacts): DoctorWarning[] {
     ];
   }
   if (python.torch_error) {
-    return [warning('torch-broken', `torch is installed in ${python.path} but fails to import: ${python.torch_error}`, torchInstallFix(facts, hardwarePlatform(facts), true))];
+    return [
+      warning(
+        'torch-broken',
+        `torch is installed in ${python.path} but fails to import: ${python.torch_error}`,
+        torchInstallFix(facts, hardwarePlatform(facts), true),
+      ),
+    ];
   }
   if (!python.torch) {
-    return [warning('torch-missing', `torch is not installed in ${python.path}; nothing can train there yet.`, torchInstallFix(facts, hardwarePlatform(facts)))];
+    return [
+      warning(
+        'torch-missing',
+        `torch is not installed in ${python.path}; nothing can train there yet.`,
+        torchInstallFix(facts, hardwarePlatform(facts)),
+      ),
+    ];
   }
   const major = torchMajor(facts);
   if (major !== undefined && major < 2) {
-    return [warning('torch-too-old', `torch ${python.torch} predates 2.0: no sdpa attention, and current transformers releases need 2.0 or newer.`, pip(facts, 'install --upgrade "torch>=2.0"'))];
+    return [
+      warning(
+        'torch-too-old',
+        `torch ${python.torch} predates 2.0: no sdpa attention, and current transformers releases need 2.0 or newer.`,
+        pip(facts, 'install --upgrade "torch>=2.0"'),
+      ),
+    ];
   }
   return [];
 }
@@ -93,12 +117,24 @@ function accessWarnings(facts: HardwareFacts): DoctorWarning[] {
   const gpus = cudaGpus(facts);
   const warnings: DoctorWarning[] = [];
   if (gpus.length > 0 && !facts.nvidia_driver && !python?.cuda_available) {
-    warnings.push(warning('nvidia-driver-missing', `${gpus[0]!.name} is present but no NVIDIA driver answered (nvidia-smi missing or failing).`, 'Install the NVIDIA driver for this GPU, then check that `nvidia-smi` lists it.'));
+    warnings.push(
+      warning(
+        'nvidia-driver-missing',
+        `${gpus[0]!.name} is present but no NVIDIA driver answered (nvidia-smi missing or failing).`,
+        'Install the NVIDIA driver for this GPU, then check that `nvidia-smi` lists it.',
+      ),
+    );
   }
   if (!python?.torch || python.cuda_available || python.mps_available) return warnings;
   if (gpus.length > 0 && facts.nvidia_driver) {
     if (!python.torch_cuda) {
-      warnings.push(warning('torch-cpu-only', `The trainer's torch ${python.torch} is a CPU-only build: ${gpus[0]!.name} goes unused and training runs on the CPU.`, torchInstallFix(facts, 'cuda', true)));
+      warnings.push(
+        warning(
+          'torch-cpu-only',
+          `The trainer's torch ${python.torch} is a CPU-only build: ${gpus[0]!.name} goes unused and training runs on the CPU.`,
+          torchInstallFix(facts, 'cuda', true),
+        ),
+      );
     } else {
       const detail = python.cuda_error ? ` (${python.cuda_error})` : '';
       warnings.push(
@@ -111,7 +147,13 @@ function accessWarnings(facts: HardwareFacts): DoctorWarning[] {
     }
   }
   if (isAppleSilicon(facts)) {
-    warnings.push(warning('mps-unavailable', `The trainer's torch ${python.torch} does not see MPS on this Apple Silicon Mac, so training runs on the CPU.`, 'Use a native arm64 Python (not x86_64 under Rosetta) on macOS 12.3 or newer, with torch 2.0 or newer.'));
+    warnings.push(
+      warning(
+        'mps-unavailable',
+        `The trainer's torch ${python.torch} does not see MPS on this Apple Silicon Mac, so training runs on the CPU.`,
+        'Use a native arm64 Python (not x86_64 under Rosetta) on macOS 12.3 or newer, with torch 2.0 or newer.',
+      ),
+    );
   }
   return warnings;
 }
@@ -123,20 +165,50 @@ function gpuWarnings(facts: HardwareFacts, platform: Platform): DoctorWarning[] 
   const primary = primaryCudaGpu(facts);
   const capability = computeCapability(primary);
   if (new Set(gpus.map((gpu) => `${gpu.name}|${gpu.vram_mib}`)).size > 1) {
-    warnings.push(warning('mixed-gpus', `This machine has different GPUs (${gpus.map((gpu) => gpu.name).join(', ')}); the report judges by ${primary?.name}, the one with the most memory.`, 'Set CUDA_VISIBLE_DEVICES to the GPUs you train on, so training sees the card this report describes.'));
+    warnings.push(
+      warning(
+        'mixed-gpus',
+        `This machine has different GPUs (${gpus.map((gpu) => gpu.name).join(', ')}); the report judges by ${primary?.name}, the one with the most memory.`,
+        'Set CUDA_VISIBLE_DEVICES to the GPUs you train on, so training sees the card this report describes.',
+      ),
+    );
   }
   if (capability === undefined) {
-    warnings.push(warning('compute-capability-unknown', `The compute capability of ${primary?.name ?? 'the GPU'} is unknown, so flash_attention_2 and bf16 stay off.`, 'Update the NVIDIA driver: nvidia-smi reports compute_cap from driver 510 onwards.'));
+    warnings.push(
+      warning(
+        'compute-capability-unknown',
+        `The compute capability of ${primary?.name ?? 'the GPU'} is unknown, so flash_attention_2 and bf16 stay off.`,
+        'Update the NVIDIA driver: nvidia-smi reports compute_cap from driver 510 onwards.',
+      ),
+    );
     return warnings;
   }
   const flashAttn = facts.python?.flash_attn ?? null;
   if (!facts.python) return warnings;
   if (capability >= 8.0 && flashAttn === null) {
-    warnings.push(warning('flash-attn-missing', `${primary?.name} supports flash_attention_2 but flash-attn is not installed: attention falls back to sdpa (eager for DeepSeek-OCR).`, pip(facts, 'install flash-attn==2.7.3 --no-build-isolation')));
+    warnings.push(
+      warning(
+        'flash-attn-missing',
+        `${primary?.name} supports flash_attention_2 but flash-attn is not installed: attention falls back to sdpa (eager for DeepSeek-OCR).`,
+        pip(facts, 'install flash-attn==2.7.3 --no-build-isolation'),
+      ),
+    );
   } else if (capability >= 8.0 && flashAttn === 'stub') {
-    warnings.push(warning('flash-attn-stub-on-cuda', `Only the flash_attn stub is installed, on a GPU (${primary?.name}) that can run the real flash-attn 2.`, `${pip(facts, 'uninstall -y flash-attn-stub')} && ${pip(facts, 'install flash-attn==2.7.3 --no-build-isolation')}`));
+    warnings.push(
+      warning(
+        'flash-attn-stub-on-cuda',
+        `Only the flash_attn stub is installed, on a GPU (${primary?.name}) that can run the real flash-attn 2.`,
+        `${pip(facts, 'uninstall -y flash-attn-stub')} && ${pip(facts, 'install flash-attn==2.7.3 --no-build-isolation')}`,
+      ),
+    );
   } else if (capability < 8.0 && flashAttn !== null && flashAttn !== 'stub') {
-    warnings.push(warning('flash-attn-unsupported-gpu', `flash-attn ${flashAttn} is installed, but ${primary?.name} has compute capability ${primary?.compute_capability}; flash-attn 2 needs 8.0 or newer, so it is not used.`, `Nothing is required (sdpa, or eager for DeepSeek-OCR, is used); ${pip(facts, 'uninstall -y flash-attn')} avoids confusing import errors.`));
+    warnings.push(
+      warning(
+        'flash-attn-unsupported-gpu',
+        `flash-attn ${flashAttn} is installed, but ${primary?.name} has compute capability ${primary?.compute_capability}; flash-attn 2 needs 8.0 or newer, so it is not used.`,
+        `Nothing is required (sdpa, or eager for DeepSeek-OCR, is used); ${pip(facts, 'uninstall -y flash-attn')} avoids confusing import errors.`,
+      ),
+    );
   }
   return warnings;
 }
@@ -145,10 +217,22 @@ function modelWarnings(facts: HardwareFacts, platform: Platform, models: Record<
   const warnings: DoctorWarning[] = [];
   const deepseek = models[DEEPSEEK];
   if (facts.python && platform !== 'cuda' && facts.python.flash_attn === null && deepseek && deepseek.fit !== 'insufficient') {
-    warnings.push(warning('flash-attn-stub-missing', "DeepSeek-OCR's remote code imports flash_attn; without the stub package it will not load on MPS or the CPU.", pip(facts, 'install -e ./stubs/flash_attn_stub')));
+    warnings.push(
+      warning(
+        'flash-attn-stub-missing',
+        "DeepSeek-OCR's remote code imports flash_attn; without the stub package it will not load on MPS or the CPU.",
+        pip(facts, 'install -e ./stubs/flash_attn_stub'),
+      ),
+    );
   }
   if (platform === 'cpu') {
-    warnings.push(warning('cpu-slow', 'Training runs on the CPU: very slow, fine for the baseline model and for testing only.', 'Train the large models on an NVIDIA GPU: see the cloud instances suggested for each model.'));
+    warnings.push(
+      warning(
+        'cpu-slow',
+        'Training runs on the CPU: very slow, fine for the baseline model and for testing only.',
+        'Train the large models on an NVIDIA GPU: see the cloud instances suggested for each model.',
+      ),
+    );
   }
   return warnings;
 }

@@ -102,7 +102,11 @@ async function candidates(input: ResolveInput, env: NodeJS.ProcessEnv): Promise<
     list.push({ path: expanded ?? input.setting, source: 'setting', label: `vinOcr.pythonPath "${input.setting.trim()}"` });
   }
   if (input.pythonExtension?.trim()) {
-    list.push({ path: input.pythonExtension.trim(), source: 'python-extension', label: `the Python extension's interpreter ${input.pythonExtension.trim()}` });
+    list.push({
+      path: input.pythonExtension.trim(),
+      source: 'python-extension',
+      label: `the Python extension's interpreter ${input.pythonExtension.trim()}`,
+    });
   }
   for (const folder of input.workspaceFolders) {
     const python = venvPython(folder);
@@ -134,7 +138,11 @@ export async function resolveInterpreter(input: ResolveInput): Promise<ResolvedI
     const check = await checkInterpreter(candidate.path, timeoutMs, env);
     if (check.ok) {
       const skippedNote = skipped.length > 0 ? ` Skipped: ${skipped.join('; ')}.` : '';
-      return { path: candidate.path, source: candidate.source, reason: `${candidate.path} (Python ${check.version}), ${CHOSEN_BECAUSE[candidate.source]}.${skippedNote}` };
+      return {
+        path: candidate.path,
+        source: candidate.source,
+        reason: `${candidate.path} (Python ${check.version}), ${CHOSEN_BECAUSE[candidate.source]}.${skippedNote}`,
+      };
     }
     skipped.push(`${candidate.label}: ${check.error}`);
   }

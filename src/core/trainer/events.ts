@@ -24,7 +24,12 @@ export interface RunStartedEvent extends EventBase {
   start_step?: number;
   resumed_from?: string;
   device_name?: string;
+  /** The time budget in minutes; a run ends at whichever of total_steps and max_minutes comes first. */
+  max_minutes?: number;
 }
+
+/** The budget that ends a run: `max_steps` or `max_minutes`, whichever runs out first. */
+export type TrainingBudget = 'steps' | 'time';
 
 export interface ProgressEvent extends EventBase {
   type: 'progress';
@@ -36,6 +41,10 @@ export interface ProgressEvent extends EventBase {
   samples_per_sec?: number;
   /** null: the trainer cannot tell yet (a previous estimate no longer holds); absent: not said. */
   eta_seconds?: number | null;
+  /** How much of the binding budget is done, 0..1 (newer trainers). */
+  fraction?: number;
+  /** Which budget binds (newer trainers). */
+  budget?: TrainingBudget;
 }
 
 export interface EvalEvent extends EventBase {
@@ -106,21 +115,22 @@ export interface UnknownEvent {
 }
 
 export type TrainerEvent =
-  | RunStartedEvent
-  | ProgressEvent
-  | EvalEvent
-  | CheckpointEvent
-  | SamplesEvent
-  | LogEvent
-  | WarningEvent
-  | RunFinishedEvent
-  | UnknownEvent;
+  RunStartedEvent | ProgressEvent | EvalEvent | CheckpointEvent | SamplesEvent | LogEvent | WarningEvent | RunFinishedEvent | UnknownEvent;
 
 type Json = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 const finite = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+const positive = (value: unknown): number | undefined => {
+  const number = finite(value);
+  return number !== undefined && number > 0 ? number : undefined;
+};
+/** A fraction clamped into 0..1 (a trainer rounding to 1.0001 must not show 101 %). */
+const unitInterval = (value: unknown): number | undefined => {
+  const number = finite(value);
+  return number === undefined ? undefined : Math.min(1, Math.max(0, number));
+};
 
 /** ISO 8601 text (what the trainer writes) as epoch milliseconds. */
 function timestamp(value: unknown): number | undefined {
@@ -169,6 +179,7 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         start_step: finite(raw.start_step),
         resumed_from: text(raw.resumed_from),
         device_name: text(raw.device_name),
+        max_minutes: positive(raw.max_minutes),
       });
     case 'progress': {
       const step = finite(raw.step);
@@ -183,6 +194,8 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         lr: finite(raw.lr),
         samples_per_sec: finite(raw.samples_per_sec),
         eta_seconds: raw.eta_seconds === null ? null : finite(raw.eta_seconds),
+        fraction: unitInterval(raw.fraction),
+        budget: raw.budget === 'steps' || raw.budget === 'time' ? raw.budget : undefined,
       });
     }
     case 'eval':
@@ -215,7 +228,14 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         const prediction = text(entry.prediction);
         if (truth === undefined || prediction === undefined) continue;
         const image = text(entry.image);
-        items.push(optional({ image: image && IMAGE_DATA_URL.test(image) ? image : undefined, truth, prediction, confidence: finite(entry.confidence) }));
+        items.push(
+          optional({
+            image: image && IMAGE_DATA_URL.test(image) ? image : undefined,
+            truth,
+            prediction,
+            confidence: finite(entry.confidence),
+          }),
+        );
       }
       return optional({ ...base, type: 'samples' as const, step: finite(raw.step), items });
     }

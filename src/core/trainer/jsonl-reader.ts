@@ -4,9 +4,7 @@
 
 import { StringDecoder } from 'node:string_decoder';
 
-export type LineProblem =
-  | { kind: 'not-json'; line: string; error: string }
-  | { kind: 'too-long'; bytes: number };
+export type LineProblem = { kind: 'not-json'; line: string; error: string } | { kind: 'too-long'; bytes: number };
 
 export interface JsonLinesHandlers {
   /** One parsed JSON value per well-formed line. */
@@ -20,15 +18,20 @@ export const DEFAULT_MAX_LINE_BYTES = 1024 * 1024;
 
 const SHOWN_GARBAGE_CHARS = 200;
 
-export class JsonLinesReader {
+/**
+ * Splits a byte stream into lines of at most `maxLineBytes`. A longer line is reported by its size
+ * and dropped while it streams past, so a runaway writer cannot grow memory.
+ */
+export class BoundedLineSplitter {
   private readonly decoder = new StringDecoder('utf8');
-  private pending = '';
+  protected pending = '';
   /** While true we are inside an over-long line and drop text up to its end. */
   private skipping = false;
   private skippedBytes = 0;
 
   constructor(
-    private readonly handlers: JsonLinesHandlers,
+    private readonly onLine: (line: string) => void,
+    private readonly onTooLong: (bytes: number) => void,
     private readonly maxLineBytes = DEFAULT_MAX_LINE_BYTES,
   ) {}
 
@@ -72,30 +75,46 @@ export class JsonLinesReader {
       const bytes = this.skippedBytes + Buffer.byteLength(tail);
       this.skipping = false;
       this.skippedBytes = 0;
-      this.handlers.problem?.({ kind: 'too-long', bytes });
+      this.onTooLong(bytes);
       return;
     }
-    let line = this.pending + tail;
+    const line = this.pending + tail;
     this.pending = '';
     if (Buffer.byteLength(line) > this.maxLineBytes) {
-      this.handlers.problem?.({ kind: 'too-long', bytes: Buffer.byteLength(line) });
+      this.onTooLong(Buffer.byteLength(line));
       return;
     }
-    if (line.endsWith('\r')) line = line.slice(0, -1);
-    if (line.trim().length === 0) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      this.handlers.problem?.({ kind: 'not-json', line: line.slice(0, SHOWN_GARBAGE_CHARS), error: (error as Error).message });
-      return;
-    }
-    // A handler that throws must not break the stream for the lines after it.
-    try {
-      this.handlers.value(value);
-    } catch (error) {
-      this.handlers.problem?.({ kind: 'not-json', line: line.slice(0, SHOWN_GARBAGE_CHARS), error: `handler failed: ${(error as Error).message}` });
-    }
+    this.onLine(line.endsWith('\r') ? line.slice(0, -1) : line);
+  }
+}
+
+/** Parses one line of JSON Lines: blank lines are skipped, anything else is a value or a problem. */
+export function parseJsonLine(line: string, handlers: JsonLinesHandlers): void {
+  if (line.trim().length === 0) return;
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    handlers.problem?.({ kind: 'not-json', line: line.slice(0, SHOWN_GARBAGE_CHARS), error: (error as Error).message });
+    return;
+  }
+  // A handler that throws must not break the stream for the lines after it.
+  try {
+    handlers.value(value);
+  } catch (error) {
+    const message = `handler failed: ${(error as Error).message}`;
+    handlers.problem?.({ kind: 'not-json', line: line.slice(0, SHOWN_GARBAGE_CHARS), error: message });
+  }
+}
+
+/** JSON Lines from a byte stream: bounded line splitting, then one parsed value per line. */
+export class JsonLinesReader extends BoundedLineSplitter {
+  constructor(handlers: JsonLinesHandlers, maxLineBytes = DEFAULT_MAX_LINE_BYTES) {
+    super(
+      (line) => parseJsonLine(line, handlers),
+      (bytes) => handlers.problem?.({ kind: 'too-long', bytes }),
+      maxLineBytes,
+    );
   }
 }
 
@@ -110,7 +129,9 @@ export class LineSplitter {
   ) {}
 
   push(chunk: Buffer | Uint8Array | string): void {
-    const text = this.pending + (typeof chunk === 'string' ? chunk : this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+    const text =
+      this.pending +
+      (typeof chunk === 'string' ? chunk : this.decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
     const lines = text.split('\n');
     this.pending = lines.pop() ?? '';
     for (const line of lines) this.emit(line);

@@ -1,27 +1,16 @@
-// Starts the bundled Python trainer and turns its output into typed events and log lines.
-// The trainer leads its own process group so that cancel can end DataLoader workers too;
-// arguments always travel as an array, never through a shell.
-// node:child_process rather than execa: execa 9 is ESM-only and cannot be loaded by the unit
-// tests' CommonJS loader (tsx); what we need from it (no shell, detached group, streaming) is
-// a few lines here.
+// Starts the bundled Python trainer through a launcher and turns its output into typed events and
+// log lines. Long runs (`train`) stream events; one-shot commands (`predict`, `evaluate`) collect
+// their JSON answer. Both read a failed start or a crash the same way (failure.ts).
 
-import { spawn } from 'node:child_process';
-import { delimiter } from 'node:path';
 import { classifyEvent, type TrainerEvent } from './events';
-import { JsonLinesReader, LineSplitter, type LineProblem } from './jsonl-reader';
-import { killProcessTree, type KillTreeOptions, type KillTreeResult } from './kill-tree';
+import { classifyUnreportedExit, LineTail, type UnreportedFailure } from './failure';
+import { parseJsonLine, type LineProblem } from './jsonl-reader';
+import type { CancelOptions, CancelResult, TrainerExit, TrainerLauncher, TrainerOutput } from './launcher';
+import { createLocalLauncher } from './local-launcher';
 
-export interface TrainerLaunchOptions {
-  /** The interpreter that has torch; never taken from an untrusted workspace (the caller's job). */
-  python: string;
-  /** `<extensionRoot>/trainer`: put first on PYTHONPATH so `-m vin_ocr` is the bundled package. */
-  trainerDir: string;
-  /** Arguments after `python -m vin_ocr`, e.g. `['train', config, '--events', '-']`. */
-  args: readonly string[];
-  cwd?: string;
-  /** The environment to extend; defaults to this process's. */
-  baseEnv?: NodeJS.ProcessEnv;
-  platform?: NodeJS.Platform;
+export type { TrainerExit } from './launcher';
+
+export interface TrainerEventHandlers {
   /** `raw` is the trainer's parsed line as written (the contract's field names), for relaying. */
   onEvent(event: TrainerEvent, raw: unknown): void;
   /** Human-readable output: stderr, and stdout lines that are not JSON. */
@@ -30,72 +19,56 @@ export interface TrainerLaunchOptions {
   onProblem?(problem: LineProblem): void;
 }
 
-export interface TrainerExit {
-  exitCode: number | undefined;
-  signal: string | undefined;
-  /** Set when the process could not start at all (missing interpreter, no permission). */
-  spawnError?: string;
+export interface TrainerRunRequest extends TrainerEventHandlers {
+  /** The interpreter that has torch; never taken from an untrusted workspace (the caller's job). */
+  python: string;
+  /** Arguments after `python -m vin_ocr`, e.g. `['train', config, '--events', '-']`. */
+  args: readonly string[];
+  cwd?: string;
 }
 
 export interface TrainerProcess {
   readonly pid: number | undefined;
+  /** Where and how the trainer runs, for logs. */
+  readonly description: string;
+  /** Settles once the trainer and everything it started are gone. */
   readonly exited: Promise<TrainerExit>;
-  /** Ends the whole tree; resolves once it is gone (or SIGKILL did not help within the wait). */
-  stop(options?: KillTreeOptions): Promise<KillTreeResult>;
+  /** Ends the whole trainer; resolves once it is gone (or forcing it did not help within the wait). */
+  stop(options?: CancelOptions): Promise<CancelResult>;
 }
 
-/** The environment the seed asks for: unbuffered output, the OpenMP workaround on macOS, the bundled package first. */
-export function trainerEnvironment(base: NodeJS.ProcessEnv, trainerDir: string, platform: NodeJS.Platform): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...base, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
-  if (platform === 'darwin') env.KMP_DUPLICATE_LIB_OK = 'TRUE';
-  const separator = platform === 'win32' ? ';' : platform === process.platform ? delimiter : ':';
-  env.PYTHONPATH = base.PYTHONPATH ? `${trainerDir}${separator}${base.PYTHONPATH}` : trainerDir;
-  return env;
-}
-
-export function launchTrainer(options: TrainerLaunchOptions): TrainerProcess {
-  const platform = options.platform ?? process.platform;
-  const child = spawn(options.python, ['-m', 'vin_ocr', ...options.args], {
-    cwd: options.cwd,
-    env: trainerEnvironment(options.baseEnv ?? process.env, options.trainerDir, platform),
-    detached: platform !== 'win32',
-    shell: false,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    windowsHide: true,
-  });
-
-  const events = new JsonLinesReader({
-    value: (value) => options.onEvent(classifyEvent(value), value),
-    problem: (problem) => (problem.kind === 'not-json' ? options.onLog(problem.line, 'stdout') : options.onProblem?.(problem)),
-  });
-  const stderr = new LineSplitter((line) => options.onLog(line, 'stderr'));
-  child.stdout.on('data', (chunk: Buffer) => events.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-
-  const exited = new Promise<TrainerExit>((resolve) => {
-    let settled = false;
-    const finish = (exit: TrainerExit) => {
-      if (settled) return;
-      settled = true;
-      events.end();
-      stderr.end();
-      resolve(exit);
-    };
-    // 'close' comes after the output streams are drained, so no event is lost after the exit.
-    child.on('close', (code, signal) => finish({ exitCode: code ?? undefined, signal: signal ?? undefined }));
-    child.on('error', (error: NodeJS.ErrnoException) =>
-      finish({ exitCode: undefined, signal: undefined, spawnError: `could not start ${options.python}: ${error.code ?? error.message}` }),
-    );
-  });
-
-  return {
-    pid: child.pid,
-    exited,
-    async stop(killOptions) {
-      if (child.pid === undefined) return { forced: false, gone: true };
-      return killProcessTree(child.pid, { ...killOptions, platform });
-    },
+/** Output handlers that read stdout as the event stream and everything else as log lines. */
+export function eventOutput(handlers: TrainerEventHandlers): TrainerOutput {
+  const events = {
+    value: (value: unknown) => handlers.onEvent(classifyEvent(value), value),
+    problem: (problem: LineProblem) =>
+      problem.kind === 'not-json' ? handlers.onLog(problem.line, 'stdout') : handlers.onProblem?.(problem),
   };
+  return {
+    stdout: (line) => parseJsonLine(line, events),
+    stderr: (line) => handlers.onLog(line, 'stderr'),
+    overlong: (bytes) => handlers.onProblem?.({ kind: 'too-long', bytes }),
+  };
+}
+
+/** Starts a streaming trainer command (`train … --events -`) with any launcher. */
+export function startTrainer(launcher: TrainerLauncher, request: TrainerRunRequest): TrainerProcess {
+  const handle = launcher.start({ python: request.python, args: request.args, cwd: request.cwd, output: eventOutput(request) });
+  return { pid: handle.pid, description: handle.description, exited: handle.exited, stop: (options) => handle.cancel(options) };
+}
+
+export interface TrainerLaunchOptions extends TrainerRunRequest {
+  /** `<extensionRoot>/trainer`: put first on PYTHONPATH so `-m vin_ocr` is the bundled package. */
+  trainerDir: string;
+  /** The environment to extend; defaults to this process's. */
+  baseEnv?: NodeJS.ProcessEnv;
+  platform?: NodeJS.Platform;
+}
+
+/** Starts a streaming trainer command on this machine (the local launcher). */
+export function launchTrainer(options: TrainerLaunchOptions): TrainerProcess {
+  const launcher = createLocalLauncher({ trainerDir: options.trainerDir, baseEnv: options.baseEnv, platform: options.platform });
+  return startTrainer(launcher, options);
 }
 
 export interface OneShotResult {
@@ -104,57 +77,72 @@ export interface OneShotResult {
   stderr: string[];
   spawnError?: string;
   timedOut: boolean;
+  /**
+   * Why the command failed when it could not say so itself (it did not start, lacked a module, or
+   * crashed): set for every non-zero exit; a JSON error on stdout, when there is one, says more.
+   */
+  failure?: UnreportedFailure;
 }
 
-const MAX_ONE_SHOT_STDOUT = 16 * 1024 * 1024;
-
-/**
- * Runs a short trainer command (`predict`, `evaluate`, `hardware`) and collects its JSON output.
- * The tree is ended when the timeout passes or the signal aborts, so a hung model load cannot linger.
- */
-export async function runTrainerOnce(options: {
+export interface OneShotRequest {
   python: string;
-  trainerDir: string;
   args: readonly string[];
   cwd?: string;
   timeoutMs?: number;
   signal?: AbortSignal;
   onLog?: (line: string) => void;
-}): Promise<OneShotResult> {
-  const platform = process.platform;
-  const child = spawn(options.python, ['-m', 'vin_ocr', ...options.args], {
-    cwd: options.cwd,
-    env: trainerEnvironment(process.env, options.trainerDir, platform),
-    detached: platform !== 'win32',
-    shell: false,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    windowsHide: true,
+}
+
+const MAX_ONE_SHOT_STDOUT = 16 * 1024 * 1024;
+const ONE_SHOT_STDERR_LINES = 200;
+const ONE_SHOT_GRACE_MS = 2000;
+
+/** Collects stdout up to a cap (the whole JSON answer) and the last stderr lines. */
+class OneShotOutput implements TrainerOutput {
+  private readonly lines: string[] = [];
+  private bytes = 0;
+  readonly tail = new LineTail(ONE_SHOT_STDERR_LINES);
+
+  constructor(private readonly onLog?: (line: string) => void) {}
+
+  stdout(line: string): void {
+    this.bytes += Buffer.byteLength(line) + 1;
+    if (this.bytes <= MAX_ONE_SHOT_STDOUT) this.lines.push(line);
+  }
+
+  stderr(line: string): void {
+    this.tail.push(line);
+    this.onLog?.(line);
+  }
+
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+/**
+ * Runs a short trainer command (`predict`, `evaluate`) and collects its JSON output. The trainer is
+ * ended when the timeout passes or the signal aborts, so a hung model load cannot linger.
+ */
+export async function runTrainerOnce(launcher: TrainerLauncher, request: OneShotRequest): Promise<OneShotResult> {
+  const output = new OneShotOutput(request.onLog);
+  const handle = launcher.start({
+    python: request.python,
+    args: request.args,
+    cwd: request.cwd,
+    maxLineBytes: MAX_ONE_SHOT_STDOUT,
+    output,
   });
-  const stdout: Buffer[] = [];
-  let stdoutBytes = 0;
-  const stderr: string[] = [];
-  const splitter = new LineSplitter((line) => {
-    stderr.push(line);
-    if (stderr.length > 200) stderr.shift();
-    options.onLog?.(line);
-  });
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdoutBytes += chunk.length;
-    if (stdoutBytes <= MAX_ONE_SHOT_STDOUT) stdout.push(chunk);
-  });
-  child.stderr.on('data', (chunk: Buffer) => splitter.push(chunk));
   let timedOut = false;
-  const end = () => {
-    if (child.pid !== undefined) void killProcessTree(child.pid, { graceMs: 2000, platform });
-  };
-  const timer = options.timeoutMs ? setTimeout(() => ((timedOut = true), end()), options.timeoutMs) : undefined;
-  options.signal?.addEventListener('abort', end, { once: true });
-  const outcome = await new Promise<{ exitCode: number | undefined; spawnError?: string }>((resolve) => {
-    child.on('close', (code) => resolve({ exitCode: code ?? undefined }));
-    child.on('error', (error: NodeJS.ErrnoException) => resolve({ exitCode: undefined, spawnError: `could not start ${options.python}: ${error.code ?? error.message}` }));
-  });
+  const end = () => void handle.cancel({ graceMs: ONE_SHOT_GRACE_MS });
+  const timer = request.timeoutMs ? setTimeout(() => ((timedOut = true), end()), request.timeoutMs) : undefined;
+  request.signal?.addEventListener('abort', end, { once: true });
+  const exit = await handle.exited;
   if (timer) clearTimeout(timer);
-  options.signal?.removeEventListener('abort', end);
-  splitter.end();
-  return { ...outcome, stdout: Buffer.concat(stdout).toString('utf8'), stderr, timedOut };
+  request.signal?.removeEventListener('abort', end);
+  const stderr = [...output.tail.lines];
+  const result: OneShotResult = { exitCode: exit.exitCode, stdout: output.text, stderr, timedOut };
+  if (exit.spawnError) result.spawnError = exit.spawnError;
+  if (exit.spawnError || exit.exitCode !== 0) result.failure = classifyUnreportedExit(exit, stderr, request.python);
+  return result;
 }

@@ -1,10 +1,13 @@
-// Live training runs: queued behind the concurrency limit, launched, folded into state and
-// reported to the UI at a bounded rate however fast the trainer emits events.
+// Live training runs: queued behind the concurrency limit, started through the injected launcher,
+// folded into state and reported to the UI at a bounded rate however fast the trainer emits events.
 // Plain TypeScript (no VS Code) so the CLI and the unit tests use the very same code.
 
 import type { TrainerEvent } from './events';
+import { classifyUnreportedExit, LineTail } from './failure';
 import type { LineProblem } from './jsonl-reader';
-import { launchTrainer, type TrainerExit, type TrainerProcess } from './launch';
+import { startTrainer, type TrainerProcess } from './launch';
+import type { TrainerExit, TrainerLauncher } from './launcher';
+import { createLocalLauncher } from './local-launcher';
 import { RunQueue, type QueuedJob } from './queue';
 import { applyEvent, emptyRunState, type RunState } from './run-state';
 
@@ -25,8 +28,10 @@ export interface LiveRun {
   /** The last stderr lines, shown when a run dies without a final event. */
   readonly tail: readonly string[];
   readonly exit?: TrainerExit;
-  /** The trainer's process id (= its process group on POSIX) while it runs. */
+  /** The trainer's process id (= its process group on POSIX) while it runs; none when it runs elsewhere. */
   readonly pid?: number;
+  /** Where and how the trainer runs (the launcher's words), once it has started. */
+  readonly launchDescription?: string;
   cancel(): void;
   /** Settles when the run has ended and its whole process tree is gone. */
   readonly done: Promise<RunState>;
@@ -39,33 +44,32 @@ export interface RunManagerListener {
   event?(run: LiveRun, event: TrainerEvent): void;
   log?(run: LiveRun, line: string, stream: 'stdout' | 'stderr'): void;
   problem?(run: LiveRun, problem: LineProblem): void;
+  /** The trainer has been started; `description` says where and how (for the log). */
+  launched?(run: LiveRun, description: string): void;
 }
 
-export interface RunManagerOptions {
-  trainerDir: string;
+/** Who starts the trainers: a launcher, or (the common case) this machine with the bundled trainer. */
+export type LauncherChoice = { launcher: TrainerLauncher } | { trainerDir: string; env?: NodeJS.ProcessEnv };
+
+export type RunManagerOptions = LauncherChoice & {
   maxConcurrent: number;
   notifyIntervalMs?: number;
-  /** SIGTERM grace: the trainer finishes its step and saves a checkpoint in this time. */
+  /** Graceful-stop time: the trainer finishes its step and saves a checkpoint in this time. */
   cancelGraceMs?: number;
-  env?: NodeJS.ProcessEnv;
-}
+};
 
 const TAIL_LINES = 40;
 
-/** The module a Python traceback says is missing (`ModuleNotFoundError: No module named 'torch'`). */
-export function missingModule(lines: readonly string[]): string | undefined {
-  for (let index = lines.length - 1; index >= 0; index--) {
-    const match = /^ModuleNotFoundError: No module named '([\w.]+)'/.exec(lines[index]!.trim());
-    if (match) return match[1]!.split('.')[0];
-  }
-  return undefined;
+function launcherOf(choice: LauncherChoice): TrainerLauncher {
+  return 'launcher' in choice ? choice.launcher : createLocalLauncher({ trainerDir: choice.trainerDir, baseEnv: choice.env });
 }
 
 interface MutableRun extends LiveRun {
   state: RunState;
-  tail: string[];
+  tailLines: LineTail;
   exit?: TrainerExit;
   pid?: number;
+  launchDescription?: string;
   process?: TrainerProcess;
   job?: QueuedJob;
   cancelRequested: boolean;
@@ -75,6 +79,7 @@ interface MutableRun extends LiveRun {
 
 export class RunManager {
   private readonly queue: RunQueue;
+  private readonly launcher: TrainerLauncher;
   private readonly runs = new Map<number, MutableRun>();
   private readonly listeners = new Set<RunManagerListener>();
   private nextKey = 1;
@@ -84,6 +89,7 @@ export class RunManager {
 
   constructor(private readonly options: RunManagerOptions) {
     this.queue = new RunQueue(options.maxConcurrent);
+    this.launcher = launcherOf(options);
     this.cancelGraceMs = options.cancelGraceMs ?? 10_000;
   }
 
@@ -114,11 +120,13 @@ export class RunManager {
     if (this.disposed) throw new Error('The training manager is shut down.');
     let resolveDone!: (state: RunState) => void;
     const done = new Promise<RunState>((resolve) => (resolveDone = resolve));
+    const tailLines = new LineTail(TAIL_LINES);
     const run: MutableRun = {
       key: this.nextKey++,
       request,
       state: { ...emptyRunState('queued'), configPath: request.configPath },
-      tail: [],
+      tailLines,
+      tail: tailLines.lines,
       done,
       cancelRequested: false,
       lastNotified: 0,
@@ -160,16 +168,13 @@ export class RunManager {
     run.state.status = 'running';
     run.state.startedAt = Date.now();
     this.flush(run);
-    const trainer = launchTrainer({
+    const trainer = startTrainer(this.launcher, {
       python: run.request.python,
-      trainerDir: this.options.trainerDir,
       args: run.request.args,
       cwd: run.request.cwd,
-      baseEnv: this.options.env,
       onEvent: (event) => this.onEvent(run, event),
       onLog: (line, stream) => {
-        run.tail.push(line);
-        if (run.tail.length > TAIL_LINES) run.tail.shift();
+        run.tailLines.push(line);
         for (const listener of this.listeners) listener.log?.(run, line, stream);
       },
       onProblem: (problem) => {
@@ -178,12 +183,13 @@ export class RunManager {
     });
     run.process = trainer;
     run.pid = trainer.pid;
+    run.launchDescription = trainer.description;
+    for (const listener of this.listeners) listener.launched?.(run, trainer.description);
     const stop = () => void trainer.stop({ graceMs: this.cancelGraceMs });
     signal.addEventListener('abort', stop, { once: true });
+    // Settles once nothing of the trainer is left (the launcher ends lingering workers).
     const exit = await trainer.exited;
     signal.removeEventListener('abort', stop);
-    // The leader may exit while workers linger: make sure nothing of the tree survives the run.
-    if (process.platform !== 'win32' && trainer.pid !== undefined) await trainer.stop({ graceMs: 1000 });
     run.exit = exit;
     this.settle(run, exit);
   }
@@ -204,20 +210,11 @@ export class RunManager {
       if (run.cancelRequested) {
         state.status = 'cancelled';
       } else {
+        const failure = classifyUnreportedExit(exit, run.tail, run.request.python);
         state.status = 'failed';
-        if (exit.spawnError) {
-          state.errorCode = 'no_interpreter';
-          state.errorMessage = exit.spawnError;
-        } else if (missingModule(run.tail)) {
-          // The trainer could not even import its dependencies: the interpreter lacks them.
-          state.errorCode = 'missing_dependency';
-          state.errorMessage = `${run.request.python} has no module named '${missingModule(run.tail)}'.`;
-          state.hint = 'Set up the trainer environment, or point vinOcr.pythonPath at an interpreter with torch.';
-        } else {
-          // No run_finished: a crash (segfault, kill -9, an exception before the event writer existed).
-          state.errorCode = 'crashed';
-          state.errorMessage = `The trainer exited ${exit.signal ? `on ${exit.signal}` : `with code ${exit.exitCode}`} without reporting an outcome.`;
-        }
+        state.errorCode = failure.errorCode;
+        state.errorMessage = failure.message;
+        if (failure.hint) state.hint = failure.hint;
       }
     }
     this.flush(run);

@@ -1,7 +1,8 @@
 // Folds a run's events into what the UI shows: status, progress, best metrics, checkpoints.
 // The same fold serves a live run (event by event) and a finished one read back from disk.
 
-import type { RunOutcome, SampleRead, TrainerEvent } from './events';
+import type { RunOutcome, SampleRead, TrainerEvent, TrainingBudget } from './events';
+import { isBetter } from './metrics';
 
 export type RunStatus = 'queued' | 'running' | RunOutcome;
 
@@ -18,6 +19,11 @@ export interface RunState {
   finishedAt?: number;
   step: number;
   totalSteps?: number;
+  /** The time budget; the run ends at whichever of totalSteps and maxMinutes comes first. */
+  maxMinutes?: number;
+  /** The trainer's fraction of the binding budget (newer trainers), see progress.ts. */
+  budgetFraction?: number;
+  budget?: TrainingBudget;
   epoch?: number;
   loss?: number;
   lr?: number;
@@ -48,11 +54,6 @@ export function emptyRunState(status: RunStatus = 'running'): RunState {
   return { status, step: 0, lastMetrics: {}, bestMetrics: {}, checkpoints: [], samples: [], warnings: [], eventCount: 0 };
 }
 
-/** Metrics where smaller is better; everything else (accuracies, F1) is better when larger. */
-export function lowerIsBetter(metric: string): boolean {
-  return /(^|_)(loss|cer|ned|wer|error)s?$/.test(metric);
-}
-
 const MAX_KEPT_WARNINGS = 50;
 const MAX_KEPT_SAMPLES = 16;
 
@@ -71,6 +72,7 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       state.attention = event.attention ?? state.attention;
       state.dtype = event.dtype ?? state.dtype;
       state.totalSteps = event.total_steps ?? state.totalSteps;
+      if (event.max_minutes !== undefined) state.maxMinutes = event.max_minutes;
       state.step = event.start_step ?? state.step;
       state.startedAt = event.time ?? state.startedAt ?? now;
       if (state.status === 'queued') state.status = 'running';
@@ -84,6 +86,8 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       state.lr = event.lr ?? state.lr;
       state.samplesPerSecond = event.samples_per_sec ?? state.samplesPerSecond;
       if (event.eta_seconds !== undefined) state.etaSeconds = event.eta_seconds ?? undefined;
+      if (event.fraction !== undefined) state.budgetFraction = event.fraction;
+      if (event.budget !== undefined) state.budget = event.budget;
       break;
     case 'eval':
       if (event.split === 'test') {
@@ -99,8 +103,7 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       } else if (!state.bestFromTrainer) {
         for (const [metric, value] of Object.entries(event.metrics)) {
           const best = state.bestMetrics[metric];
-          const better = best === undefined || (lowerIsBetter(metric) ? value < best : value > best);
-          if (better) state.bestMetrics[metric] = value;
+          if (best === undefined || isBetter(metric, value, best)) state.bestMetrics[metric] = value;
         }
       }
       if (event.step !== undefined && event.step > state.step) state.step = event.step;
@@ -140,12 +143,6 @@ export function applyEvent(state: RunState, event: TrainerEvent, now = Date.now(
       break;
   }
   return state;
-}
-
-/** Fraction done in 0..1, or undefined when the total is unknown. */
-export function runFraction(state: RunState): number | undefined {
-  if (!state.totalSteps || state.totalSteps <= 0) return undefined;
-  return Math.min(1, Math.max(0, state.step / state.totalSteps));
 }
 
 export function formatDuration(ms: number): string {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { classifyEvent } from './events';
 import { JsonLinesReader } from './jsonl-reader';
 import { applyEvent, emptyRunState, type RunState } from './run-state';
+import { fileNameOf, isListedCheckpoint, isTensorboardFile, RUN_FILES, runPaths, TENSORBOARD_SUBFOLDERS } from './run-layout';
 
 export interface StoredRun extends RunState {
   id: string;
@@ -28,7 +29,6 @@ export interface ReadRunOptions {
 }
 
 const HEAD_BYTES = 256 * 1024;
-const TENSORBOARD_FILE = /^events\.out\.tfevents\./;
 
 async function readBounded(path: string, size: number, maxBytes: number): Promise<string[]> {
   if (size <= maxBytes) return [await readFile(path, 'utf8')];
@@ -53,24 +53,26 @@ const BOOKKEEPING = new Set(['step', 'best_step', 'elapsed_seconds', 'samples_se
 function numbers(source: unknown, skip: Set<string> = new Set()): Record<string, number> {
   const out: Record<string, number> = {};
   if (typeof source !== 'object' || source === null) return out;
-  for (const [key, entry] of Object.entries(source)) if (!skip.has(key) && typeof entry === 'number' && Number.isFinite(entry)) out[key] = entry;
+  for (const [key, entry] of Object.entries(source))
+    if (!skip.has(key) && typeof entry === 'number' && Number.isFinite(entry)) out[key] = entry;
   return out;
 }
 
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+
 /** metrics.json: `val` (the best checkpoint's validation metrics) and `test`; older shapes: `best`, or flat numbers. */
 function metricsFromFile(value: unknown): { best: Record<string, number>; test: Record<string, number> } {
-  if (typeof value !== 'object' || value === null) return { best: {}, test: {} };
-  const record = value as Record<string, unknown>;
-  const best = typeof record.val === 'object' && record.val !== null ? numbers(record.val) : typeof record.best === 'object' && record.best !== null ? numbers(record.best) : numbers(record, BOOKKEEPING);
-  return { best, test: numbers(record.test) };
+  if (!isRecord(value)) return { best: {}, test: {} };
+  const best = isRecord(value.val) ? numbers(value.val) : isRecord(value.best) ? numbers(value.best) : numbers(value, BOOKKEEPING);
+  return { best, test: numbers(value.test) };
 }
 
 async function findTensorboardDir(dir: string, names: string[]): Promise<string | undefined> {
-  if (names.some((name) => TENSORBOARD_FILE.test(name))) return dir;
-  for (const candidate of ['tensorboard', 'tb', 'logs']) {
+  if (names.some(isTensorboardFile)) return dir;
+  for (const candidate of TENSORBOARD_SUBFOLDERS) {
     if (!names.includes(candidate)) continue;
     try {
-      if ((await readdir(join(dir, candidate))).some((name) => TENSORBOARD_FILE.test(name))) return join(dir, candidate);
+      if ((await readdir(join(dir, candidate))).some(isTensorboardFile)) return join(dir, candidate);
     } catch {
       // not a folder
     }
@@ -87,70 +89,81 @@ export async function readRun(dir: string, id: string, options: ReadRunOptions =
   } catch {
     return undefined;
   }
-  const hasEvents = names.includes('events.jsonl');
-  const hasMetrics = names.includes('metrics.json');
+  const paths = runPaths(dir);
+  const hasEvents = names.includes(RUN_FILES.events);
+  const hasMetrics = names.includes(RUN_FILES.metrics);
   if (!hasEvents && !hasMetrics) return undefined;
 
   const state = emptyRunState('running');
-  let modifiedAt = 0;
-  let sawFinish = false;
-  if (hasEvents) {
-    const eventsFile = join(dir, 'events.jsonl');
-    const info = await stat(eventsFile);
-    modifiedAt = info.mtimeMs;
-    const reader = new JsonLinesReader({
-      value: (value) => {
-        const event = classifyEvent(value);
-        if (event.type === 'run_finished') sawFinish = true;
-        applyEvent(state, event, info.mtimeMs);
-      },
-    });
-    for (const part of await readBounded(eventsFile, info.size, maxEventBytes)) {
-      reader.push(part);
-      reader.end();
-    }
-    state.startedAt ??= info.birthtimeMs || undefined;
-  }
+  const events = hasEvents ? await readEvents(paths.events, state, maxEventBytes) : { modifiedAt: 0, sawFinish: false };
+  let modifiedAt = events.modifiedAt;
   const run: StoredRun = { ...state, id, dir, modifiedAt, runId: state.runId ?? id, runDir: dir };
-  if (hasEvents) run.eventsFile = join(dir, 'events.jsonl');
-  if (names.includes('train.log')) run.logFile = join(dir, 'train.log');
-  if (hasMetrics) {
-    run.metricsFile = join(dir, 'metrics.json');
-    try {
-      const fromFile = metricsFromFile(JSON.parse(await readFile(run.metricsFile, 'utf8')));
-      // The file is written at the end and is authoritative; the events may have been read head + tail only.
-      if (Object.keys(fromFile.best).length > 0) run.bestMetrics = fromFile.best;
-      if (Object.keys(fromFile.test).length > 0) run.testMetrics = fromFile.test;
-      modifiedAt = Math.max(modifiedAt, (await stat(run.metricsFile)).mtimeMs);
-    } catch {
-      // A metrics file being rewritten or broken must not hide the run.
-    }
-  }
-  if (names.includes('checkpoints')) {
-    try {
-      const files = (await readdir(join(dir, 'checkpoints'))).filter((name) => !name.startsWith('.') && !name.endsWith('.tmp')).sort();
-      for (const name of files) {
-        const path = join(dir, 'checkpoints', name);
-        if (!run.checkpoints.some((checkpoint) => checkpoint.path === path || checkpoint.path.endsWith(`/${name}`))) run.checkpoints.push({ path });
-      }
-    } catch {
-      // not a folder
-    }
-  }
+  if (hasEvents) run.eventsFile = paths.events;
+  if (names.includes(RUN_FILES.log)) run.logFile = paths.log;
+  if (hasMetrics) modifiedAt = Math.max(modifiedAt, await readMetricsFile(run, paths.metrics));
+  if (names.includes(RUN_FILES.checkpoints)) await addCheckpointFiles(run, paths.checkpoints);
   run.tensorboardDir = await findTensorboardDir(dir, names);
   run.modifiedAt = modifiedAt;
-  if (!sawFinish) {
-    if (now - modifiedAt > staleAfterMs) {
-      // The trainer always ends with run_finished; without it the process died (crash, kill -9, power).
-      run.status = 'failed';
-      run.errorCode = 'no_final_event';
-      run.errorMessage = 'The trainer stopped without reporting an outcome (crashed or was killed).';
-      run.finishedAt = modifiedAt || undefined;
-    } else {
-      run.status = 'running';
-    }
-  }
+  if (!events.sawFinish) settleUnfinished(run, now, staleAfterMs);
   return run;
+}
+
+/** Folds events.jsonl into the state; returns its modification time and whether it has a final event. */
+async function readEvents(file: string, state: RunState, maxEventBytes: number): Promise<{ modifiedAt: number; sawFinish: boolean }> {
+  const info = await stat(file);
+  let sawFinish = false;
+  const reader = new JsonLinesReader({
+    value: (value) => {
+      const event = classifyEvent(value);
+      if (event.type === 'run_finished') sawFinish = true;
+      applyEvent(state, event, info.mtimeMs);
+    },
+  });
+  for (const part of await readBounded(file, info.size, maxEventBytes)) {
+    reader.push(part);
+    reader.end();
+  }
+  state.startedAt ??= info.birthtimeMs || undefined;
+  return { modifiedAt: info.mtimeMs, sawFinish };
+}
+
+/** metrics.json is written at the end and is authoritative; the events may have been read head + tail only. */
+async function readMetricsFile(run: StoredRun, file: string): Promise<number> {
+  run.metricsFile = file;
+  try {
+    const fromFile = metricsFromFile(JSON.parse(await readFile(file, 'utf8')));
+    if (Object.keys(fromFile.best).length > 0) run.bestMetrics = fromFile.best;
+    if (Object.keys(fromFile.test).length > 0) run.testMetrics = fromFile.test;
+    return (await stat(file)).mtimeMs;
+  } catch {
+    return 0; // A metrics file being rewritten or broken must not hide the run.
+  }
+}
+
+/** Checkpoint files on disk that no event announced (older runs, a lost tail of events). */
+async function addCheckpointFiles(run: StoredRun, folder: string): Promise<void> {
+  try {
+    const files = (await readdir(folder)).filter(isListedCheckpoint).sort();
+    for (const name of files) {
+      const path = join(folder, name);
+      const known = run.checkpoints.some((checkpoint) => checkpoint.path === path || fileNameOf(checkpoint.path) === name);
+      if (!known) run.checkpoints.push({ path });
+    }
+  } catch {
+    // not a folder
+  }
+}
+
+/** The trainer always ends with run_finished; without it the process died (crash, kill -9, power) or still runs. */
+function settleUnfinished(run: StoredRun, now: number, staleAfterMs: number): void {
+  if (now - run.modifiedAt > staleAfterMs) {
+    run.status = 'failed';
+    run.errorCode = 'no_final_event';
+    run.errorMessage = 'The trainer stopped without reporting an outcome (crashed or was killed).';
+    run.finishedAt = run.modifiedAt || undefined;
+  } else {
+    run.status = 'running';
+  }
 }
 
 /** All runs under one output folder, newest first. A missing folder is simply empty. */
@@ -161,6 +174,10 @@ export async function listRuns(outputDir: string, options: ReadRunOptions = {}):
   } catch {
     return [];
   }
-  const runs = await Promise.all(entries.filter((name) => !name.startsWith('.')).map((name) => readRun(join(outputDir, name), name, options)));
-  return runs.filter((run): run is StoredRun => run !== undefined).sort((a, b) => (b.startedAt ?? b.modifiedAt) - (a.startedAt ?? a.modifiedAt));
+  const runs = await Promise.all(
+    entries.filter((name) => !name.startsWith('.')).map((name) => readRun(join(outputDir, name), name, options)),
+  );
+  return runs
+    .filter((run): run is StoredRun => run !== undefined)
+    .sort((a, b) => (b.startedAt ?? b.modifiedAt) - (a.startedAt ?? a.modifiedAt));
 }

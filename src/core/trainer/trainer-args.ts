@@ -3,6 +3,7 @@
 
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { stringify } from 'yaml';
+import { DEFAULT_OUTPUT_DIR } from './run-layout';
 
 export type DeviceChoice = 'auto' | 'cuda' | 'mps' | 'cpu';
 
@@ -20,6 +21,22 @@ export function trainArgs(configPath: string, options: TrainOptions = {}): strin
   if (options.device) args.push('--device', options.device);
   if (options.maxSteps !== undefined) args.push('--max-steps', String(options.maxSteps));
   if (options.maxMinutes !== undefined) args.push('--max-minutes', String(options.maxMinutes));
+  return args;
+}
+
+/**
+ * `vin-ocr train …` (the bundled CLI, after `node cli.js`) for the same run: VS Code tasks start
+ * training this way, so the CLI's launcher, crash reading and cancel-on-hang-up apply to them too.
+ */
+export function cliTrainArgs(
+  cliPath: string,
+  python: string,
+  configPath: string,
+  options: Pick<TrainOptions, 'resumeFrom' | 'device'> = {},
+): string[] {
+  const args = [cliPath, 'train', configPath, '--python', python];
+  if (options.resumeFrom) args.push('--resume', options.resumeFrom);
+  if (options.device) args.push('--device', options.device);
   return args;
 }
 
@@ -43,14 +60,15 @@ export type ConfigChanges = Partial<Record<'model' | 'training', Record<string, 
  */
 export function derivedConfig(originalPath: string, data: Record<string, unknown>, changes: ConfigChanges): string {
   const base = dirname(originalPath);
-  const absolute = (value: unknown) => (typeof value === 'string' && !SPECIAL_SOURCES.has(value) && !isAbsolute(value) ? resolve(base, value) : value);
+  const absolute = (value: unknown) =>
+    typeof value === 'string' && !SPECIAL_SOURCES.has(value) && !isAbsolute(value) ? resolve(base, value) : value;
   const copy = structuredClone(data);
   const dataSection = copy.data;
   if (typeof dataSection === 'object' && dataSection !== null) {
     const sources = dataSection as Record<string, unknown>;
     for (const key of ['train', 'val', 'test']) if (key in sources) sources[key] = absolute(sources[key]);
   }
-  copy.output_dir = absolute(typeof copy.output_dir === 'string' ? copy.output_dir : 'runs');
+  copy.output_dir = absolute(typeof copy.output_dir === 'string' ? copy.output_dir : DEFAULT_OUTPUT_DIR);
   const described: string[] = [];
   for (const [section, keys] of Object.entries(changes)) {
     const current = copy[section];
@@ -79,7 +97,8 @@ export function parsePredictOutput(stdout: string): PredictResult[] | { error: s
   }
   if (!Array.isArray(value)) {
     const error = (value as { error?: { message?: unknown; hint?: unknown } } | null)?.error;
-    if (error && typeof error.message === 'string') return { error: typeof error.hint === 'string' ? `${error.message} (${error.hint})` : error.message };
+    if (error && typeof error.message === 'string')
+      return { error: typeof error.hint === 'string' ? `${error.message} (${error.hint})` : error.message };
     return { error: 'unexpected output from predict' };
   }
   return value.map((entry): PredictResult => {

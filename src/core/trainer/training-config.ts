@@ -3,6 +3,7 @@
 
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
+import { DEFAULT_OUTPUT_DIR } from './run-layout';
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -30,6 +31,6 @@ export function isTrainingConfigText(text: string): boolean {
 
 /** The folder that holds this config's runs: `output_dir` (default `runs`) resolved against the config's folder. */
 export function runsFolderOf(configPath: string, data: Record<string, unknown> | undefined): string {
-  const outputDir = typeof data?.output_dir === 'string' && data.output_dir.trim() ? data.output_dir.trim() : 'runs';
+  const outputDir = typeof data?.output_dir === 'string' && data.output_dir.trim() ? data.output_dir.trim() : DEFAULT_OUTPUT_DIR;
   return isAbsolute(outputDir) ? outputDir : resolve(dirname(configPath), outputDir);
 }

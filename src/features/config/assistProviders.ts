@@ -10,14 +10,25 @@ function assistOptions(document: vscode.TextDocument): { file: string; patterns:
 }
 
 export class ConfigCompletions implements vscode.CompletionItemProvider {
-  provideCompletionItems(document: vscode.TextDocument, position: vscode.Position, _token: vscode.CancellationToken, context: vscode.CompletionContext): vscode.CompletionItem[] {
+  provideCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    _token: vscode.CancellationToken,
+    context: vscode.CompletionContext,
+  ): vscode.CompletionItem[] {
     const options = assistOptions(document);
     if (!options) return [];
     const items = completionsAt(document.getText(), document.offsetAt(position), options);
     // A typed space only completes values ("key: |"); indenting a new line must not pop up the key list.
-    const wanted = context.triggerKind === vscode.CompletionTriggerKind.TriggerCharacter && context.triggerCharacter === ' ' ? items.filter((item) => item.kind === 'value') : items;
+    const wanted =
+      context.triggerKind === vscode.CompletionTriggerKind.TriggerCharacter && context.triggerCharacter === ' '
+        ? items.filter((item) => item.kind === 'value')
+        : items;
     return wanted.map((item, index) => {
-      const completion = new vscode.CompletionItem(item.label, item.kind === 'key' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.EnumMember);
+      const completion = new vscode.CompletionItem(
+        item.label,
+        item.kind === 'key' ? vscode.CompletionItemKind.Property : vscode.CompletionItemKind.EnumMember,
+      );
       completion.insertText = item.insertText;
       completion.range = new vscode.Range(document.positionAt(item.replaceStart), document.positionAt(item.replaceEnd));
       completion.detail = item.detail;
@@ -34,6 +45,9 @@ export class ConfigHover implements vscode.HoverProvider {
     if (!options) return undefined;
     const hover = hoverAt(document.getText(), document.offsetAt(position), options);
     if (!hover) return undefined;
-    return new vscode.Hover(new vscode.MarkdownString(hover.markdown), new vscode.Range(document.positionAt(hover.start), document.positionAt(hover.end)));
+    return new vscode.Hover(
+      new vscode.MarkdownString(hover.markdown),
+      new vscode.Range(document.positionAt(hover.start), document.positionAt(hover.end)),
+    );
   }
 }

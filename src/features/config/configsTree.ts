@@ -23,7 +23,8 @@ interface ConfigEntry {
   problems: Problem[];
 }
 
-type Node = { type: 'config'; entry: ConfigEntry } | { type: 'problem'; entry: ConfigEntry; problem: Problem } | { type: 'empty'; message: string };
+type Node =
+  { type: 'config'; entry: ConfigEntry } | { type: 'problem'; entry: ConfigEntry; problem: Problem } | { type: 'empty'; message: string };
 
 export class ConfigsTreeProvider implements vscode.TreeDataProvider<Node>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<Node | undefined>();
@@ -125,8 +126,16 @@ function counts(problems: Problem[]): { errors: number; warnings: number } {
 
 function configItem(entry: ConfigEntry): vscode.TreeItem {
   const { errors, warnings } = counts(entry.problems);
-  const item = new vscode.TreeItem(path.basename(entry.uri.fsPath), entry.problems.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-  const summary = errors || warnings ? [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : ''].filter(Boolean).join(', ') : 'no problems';
+  const item = new vscode.TreeItem(
+    path.basename(entry.uri.fsPath),
+    entry.problems.length ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+  );
+  const summary =
+    errors || warnings
+      ? [errors ? `${errors} error${errors === 1 ? '' : 's'}` : '', warnings ? `${warnings} warning${warnings === 1 ? '' : 's'}` : '']
+          .filter(Boolean)
+          .join(', ')
+      : 'no problems';
   item.description = `${path.dirname(vscode.workspace.asRelativePath(entry.uri))} · ${summary}`;
   item.tooltip = `${vscode.workspace.asRelativePath(entry.uri)} (${entry.kind}): ${summary}`;
   item.iconPath = new vscode.ThemeIcon(errors ? 'error' : warnings ? 'warning' : 'pass');

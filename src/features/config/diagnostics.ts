@@ -57,7 +57,10 @@ export class ConfigDiagnostics implements vscode.Disposable {
       return;
     }
     this.problems.set(key, problems);
-    this.collection.set(document.uri, problems.map((problem) => toDiagnostic(problem, this.explain)));
+    this.collection.set(
+      document.uri,
+      problems.map((problem) => toDiagnostic(problem, this.explain)),
+    );
     this.changed.fire(document.uri);
   }
 
@@ -82,7 +85,10 @@ export class ConfigDiagnostics implements vscode.Disposable {
     const key = document.uri.toString();
     const pending = this.timers.get(key);
     if (pending) clearTimeout(pending);
-    this.timers.set(key, setTimeout(() => this.validate(document), DEBOUNCE_MS));
+    this.timers.set(
+      key,
+      setTimeout(() => this.validate(document), DEBOUNCE_MS),
+    );
   }
 
   private forget(uri: vscode.Uri): void {

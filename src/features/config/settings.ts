@@ -15,5 +15,9 @@ export function readConfigSettings(scope?: vscode.Uri): ConfigSettings {
   if (typeof rawPatterns === 'object' && rawPatterns !== null) {
     for (const [glob, kind] of Object.entries(rawPatterns)) if (glob.trim() && isConfigKind(kind)) patterns[glob] = kind;
   }
-  return { enabled: section.get<boolean>('enabled', true) !== false, patterns, checkHardware: section.get<boolean>('checkHardware', true) !== false };
+  return {
+    enabled: section.get<boolean>('enabled', true) !== false,
+    patterns,
+    checkHardware: section.get<boolean>('checkHardware', true) !== false,
+  };
 }

@@ -1,7 +1,7 @@
 // Hardware features: the state (cached snapshot + background probe), the status-bar badge,
 // the "Hardware" tree, the panel and the three commands. Every disposable is registered here.
 import * as vscode from 'vscode';
-import { createInterpreterSource } from '../interpreter';
+import type { InterpreterService } from '../interpreter';
 import { createHardwareBadge } from './badge';
 import { createHardwarePanelController, type HardwarePanelController } from './panel';
 import type { HardwareSnapshot, HardwareState } from './state';
@@ -26,9 +26,9 @@ async function copyHardwareReport(state: HardwareState): Promise<void> {
   void vscode.window.showInformationMessage('VIN OCR: hardware report copied to the clipboard (Markdown).');
 }
 
-export function registerHardwareFeatures(context: vscode.ExtensionContext): HardwareFeatures {
+/** `interpreters` is the service training uses too: the badge describes the Python that Train runs. */
+export function registerHardwareFeatures(context: vscode.ExtensionContext, interpreters: InterpreterService): HardwareFeatures {
   const log = vscode.window.createOutputChannel('VIN OCR: Hardware', { log: true });
-  const interpreters = createInterpreterSource();
   const store = new HardwareStore(context.globalState, vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath, interpreters, log);
   const badge = createHardwareBadge(store);
   const badgeFromCacheAt = store.current ? performance.now() : undefined;
@@ -41,7 +41,6 @@ export function registerHardwareFeatures(context: vscode.ExtensionContext): Hard
 
   context.subscriptions.push(
     log,
-    interpreters,
     store,
     badge,
     tree,
@@ -61,6 +60,7 @@ export function registerHardwareFeatures(context: vscode.ExtensionContext): Hard
       }),
     ),
     interpreters.onDidChange(() => refreshQuietly('interpreter changed')),
+    interpreters.onDidResolve(({ resolved }) => log.info(`interpreter: ${resolved?.reason ?? 'none found'}`)),
     vscode.window.onDidChangeWindowState((windowState) => {
       if (windowState.focused && performance.now() - store.lastProbeAt > FOCUS_REFRESH_INTERVAL_MS && !store.probing) {
         refreshQuietly('window focus');

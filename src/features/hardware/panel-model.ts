@@ -13,7 +13,10 @@ export interface PanelContext {
 }
 
 export function panelTargets(): PanelModel['targets'] {
-  return [{ id: THIS_MACHINE, label: 'This machine' }, ...cloudInstances.map((instance) => ({ id: instance.id, label: `${instance.provider} ${instance.label}` }))];
+  return [
+    { id: THIS_MACHINE, label: 'This machine' },
+    ...cloudInstances.map((instance) => ({ id: instance.id, label: `${instance.provider} ${instance.label}` })),
+  ];
 }
 
 /** A POSIX-shell-safe word: quoted only when it needs to be, so commands stay copyable and readable. */

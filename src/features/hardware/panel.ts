@@ -105,7 +105,8 @@ export function createHardwarePanelController(
 
   const serializer = vscode.window.registerWebviewPanelSerializer(HARDWARE_PANEL_VIEW_TYPE, {
     async deserializeWebviewPanel(webviewPanel: vscode.WebviewPanel, saved: unknown) {
-      const targetId = typeof (saved as Partial<WebviewState> | undefined)?.targetId === 'string' ? (saved as WebviewState).targetId : undefined;
+      const targetId =
+        typeof (saved as Partial<WebviewState> | undefined)?.targetId === 'string' ? (saved as WebviewState).targetId : undefined;
       attach(webviewPanel, targetId);
     },
   });

@@ -8,10 +8,18 @@ export function isSnapshot(value: unknown): value is HardwareSnapshot {
   if (typeof value !== 'object' || value === null) return false;
   const { facts, report } = value as Partial<HardwareSnapshot>;
   return (
-    typeof facts === 'object' && facts !== null && Array.isArray(facts.gpus) && typeof facts.ram_bytes === 'number' &&
-    typeof facts.cpu === 'object' && facts.cpu !== null &&
-    typeof report === 'object' && report !== null && ['cuda', 'mps', 'cpu'].includes(report.platform) &&
+    typeof facts === 'object' &&
+    facts !== null &&
+    Array.isArray(facts.gpus) &&
+    typeof facts.ram_bytes === 'number' &&
+    typeof facts.cpu === 'object' &&
+    facts.cpu !== null &&
+    typeof report === 'object' &&
+    report !== null &&
+    ['cuda', 'mps', 'cpu'].includes(report.platform) &&
     ['flash_attention_2', 'sdpa', 'eager'].includes(report.attention) &&
-    typeof report.models === 'object' && report.models !== null && Array.isArray(report.warnings)
+    typeof report.models === 'object' &&
+    report.models !== null &&
+    Array.isArray(report.warnings)
   );
 }

@@ -2,7 +2,7 @@
 // probes in the background, and caches every new result for the next window.
 import * as vscode from 'vscode';
 import type { FactsCollector } from '../../core/hardware/collect';
-import type { InterpreterSource } from '../interpreter';
+import type { InterpreterService } from '../interpreter';
 import { isSnapshot, SNAPSHOT_CACHE_KEY } from './snapshot-cache';
 import type { HardwareSnapshot, HardwareState } from './state';
 
@@ -22,7 +22,7 @@ export class HardwareStore implements HardwareState, vscode.Disposable {
   constructor(
     private readonly memento: vscode.Memento,
     private readonly trainerDir: string,
-    private readonly interpreters: InterpreterSource,
+    private readonly interpreters: InterpreterService,
     private readonly log: vscode.LogOutputChannel,
   ) {
     const cached = memento.get<unknown>(SNAPSHOT_CACHE_KEY);

@@ -25,16 +25,36 @@ const FIT_LOOK: Record<Fit, { icon: string; tone: NodeTone }> = {
 
 export function hardwareTreeNodes(snapshot: HardwareSnapshot | undefined, probing: boolean): HardwareTreeNode[] {
   if (!snapshot) {
-    return [{ id: 'status', label: probing ? 'Probing hardware…' : 'Hardware not probed yet', icon: probing ? 'loading~spin' : 'question' }];
+    return [
+      { id: 'status', label: probing ? 'Probing hardware…' : 'Hardware not probed yet', icon: probing ? 'loading~spin' : 'question' },
+    ];
   }
   const { facts, report, interpreter } = snapshot;
   const explanations = report.explanations;
   const nodes: HardwareTreeNode[] = [
-    { id: 'platform', label: `Platform: ${report.platform}`, description: explanations?.platform, tooltip: explanations?.platform, icon: 'chip' },
-    { id: 'attention', label: `Attention: ${report.attention}`, description: explanations?.attention, tooltip: explanations?.attention, icon: 'zap' },
+    {
+      id: 'platform',
+      label: `Platform: ${report.platform}`,
+      description: explanations?.platform,
+      tooltip: explanations?.platform,
+      icon: 'chip',
+    },
+    {
+      id: 'attention',
+      label: `Attention: ${report.attention}`,
+      description: explanations?.attention,
+      tooltip: explanations?.attention,
+      icon: 'zap',
+    },
   ];
   if (report.precision) {
-    nodes.push({ id: 'precision', label: `Precision: ${report.precision}`, description: explanations?.precision, tooltip: explanations?.precision, icon: 'symbol-numeric' });
+    nodes.push({
+      id: 'precision',
+      label: `Precision: ${report.precision}`,
+      description: explanations?.precision,
+      tooltip: explanations?.precision,
+      icon: 'symbol-numeric',
+    });
   }
   nodes.push(
     interpreter
@@ -54,14 +74,22 @@ export function hardwareTreeNodes(snapshot: HardwareSnapshot | undefined, probin
     ...facts.gpus.map((gpu, index) => ({
       id: `machine/gpu/${index}`,
       label: gpu.name,
-      description: [gpu.vram_mib ? `${mibToDecimalGb(gpu.vram_mib)} GB` : undefined, gpu.compute_capability ? `compute ${gpu.compute_capability}` : undefined]
+      description: [
+        gpu.vram_mib ? `${mibToDecimalGb(gpu.vram_mib)} GB` : undefined,
+        gpu.compute_capability ? `compute ${gpu.compute_capability}` : undefined,
+      ]
         .filter(Boolean)
         .join(' · '),
       icon: 'circuit-board',
     })),
   ];
   if (facts.nvidia_driver) {
-    machine.push({ id: 'machine/driver', label: `NVIDIA driver ${facts.nvidia_driver}`, description: facts.cuda_driver_version ? `CUDA ${facts.cuda_driver_version}` : undefined, icon: 'gear' });
+    machine.push({
+      id: 'machine/driver',
+      label: `NVIDIA driver ${facts.nvidia_driver}`,
+      description: facts.cuda_driver_version ? `CUDA ${facts.cuda_driver_version}` : undefined,
+      icon: 'gear',
+    });
   }
   nodes.push({ id: 'machine', label: 'Machine', description: `${facts.os} ${facts.arch}`, icon: 'vm', children: machine });
   nodes.push({

@@ -1,17 +1,21 @@
 // What the Training view shows, computed without VS Code (the benchmark drives it in plain Node):
 // a run's numbers as a RunView, and chart points collected per run and handed out in batches.
 import type { TrainerEvent } from '../../core/trainer/events';
+import { CER, EXACT_MATCH } from '../../core/trainer/metrics';
+import { budgetProgress } from '../../core/trainer/progress';
 import type { LiveRun } from '../../core/trainer/run-manager';
 import { appendPoints, emptySeries, type RunView, type SampleView, type SeriesPoints } from '../../../media/src/training-protocol';
 
-export function runView(run: LiveRun): RunView {
+export function runView(run: LiveRun, now = Date.now()): RunView {
   const state = run.state;
+  const progress = state.status === 'queued' ? undefined : budgetProgress(state, now);
   return {
     key: run.key,
     label: run.request.label,
     status: state.status,
     step: state.step,
     totalSteps: state.totalSteps,
+    ...(progress ? { progress } : {}),
     loss: state.loss,
     lr: state.lr,
     samplesPerSecond: state.samplesPerSecond,
@@ -19,9 +23,9 @@ export function runView(run: LiveRun): RunView {
     device: state.device,
     attention: state.attention,
     dtype: state.dtype,
-    bestExactMatch: state.bestMetrics.exact_match,
-    lastExactMatch: state.lastMetrics.exact_match,
-    lastCer: state.lastMetrics.cer,
+    bestExactMatch: state.bestMetrics[EXACT_MATCH],
+    lastExactMatch: state.lastMetrics[EXACT_MATCH],
+    lastCer: state.lastMetrics[CER],
     errorCode: state.errorCode,
     errorMessage: state.errorMessage,
   };
@@ -45,8 +49,10 @@ export class ChartFeed {
       if (event.lr !== undefined) batch().lr.push([event.step, event.lr]);
     } else if (event.type === 'eval' && event.split !== 'test') {
       const step = event.step ?? run.state.step;
-      if (event.metrics.exact_match !== undefined) batch().exactMatch.push([step, event.metrics.exact_match]);
-      if (event.metrics.cer !== undefined) batch().cer.push([step, event.metrics.cer]);
+      const exactMatch = event.metrics[EXACT_MATCH];
+      const cer = event.metrics[CER];
+      if (exactMatch !== undefined) batch().exactMatch.push([step, exactMatch]);
+      if (cer !== undefined) batch().cer.push([step, cer]);
     } else if (event.type === 'samples') {
       this.samples.set(run.key, { step: event.step ?? null, samples: event.items.map((sample) => ({ ...sample })) });
       return true;
@@ -74,4 +80,3 @@ export class ChartFeed {
     return this.samples.get(key) ?? { step: null, samples: [] };
   }
 }
-

@@ -1,115 +1,207 @@
-// "Read VIN from Image" and "Evaluate Checkpoint": one-shot trainer commands on a chosen checkpoint.
+// "Read VIN from Image" and "Evaluate Checkpoint": one-shot trainer commands on a chosen checkpoint,
+// started through the window's launcher like every other trainer.
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
-import { runTrainerOnce } from '../../core/trainer/launch';
+import { describeFailure } from '../../core/trainer/failure';
+import { runTrainerOnce, type OneShotResult } from '../../core/trainer/launch';
+import type { TrainerLauncher } from '../../core/trainer/launcher';
+import { EXACT_MATCH, formatMetric, formatPercent } from '../../core/trainer/metrics';
+import {
+  CHECKPOINT_EXTENSION,
+  CHECKPOINT_FILES,
+  CHECKPOINT_GLOB,
+  isBestCheckpointName,
+  NOT_RUNS_GLOB,
+} from '../../core/trainer/run-layout';
 import { evaluateArgs, parsePredictOutput, predictArgs, type PredictResult } from '../../core/trainer/trainer-args';
-import type { TrainerInterpreter } from './interpreter';
+import type { InterpreterService } from '../interpreter';
 import type { TrainingLog } from './log';
-import { metricText } from './runs-tree';
 import { requireTrust } from './trust';
 
-const ONE_SHOT_TIMEOUT_MS = 5 * 60 * 1000;
+const PREDICT_TIMEOUT_MS = 5 * 60 * 1000;
+const EVALUATE_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** What a one-shot command needs: which Python, which launcher, where to log. */
+export interface OneShotContext {
+  interpreter: InterpreterService;
+  launcher: TrainerLauncher;
+  log: TrainingLog;
+}
+
+const isCheckpointPath = (path: string) => path.toLowerCase().endsWith(CHECKPOINT_EXTENSION);
 
 /** A checkpoint from the workspace's runs (best ones first), or one the user browses to. */
 export async function pickCheckpoint(): Promise<string | undefined> {
-  const files = await vscode.workspace.findFiles('**/checkpoints/*.pt', '{**/node_modules/**,**/.venv/**}', 500);
+  const files = await vscode.workspace.findFiles(CHECKPOINT_GLOB, NOT_RUNS_GLOB, 500);
   const items = files
-    .map((uri) => ({ label: basename(uri.fsPath), description: vscode.workspace.asRelativePath(dirname(dirname(uri.fsPath))), path: uri.fsPath, best: /best/i.test(basename(uri.fsPath)) }))
+    .map((uri) => {
+      const runDir = vscode.workspace.asRelativePath(dirname(dirname(uri.fsPath)));
+      return { label: basename(uri.fsPath), description: runDir, path: uri.fsPath, best: isBestCheckpointName(basename(uri.fsPath)) };
+    })
     .sort((a, b) => Number(b.best) - Number(a.best) || b.description.localeCompare(a.description));
   const browse = { label: '$(folder-opened) Browse…', description: '', path: '', best: false };
-  const chosen = await vscode.window.showQuickPick([...items, browse], { title: 'VIN OCR: which checkpoint?', placeHolder: items.length ? 'best.pt reads best' : 'No checkpoints in this workspace yet' });
+  const chosen = await vscode.window.showQuickPick([...items, browse], {
+    title: 'VIN OCR: which checkpoint?',
+    placeHolder: items.length ? `${CHECKPOINT_FILES.best} reads best` : 'No checkpoints in this workspace yet',
+  });
   if (!chosen) return undefined;
   if (chosen !== browse) return chosen.path;
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Checkpoints: ['pt'] }, openLabel: 'Use Checkpoint' });
+  const filters = { Checkpoints: [CHECKPOINT_EXTENSION.slice(1)] };
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters, openLabel: 'Use Checkpoint' });
   return picked?.[0]?.fsPath;
 }
 
 /** A checkpoint named by a command argument: a Runs-tree checkpoint node, or a `.pt` file's URI (not an image's). */
 function checkpointArgument(arg: unknown): string | undefined {
-  if (arg instanceof vscode.Uri) return /\.pt$/i.test(arg.fsPath) ? arg.fsPath : undefined;
+  if (arg instanceof vscode.Uri) return isCheckpointPath(arg.fsPath) ? arg.fsPath : undefined;
   const candidate = arg as { kind?: string; path?: string } | undefined;
   return candidate?.kind === 'checkpoint' && typeof candidate.path === 'string' ? candidate.path : undefined;
 }
 
 function describeRead(result: PredictResult): string {
   if (result.error || !result.vin) return `${basename(result.image)}: ${result.error ?? 'no VIN read'}`;
-  const confidence = result.confidence === undefined ? '' : ` (${(result.confidence * 100).toFixed(1)}%)`;
+  const confidence = result.confidence === undefined ? '' : ` (${formatPercent(result.confidence)})`;
   // Characters read with low confidence are the ones to check by eye.
   const doubtful = (result.characters ?? []).map((c, index) => ({ ...c, position: index + 1 })).filter((c) => c.confidence < 0.9);
-  const doubts = doubtful.length ? ` · check ${doubtful.map((c) => `#${c.position} ${c.char} ${(c.confidence * 100).toFixed(0)}%`).join(', ')}` : '';
+  const doubts = doubtful.length
+    ? ` · check ${doubtful.map((c) => `#${c.position} ${c.char} ${(c.confidence * 100).toFixed(0)}%`).join(', ')}`
+    : '';
   return `${result.vin}${confidence}${doubts}`;
+}
+
+/** Runs a one-shot command with a cancellable notification; its stderr goes to the training log. */
+function runWithProgress(
+  context: OneShotContext,
+  python: string,
+  title: string,
+  args: string[],
+  timeoutMs: number,
+): Thenable<OneShotResult> {
+  const { launcher, log } = context;
+  const verb = args[0];
+  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
+    const abort = new AbortController();
+    token.onCancellationRequested(() => abort.abort());
+    return runTrainerOnce(launcher, { python, args, timeoutMs, signal: abort.signal, onLog: (line) => log.info(`${verb}: ${line}`) });
+  });
+}
+
+/** Why a one-shot command gave no answer, when it could not say so in JSON itself. */
+function silentFailure(outcome: OneShotResult): string | undefined {
+  if (outcome.timedOut) return 'the trainer did not answer in time';
+  return outcome.failure ? describeFailure(outcome.failure) : undefined;
 }
 
 /**
  * Reads the VIN in an image. From the Explorer `arg` is the image; from the Runs tree a checkpoint;
  * callers (tests, other extensions) may pass both: `vinOcr.readVin(imageUri, checkpointPath)`.
  */
-export async function readVin(arg: unknown, checkpointArg: unknown, interpreter: TrainerInterpreter, trainerDir: string, log: TrainingLog): Promise<PredictResult[] | undefined> {
+export async function readVin(arg: unknown, checkpointArg: unknown, context: OneShotContext): Promise<PredictResult[] | undefined> {
   if (!requireTrust('Reading a VIN')) return undefined;
-  let image = arg instanceof vscode.Uri && !/\.pt$/i.test(arg.fsPath) ? arg.fsPath : undefined;
+  let image = arg instanceof vscode.Uri && !isCheckpointPath(arg.fsPath) ? arg.fsPath : undefined;
   let checkpoint = checkpointArgument(arg) ?? (typeof checkpointArg === 'string' ? checkpointArg : checkpointArgument(checkpointArg));
   if (!image) {
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'bmp', 'webp', 'tif', 'tiff'] }, openLabel: 'Read VIN' });
+    const filters = { Images: ['png', 'jpg', 'jpeg', 'bmp', 'webp', 'tif', 'tiff'] };
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters, openLabel: 'Read VIN' });
     image = picked?.[0]?.fsPath;
   }
   if (!image) return undefined;
   checkpoint ??= await pickCheckpoint();
   if (!checkpoint) return undefined;
-  const python = await interpreter.require('read the VIN');
+  const python = await context.interpreter.require('read the VIN');
   if (!python) return undefined;
-  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `VIN OCR: reading ${basename(image)}`, cancellable: true }, (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return runTrainerOnce({ python, trainerDir, args: predictArgs(checkpoint, [image]), timeoutMs: ONE_SHOT_TIMEOUT_MS, signal: abort.signal, onLog: (line) => log.info(`predict: ${line}`) });
-  });
-  const parsed = outcome.spawnError ? { error: outcome.spawnError } : parsePredictOutput(outcome.stdout);
+  const outcome = await runWithProgress(
+    context,
+    python,
+    `VIN OCR: reading ${basename(image)}`,
+    predictArgs(checkpoint, [image]),
+    PREDICT_TIMEOUT_MS,
+  );
+  const parsed = outcome.spawnError ? { error: silentFailure(outcome)! } : parsePredictOutput(outcome.stdout);
   if (!Array.isArray(parsed)) {
-    void vscode.window.showErrorMessage(`VIN OCR: could not read the VIN: ${parsed.error}${outcome.stderr.length ? ` (${outcome.stderr.at(-1)})` : ''}`);
+    // The trainer's own JSON error says most; without one, the classified exit; then the last log line.
+    const detail = outcome.stdout.trim() ? parsed.error : (silentFailure(outcome) ?? parsed.error);
+    const last = outcome.stderr.length ? ` (${outcome.stderr.at(-1)})` : '';
+    void vscode.window.showErrorMessage(`VIN OCR: could not read the VIN: ${detail}${last}`);
     return undefined;
   }
-  for (const result of parsed) {
-    log.info(`read ${result.image}: ${describeRead(result)}`);
-    const copy = 'Copy VIN';
-    // Not awaited: the command answers with the reads at once; the button works whenever it is clicked.
-    if (result.vin && !result.error) {
-      void vscode.window.showInformationMessage(`VIN OCR: ${describeRead(result)}`, copy).then((answer) => (answer === copy ? vscode.env.clipboard.writeText(result.vin!) : undefined));
-    } else void vscode.window.showWarningMessage(`VIN OCR: ${describeRead(result)}`);
-  }
+  for (const result of parsed) announceRead(result, context.log);
   return parsed;
 }
 
+function announceRead(result: PredictResult, log: TrainingLog): void {
+  log.info(`read ${result.image}: ${describeRead(result)}`);
+  const copy = 'Copy VIN';
+  // Not awaited: the command answers with the reads at once; the button works whenever it is clicked.
+  if (result.vin && !result.error) {
+    void vscode.window
+      .showInformationMessage(`VIN OCR: ${describeRead(result)}`, copy)
+      .then((answer) => (answer === copy ? vscode.env.clipboard.writeText(result.vin!) : undefined));
+  } else void vscode.window.showWarningMessage(`VIN OCR: ${describeRead(result)}`);
+}
+
+interface EvaluateOutput {
+  metrics?: Record<string, number>;
+  size?: number;
+  error?: { message?: string; hint?: string };
+}
+
+function parseEvaluateOutput(stdout: string): EvaluateOutput | undefined {
+  try {
+    return JSON.parse(stdout) as EvaluateOutput;
+  } catch {
+    return undefined;
+  }
+}
+
+function evaluationMarkdown(checkpoint: string, labels: string, result: EvaluateOutput & { metrics: Record<string, number> }): string {
+  const lines = [
+    `# Evaluation of ${basename(checkpoint)}`,
+    '',
+    `Checkpoint: \`${checkpoint}\`  `,
+    `Data: \`${labels}\` (${result.size ?? '?'} images)`,
+  ];
+  lines.push('', '| metric | value |', '|---|---|');
+  for (const [name, value] of Object.entries(result.metrics))
+    if (typeof value === 'number') lines.push(`| ${name} | ${formatMetric(name, value)} |`);
+  return `${lines.join('\n')}\n`;
+}
+
 /** Scores a checkpoint on a labelled dataset; `vinOcr.evaluateCheckpoint(checkpoint?, labelsUri?)`. Resolves with the metrics. */
-export async function evaluateCheckpoint(arg: unknown, labelsArg: unknown, interpreter: TrainerInterpreter, trainerDir: string, log: TrainingLog): Promise<Record<string, number> | undefined> {
+export async function evaluateCheckpoint(
+  arg: unknown,
+  labelsArg: unknown,
+  context: OneShotContext,
+): Promise<Record<string, number> | undefined> {
   if (!requireTrust('Evaluating a checkpoint')) return undefined;
   const checkpoint = checkpointArgument(arg) ?? (typeof arg === 'string' ? arg : undefined) ?? (await pickCheckpoint());
   if (!checkpoint) return undefined;
-  const labels =
-    labelsArg instanceof vscode.Uri
-      ? [labelsArg]
-      : await vscode.window.showOpenDialog({ canSelectMany: false, canSelectFolders: true, canSelectFiles: true, openLabel: 'Evaluate on This', title: 'labels.txt, or an image folder with metadata.jsonl/csv' });
+  const labels = labelsArg instanceof vscode.Uri ? [labelsArg] : await pickLabels();
   if (!labels?.[0]) return undefined;
-  const python = await interpreter.require('evaluate the checkpoint');
+  const labelsPath = labels[0].fsPath;
+  const python = await context.interpreter.require('evaluate the checkpoint');
   if (!python) return undefined;
-  const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `VIN OCR: evaluating ${basename(checkpoint)}`, cancellable: true }, (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return runTrainerOnce({ python, trainerDir, args: evaluateArgs(checkpoint, labels[0]!.fsPath), timeoutMs: 30 * 60 * 1000, signal: abort.signal, onLog: (line) => log.info(`evaluate: ${line}`) });
-  });
-  let result: { metrics?: Record<string, number>; size?: number; error?: { message?: string; hint?: string } } | undefined;
-  try {
-    result = JSON.parse(outcome.stdout) as typeof result;
-  } catch {
-    result = undefined;
-  }
+  const title = `VIN OCR: evaluating ${basename(checkpoint)}`;
+  const outcome = await runWithProgress(context, python, title, evaluateArgs(checkpoint, labelsPath), EVALUATE_TIMEOUT_MS);
+  const result = parseEvaluateOutput(outcome.stdout);
   if (!result?.metrics) {
-    const message = result?.error?.message ?? outcome.spawnError ?? outcome.stderr.at(-1) ?? 'no result';
+    const message = result?.error?.message ?? silentFailure(outcome) ?? outcome.stderr.at(-1) ?? 'no result';
     void vscode.window.showErrorMessage(`VIN OCR: evaluation failed: ${message}${result?.error?.hint ? ` ${result.error.hint}` : ''}`);
     return undefined;
   }
-  const lines = [`# Evaluation of ${basename(checkpoint)}`, '', `Checkpoint: \`${checkpoint}\`  `, `Data: \`${labels[0].fsPath}\` (${result.size ?? '?'} images)`, '', '| metric | value |', '|---|---|'];
-  for (const [name, value] of Object.entries(result.metrics)) if (typeof value === 'number') lines.push(`| ${name} | ${metricText(name, value)} |`);
-  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: `${lines.join('\n')}\n` });
+  const content = evaluationMarkdown(checkpoint, labelsPath, { ...result, metrics: result.metrics });
+  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content });
   await vscode.window.showTextDocument(document, { preview: true });
-  log.info(`evaluate ${checkpoint} on ${labels[0].fsPath}: exact_match ${result.metrics.exact_match ?? '?'}`);
+  context.log.info(`evaluate ${checkpoint} on ${labelsPath}: ${EXACT_MATCH} ${result.metrics[EXACT_MATCH] ?? '?'}`);
   return result.metrics;
+}
+
+function pickLabels(): Thenable<vscode.Uri[] | undefined> {
+  return vscode.window.showOpenDialog({
+    canSelectMany: false,
+    canSelectFolders: true,
+    canSelectFiles: true,
+    openLabel: 'Evaluate on This',
+    title: 'labels.txt, or an image folder with metadata.jsonl/csv',
+  });
 }

@@ -1,7 +1,8 @@
 // "Compare Runs": two (or more) runs' settings and best metrics side by side, as a Markdown preview.
 import * as vscode from 'vscode';
+import { compareMetricNames, EXACT_MATCH, formatMetric } from '../../core/trainer/metrics';
 import { formatDuration } from '../../core/trainer/run-state';
-import { metricText, type RunNode, type RunsTreeProvider } from './runs-tree';
+import type { RunNode, RunsTreeProvider } from './runs-tree';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -10,16 +11,48 @@ export function comparisonMarkdown(runs: readonly RunNode[]): string {
   const divider = `|---|${runs.map(() => '---').join('|')}|`;
   const row = (name: string, values: string[]) => `| ${name} | ${values.map(cell).join(' | ')} |`;
   const lines = ['# VIN OCR: run comparison', '', header, divider];
-  lines.push(row('status', runs.map((run) => run.state.status)));
-  lines.push(row('model', runs.map((run) => run.state.modelType ?? '–')));
-  lines.push(row('device', runs.map((run) => [run.state.device, run.state.attention, run.state.dtype].filter(Boolean).join(' · ') || '–')));
-  lines.push(row('steps', runs.map((run) => String(run.state.step))));
-  lines.push(row('duration', runs.map((run) => (run.state.startedAt && run.state.finishedAt ? formatDuration(run.state.finishedAt - run.state.startedAt) : '–'))));
-  const metrics = [...new Set(runs.flatMap((run) => Object.keys(run.state.bestMetrics)))].sort((a, b) => {
-    const rank = (name: string) => ['exact_match', 'cer', 'ned', 'char_f1'].indexOf(name) >>> 0;
-    return rank(a) - rank(b) || a.localeCompare(b);
-  });
-  for (const metric of metrics) lines.push(row(`**${metric}**`, runs.map((run) => (run.state.bestMetrics[metric] === undefined ? '–' : metricText(metric, run.state.bestMetrics[metric]!)))));
+  lines.push(
+    row(
+      'status',
+      runs.map((run) => run.state.status),
+    ),
+  );
+  lines.push(
+    row(
+      'model',
+      runs.map((run) => run.state.modelType ?? '–'),
+    ),
+  );
+  lines.push(
+    row(
+      'device',
+      runs.map((run) => [run.state.device, run.state.attention, run.state.dtype].filter(Boolean).join(' · ') || '–'),
+    ),
+  );
+  lines.push(
+    row(
+      'steps',
+      runs.map((run) => String(run.state.step)),
+    ),
+  );
+  lines.push(
+    row(
+      'duration',
+      runs.map((run) => (run.state.startedAt && run.state.finishedAt ? formatDuration(run.state.finishedAt - run.state.startedAt) : '–')),
+    ),
+  );
+  const metrics = [...new Set(runs.flatMap((run) => Object.keys(run.state.bestMetrics)))].sort(compareMetricNames);
+  const valueOf = (run: RunNode, metric: string) => {
+    const value = run.state.bestMetrics[metric];
+    return value === undefined ? '–' : formatMetric(metric, value);
+  };
+  for (const metric of metrics)
+    lines.push(
+      row(
+        `**${metric}**`,
+        runs.map((run) => valueOf(run, metric)),
+      ),
+    );
   return `${lines.join('\n')}\n`;
 }
 
@@ -29,9 +62,18 @@ export async function compareRuns(tree: RunsTreeProvider, first?: RunNode): Prom
     void vscode.window.showInformationMessage('VIN OCR: comparing needs at least two runs.');
     return;
   }
-  const items = runs.map((run) => ({ label: run.id, description: `${run.state.status}${run.state.bestMetrics.exact_match !== undefined ? ` · exact ${metricText('exact_match', run.state.bestMetrics.exact_match)}` : ''}`, picked: run.dir === first?.dir, run }));
+  const items = runs.map((run) => {
+    const exact = run.state.bestMetrics[EXACT_MATCH];
+    const description = `${run.state.status}${exact !== undefined ? ` · exact ${formatMetric(EXACT_MATCH, exact)}` : ''}`;
+    return { label: run.id, description, picked: run.dir === first?.dir, run };
+  });
   const chosen = await vscode.window.showQuickPick(items, { canPickMany: true, title: 'VIN OCR: compare which runs? (two or more)' });
   if (!chosen || chosen.length < 2) return;
-  const document = await vscode.workspace.openTextDocument({ language: 'markdown', content: comparisonMarkdown(chosen.map((item) => item.run)) });
-  await vscode.commands.executeCommand('markdown.showPreview', document.uri).then(undefined, () => vscode.window.showTextDocument(document));
+  const document = await vscode.workspace.openTextDocument({
+    language: 'markdown',
+    content: comparisonMarkdown(chosen.map((item) => item.run)),
+  });
+  await vscode.commands
+    .executeCommand('markdown.showPreview', document.uri)
+    .then(undefined, () => vscode.window.showTextDocument(document));
 }

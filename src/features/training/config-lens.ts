@@ -29,7 +29,12 @@ export function registerConfigLens(): vscode.Disposable[] {
         if (!isTrainingConfigText(document.getText())) return [];
         const top = new vscode.Range(0, 0, 0, 0);
         return [
-          new vscode.CodeLens(top, { title: '$(play) Train', command: 'vinOcr.train', arguments: [document.uri], tooltip: 'Train a model with this config' }),
+          new vscode.CodeLens(top, {
+            title: '$(play) Train',
+            command: 'vinOcr.train',
+            arguments: [document.uri],
+            tooltip: 'Train a model with this config',
+          }),
           new vscode.CodeLens(top, { title: 'Runs', command: 'vinOcr.runs.focus', tooltip: 'Show training runs' }),
         ];
       },

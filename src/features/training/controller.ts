@@ -3,10 +3,12 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import * as vscode from 'vscode';
+import type { TrainerLauncher } from '../../core/trainer/launcher';
 import { RunManager, type LiveRun, type RunManagerListener } from '../../core/trainer/run-manager';
+import { runPaths } from '../../core/trainer/run-layout';
 import { derivedConfig, trainArgs, type TrainOptions } from '../../core/trainer/trainer-args';
 import { parseConfigData } from '../../core/trainer/training-config';
-import type { TrainerInterpreter } from './interpreter';
+import type { InterpreterService } from '../interpreter';
 import { logLineProblem, logTrainerLine, type TrainingLog } from './log';
 import { announceOutcome, publishIssues, type RetryChange } from './outcome';
 import { showRunNotification, TrainingStatusItem } from './progress-ui';
@@ -34,11 +36,12 @@ export class TrainingController implements vscode.Disposable {
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly log: TrainingLog,
-    private readonly interpreter: TrainerInterpreter,
+    private readonly interpreter: InterpreterService,
+    launcher: TrainerLauncher,
   ) {
     const settings = () => vscode.workspace.getConfiguration('vinOcr.training');
     this.manager = new RunManager({
-      trainerDir: vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath,
+      launcher,
       maxConcurrent: settings().get<number>('maxConcurrentRuns', 1),
       cancelGraceMs: settings().get<number>('cancelGraceSeconds', 10) * 1000,
     });
@@ -48,10 +51,18 @@ export class TrainingController implements vscode.Disposable {
         this.status.update(this.manager.active);
       },
       log: (run, line) => logTrainerLine(this.log, this.prefix(run), line),
+      launched: (run, description) => this.log.info(`${run.request.label}: ${description}`),
       problem: (run, problem) => logLineProblem(this.log, this.prefix(run), problem),
       event: (run, event) => {
-        if (event.type === 'warning') this.log.warn(`${this.prefix(run)}${event.code ? `[${event.code}] ` : ''}${event.message}${event.fix ? ` Fix: ${event.fix}` : ''}`);
-        else if (event.type === 'run_started') this.log.info(`${this.prefix(run)}run ${event.run_id ?? ''} on ${event.device ?? '?'} (${event.attention ?? '?'}, ${event.dtype ?? '?'}) → ${event.run_dir ?? ''}`);
+        if (event.type === 'warning')
+          this.log.warn(
+            `${this.prefix(run)}${event.code ? `[${event.code}] ` : ''}${event.message}${event.fix ? ` Fix: ${event.fix}` : ''}`,
+          );
+        else if (event.type === 'run_started')
+          this.log.info(
+            `${this.prefix(run)}run ${event.run_id ?? ''} on ${event.device ?? '?'} ` +
+              `(${event.attention ?? '?'}, ${event.dtype ?? '?'}) → ${event.run_dir ?? ''}`,
+          );
       },
     };
     const subscription = this.manager.subscribe(listener);
@@ -61,8 +72,10 @@ export class TrainingController implements vscode.Disposable {
       this.issues,
       this.changed,
       vscode.workspace.onDidChangeConfiguration((event) => {
-        if (event.affectsConfiguration('vinOcr.training.maxConcurrentRuns')) this.manager.maxConcurrent = settings().get<number>('maxConcurrentRuns', 1);
-        if (event.affectsConfiguration('vinOcr.training.cancelGraceSeconds')) this.manager.cancelGrace = settings().get<number>('cancelGraceSeconds', 10) * 1000;
+        if (event.affectsConfiguration('vinOcr.training.maxConcurrentRuns'))
+          this.manager.maxConcurrent = settings().get<number>('maxConcurrentRuns', 1);
+        if (event.affectsConfiguration('vinOcr.training.cancelGraceSeconds'))
+          this.manager.cancelGrace = settings().get<number>('cancelGraceSeconds', 10) * 1000;
       }),
     );
   }
@@ -78,14 +91,8 @@ export class TrainingController implements vscode.Disposable {
     if (!python) return undefined;
     const label = request.label ?? basename(request.configPath);
     this.issues.clear();
-    const run = this.manager.start({
-      label,
-      configPath: request.configPath,
-      python,
-      args: trainArgs(request.configPath, request.options),
-      cwd: dirname(request.configPath),
-    });
-    this.log.info(`${label}: ${python} -m vin_ocr ${trainArgs(request.configPath, request.options).join(' ')}`);
+    const args = trainArgs(request.configPath, request.options);
+    const run = this.manager.start({ label, configPath: request.configPath, python, args, cwd: dirname(request.configPath) });
     if (vscode.workspace.getConfiguration('vinOcr.training').get<boolean>('showNotification', true)) {
       showRunNotification(run, label, (listener) => this.onDidChangeRun(listener));
     }
@@ -134,8 +141,12 @@ export class TrainingController implements vscode.Disposable {
       return undefined;
     }
     // The trainer restores the config from the checkpoint; the path only names the run in the UI.
-    const config = configPath ?? join(runDirOrCheckpoint, 'config.yaml');
-    return this.start({ configPath: config, options: { resumeFrom: runDirOrCheckpoint }, label: `${basename(runDirOrCheckpoint)} (resumed)` });
+    const config = configPath ?? runPaths(runDirOrCheckpoint).config;
+    return this.start({
+      configPath: config,
+      options: { resumeFrom: runDirOrCheckpoint },
+      label: `${basename(runDirOrCheckpoint)} (resumed)`,
+    });
   }
 
   /** Cancels the given run, or asks which when several are active. */
@@ -149,7 +160,12 @@ export class TrainingController implements vscode.Disposable {
       run =
         active.length === 1
           ? active[0]
-          : (await vscode.window.showQuickPick(active.map((candidate) => ({ label: candidate.request.label, description: candidate.state.status, run: candidate })), { title: 'Cancel which run?' }))?.run;
+          : (
+              await vscode.window.showQuickPick(
+                active.map((candidate) => ({ label: candidate.request.label, description: candidate.state.status, run: candidate })),
+                { title: 'Cancel which run?' },
+              )
+            )?.run;
     }
     if (!run) return;
     this.log.info(`${run.request.label}: cancel requested`);

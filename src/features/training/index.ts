@@ -6,17 +6,29 @@
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { createLocalLauncher } from '../../core/trainer/local-launcher';
 import type { HardwareState } from '../hardware/state';
+import { chooseInterpreter, type InterpreterResolution, type InterpreterService } from '../interpreter';
 import { evaluateCheckpoint, readVin } from './checkpoint-commands';
 import { compareRuns } from './compare';
 import { registerConfigLens } from './config-lens';
 import { TrainingController } from './controller';
 import { setUpEnvironment } from './environment-command';
-import { chooseInterpreter, createTrainerInterpreter } from './interpreter';
-import { createTrainingLog } from './log';
+import { createTrainingLog, type TrainingLog } from './log';
 import type { RetryChange } from './outcome';
 import { confirmValid, pickTrainingConfig } from './preflight';
-import { cancelRun, deleteRun, isRunNode, openRunConfig, openRunFolder, openRunLog, openRunTensorBoard, resumeRun, retryRun, showRunFailure } from './run-commands';
+import {
+  cancelRun,
+  deleteRun,
+  isRunNode,
+  openRunConfig,
+  openRunFolder,
+  openRunLog,
+  openRunTensorBoard,
+  resumeRun,
+  retryRun,
+  showRunFailure,
+} from './run-commands';
 import { RunsTreeProvider } from './runs-tree';
 import { createTaskProvider } from './tasks';
 import { TRAINING_VIEW_ID, TrainingViewProvider } from './training-view';
@@ -29,13 +41,26 @@ export async function shutdownTraining(): Promise<void> {
   await activeController?.shutdown();
 }
 
-export function registerTrainingFeatures(context: vscode.ExtensionContext, hardware: HardwareState): TrainingController {
+/** The training log says which interpreter the trainer runs with, and when the setting was passed over. */
+function logResolution(log: TrainingLog, { setting, resolved }: InterpreterResolution): void {
+  if (resolved) log.info(`trainer interpreter: ${resolved.reason}`);
+  if (resolved && setting && resolved.source !== 'setting')
+    log.warn(`vinOcr.pythonPath "${setting}" did not answer as Python; using ${resolved.path} instead.`);
+}
+
+export function registerTrainingFeatures(
+  context: vscode.ExtensionContext,
+  hardware: HardwareState,
+  interpreter: InterpreterService,
+): TrainingController {
   const log = createTrainingLog();
-  const interpreter = createTrainerInterpreter(log);
-  const trainerDir = vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath;
-  const controller = new TrainingController(context, log, interpreter);
+  // Every trainer this window starts (runs, predict, evaluate) goes through this one launcher.
+  const launcher = createLocalLauncher({ trainerDir: vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath });
+  const cliPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
+  const controller = new TrainingController(context, log, interpreter, launcher);
   activeController = controller;
   const tree = new RunsTreeProvider(controller);
+  const oneShot = { interpreter, launcher, log };
   const view = new TrainingViewProvider(context.extensionUri, controller);
 
   async function train(uri?: vscode.Uri): Promise<unknown> {
@@ -67,21 +92,23 @@ export function registerTrainingFeatures(context: vscode.ExtensionContext, hardw
   const command = (id: string, handler: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, handler);
   context.subscriptions.push(
     log,
-    interpreter,
+    interpreter.onDidResolve((resolution) => logResolution(log, resolution)),
     controller,
     tree,
     view,
     vscode.window.registerTreeDataProvider('vinOcr.runs', tree),
     vscode.window.registerWebviewViewProvider(TRAINING_VIEW_ID, view),
-    vscode.tasks.registerTaskProvider('vin-ocr', createTaskProvider(interpreter, trainerDir)),
+    vscode.tasks.registerTaskProvider('vin-ocr', createTaskProvider(interpreter, cliPath)),
     ...registerConfigLens(),
     command('vinOcr.train', (uri?: vscode.Uri) => train(uri)),
     command('vinOcr.trainCancel', (node?: unknown) => cancelRun(node, controller)),
     command('vinOcr.trainResume', (node?: unknown) => resumeRun(node, tree, controller)),
     command('vinOcr.trainRetry', (node: unknown, change: RetryChange) => retryRun(node, change, controller)),
-    command('vinOcr.evaluateCheckpoint', (arg?: unknown, labels?: unknown) => evaluateCheckpoint(arg, labels, interpreter, trainerDir, log)),
+    command('vinOcr.evaluateCheckpoint', (arg?: unknown, labels?: unknown) => evaluateCheckpoint(arg, labels, oneShot)),
     // The Explorer passes (clicked, selection): only a string second argument names a checkpoint.
-    command('vinOcr.readVin', (arg?: unknown, checkpoint?: unknown) => readVin(arg, typeof checkpoint === 'string' ? checkpoint : undefined, interpreter, trainerDir, log)),
+    command('vinOcr.readVin', (arg?: unknown, checkpoint?: unknown) =>
+      readVin(arg, typeof checkpoint === 'string' ? checkpoint : undefined, oneShot),
+    ),
     command('vinOcr.setUpEnvironment', () => setUpEnvironment(context, hardware, log)),
     command('vinOcr.trainShowLog', () => log.show()),
     command('vinOcr.trainOpenExample', () => openExample()),

@@ -1,6 +1,7 @@
 // What the user hears when a run ends. A failure's error code becomes the fix as a button
 // (the seed's troubleshooting, made clickable); a crash shows the last lines of the log.
 import * as vscode from 'vscode';
+import { CER, EXACT_MATCH, formatMetric, metricInfo } from '../../core/trainer/metrics';
 import type { LiveRun } from '../../core/trainer/run-manager';
 import type { RunState } from '../../core/trainer/run-state';
 import type { ConfigChanges } from '../../core/trainer/trainer-args';
@@ -31,7 +32,11 @@ export function publishIssues(collection: vscode.DiagnosticCollection, state: Ru
     const match = /^(.+?):(\d+):\s*(.*)$/.exec(issue);
     if (!match) continue;
     const line = Math.max(0, Number(match[2]) - 1);
-    const diagnostic = new vscode.Diagnostic(new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER), match[3]!, vscode.DiagnosticSeverity.Error);
+    const diagnostic = new vscode.Diagnostic(
+      new vscode.Range(line, 0, line, Number.MAX_SAFE_INTEGER),
+      match[3]!,
+      vscode.DiagnosticSeverity.Error,
+    );
     diagnostic.source = 'VIN OCR trainer';
     diagnostic.code = state.errorCode;
     const list = byFile.get(match[1]!) ?? [];
@@ -51,12 +56,25 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
   const openConfig: Action = { title: 'Open Config', run: () => vscode.window.showTextDocument(vscode.Uri.file(run.request.configPath)) };
   switch (state.errorCode) {
     case 'out_of_memory':
-      return [{ title: 'Retry With Batch Size 1', run: () => actions.retry(run, { label: 'batch size 1', changes: { training: { batch_size: 1 } } }) }, onCpu, showLog];
+      return [
+        {
+          title: 'Retry With Batch Size 1',
+          run: () => actions.retry(run, { label: 'batch size 1', changes: { training: { batch_size: 1 } } }),
+        },
+        onCpu,
+        showLog,
+      ];
     case 'flash_attn_missing':
       return [
         { title: 'Install the flash-attn Stub', run: () => actions.installFlashAttnStub() },
-        { title: 'Use SDPA', run: () => actions.retry(run, { label: 'sdpa attention', changes: { model: { attn_implementation: 'sdpa' } } }) },
-        { title: 'Use Eager', run: () => actions.retry(run, { label: 'eager attention', changes: { model: { attn_implementation: 'eager' } } }) },
+        {
+          title: 'Use SDPA',
+          run: () => actions.retry(run, { label: 'sdpa attention', changes: { model: { attn_implementation: 'sdpa' } } }),
+        },
+        {
+          title: 'Use Eager',
+          run: () => actions.retry(run, { label: 'eager attention', changes: { model: { attn_implementation: 'eager' } } }),
+        },
       ];
     case 'missing_dependency':
       return state.installCommand
@@ -69,7 +87,11 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
       return [onCpu, setUp, showLog];
     case 'invalid_dataset':
     case 'invalid_config':
-      return [{ title: 'Show Problems', run: () => vscode.commands.executeCommand('workbench.actions.view.problems') }, openConfig, showLog];
+      return [
+        { title: 'Show Problems', run: () => vscode.commands.executeCommand('workbench.actions.view.problems') },
+        openConfig,
+        showLog,
+      ];
     default:
       return [showLog, ...(state.lastCheckpoint || state.checkpoints.length ? [{ title: 'Resume', run: () => actions.resume(run) }] : [])];
   }
@@ -80,14 +102,22 @@ function failureText(run: LiveRun): string {
   const what = state.errorMessage ?? 'the trainer failed';
   const hint = state.hint ? ` ${state.hint}` : '';
   // A crash has no message of its own: the last lines of stderr are the best explanation we have.
-  const tail = state.errorCode === 'crashed' || state.errorCode === undefined ? run.tail.filter((line) => line.trim()).slice(-3).join(' ⏎ ') : '';
-  return `VIN OCR: training ${run.request.label} failed${state.errorCode ? ` (${state.errorCode})` : ''}: ${what}${hint}${tail ? ` Last output: ${tail}` : ''}`;
+  const tail =
+    state.errorCode === 'crashed' || state.errorCode === undefined
+      ? run.tail
+          .filter((line) => line.trim())
+          .slice(-3)
+          .join(' ⏎ ')
+      : '';
+  const code = state.errorCode ? ` (${state.errorCode})` : '';
+  return `VIN OCR: training ${run.request.label} failed${code}: ${what}${hint}${tail ? ` Last output: ${tail}` : ''}`;
 }
 
+/** " Best: exact match 42.0%, CER 0.1234." */
 function bestText(state: RunState): string {
-  const exact = state.bestMetrics.exact_match;
-  const cer = state.bestMetrics.cer;
-  const parts = [exact !== undefined ? `exact match ${(exact * 100).toFixed(1)}%` : undefined, cer !== undefined ? `CER ${cer.toFixed(4)}` : undefined].filter(Boolean);
+  const parts = [EXACT_MATCH, CER]
+    .filter((name) => state.bestMetrics[name] !== undefined)
+    .map((name) => `${metricInfo(name).label} ${formatMetric(name, state.bestMetrics[name]!)}`);
   return parts.length ? ` Best: ${parts.join(', ')}.` : '';
 }
 
@@ -101,8 +131,9 @@ export async function announceOutcome(run: LiveRun, actions: OutcomeActions): Pr
   } else if (state.status === 'cancelled') {
     const checkpoint = state.lastCheckpoint ?? state.checkpoints.at(-1)?.path;
     const offered: Action[] = checkpoint ? [{ title: 'Resume', run: () => actions.resume(run) }] : [];
+    const kept = checkpoint ? ` Checkpoint kept: ${vscode.workspace.asRelativePath(checkpoint)}.` : '';
     const title = await vscode.window.showInformationMessage(
-      `VIN OCR: training ${run.request.label} cancelled at step ${state.step}.${checkpoint ? ` Checkpoint kept: ${vscode.workspace.asRelativePath(checkpoint)}.` : ''}`,
+      `VIN OCR: training ${run.request.label} cancelled at step ${state.step}.${kept}`,
       ...offered.map((action) => action.title),
     );
     chosen = offered.find((action) => action.title === title);
@@ -111,7 +142,10 @@ export async function announceOutcome(run: LiveRun, actions: OutcomeActions): Pr
       { title: 'Read a VIN', run: () => vscode.commands.executeCommand('vinOcr.readVin') },
       { title: 'Show Runs', run: () => vscode.commands.executeCommand('vinOcr.runs.focus') },
     ];
-    const title = await vscode.window.showInformationMessage(`VIN OCR: training ${run.request.label} finished at step ${state.step}.${bestText(state)}`, ...offered.map((action) => action.title));
+    const title = await vscode.window.showInformationMessage(
+      `VIN OCR: training ${run.request.label} finished at step ${state.step}.${bestText(state)}`,
+      ...offered.map((action) => action.title),
+    );
     chosen = offered.find((action) => action.title === title);
   }
   await chosen?.run();

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { Problem } from '../../core/config/problem';
 import { validateText } from '../../core/config/validate';
 import type { HardwareFacts } from '../../core/hardware/types';
+import { NOT_CONFIGS_GLOB } from '../../core/trainer/run-layout';
 import { isTrainingConfigData, parseConfigData } from '../../core/trainer/training-config';
 import { readConfigSettings } from '../config/settings';
 
@@ -35,11 +36,14 @@ export async function pickTrainingConfig(explicit?: vscode.Uri): Promise<PickedC
     const data = document ? parseConfigData(document.getText()) : await readConfig(candidate);
     if (isTrainingConfigData(data)) return { uri: candidate, data: data! };
     if (explicit) {
-      void vscode.window.showErrorMessage(`VIN OCR: ${vscode.workspace.asRelativePath(candidate)} is not a training config (it needs a \`model.type\` and a \`training\` section).`);
+      void vscode.window.showErrorMessage(
+        `VIN OCR: ${vscode.workspace.asRelativePath(candidate)} is not a training config ` +
+          '(it needs a `model.type` and a `training` section).',
+      );
       return undefined;
     }
   }
-  const files = await vscode.workspace.findFiles('**/*.{yaml,yml}', '{**/node_modules/**,**/.venv/**,**/runs/**}', MAX_CONFIGS_SCANNED);
+  const files = await vscode.workspace.findFiles('**/*.{yaml,yml}', NOT_CONFIGS_GLOB, MAX_CONFIGS_SCANNED);
   const configs: PickedConfig[] = [];
   for (const uri of files) {
     const data = await readConfig(uri);
@@ -55,14 +59,23 @@ export async function pickTrainingConfig(explicit?: vscode.Uri): Promise<PickedC
   const items = configs
     .map((config) => ({ label: vscode.workspace.asRelativePath(config.uri), description: describe(config.data), config }))
     .sort((a, b) => a.label.localeCompare(b.label));
-  const chosen = await vscode.window.showQuickPick(items, { title: 'VIN OCR: Train', placeHolder: 'Which training config?', matchOnDescription: true });
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'VIN OCR: Train',
+    placeHolder: 'Which training config?',
+    matchOnDescription: true,
+  });
   return chosen?.config;
 }
 
 function describe(data: Record<string, unknown>): string {
   const model = data.model as { type?: unknown } | undefined;
   const training = data.training as { max_steps?: unknown } | undefined;
-  return [typeof model?.type === 'string' ? model.type : undefined, typeof training?.max_steps === 'number' ? `${training.max_steps} steps` : undefined].filter(Boolean).join(' · ');
+  return [
+    typeof model?.type === 'string' ? model.type : undefined,
+    typeof training?.max_steps === 'number' ? `${training.max_steps} steps` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' · ');
 }
 
 function activeYaml(): vscode.Uri | undefined {
@@ -98,14 +111,22 @@ export async function confirmValid(uri: vscode.Uri, facts: HardwareFacts | undef
     const show = 'Show Problem';
     // Not awaited: Train has its answer (no), the button works whenever it is clicked.
     void vscode.window
-      .showErrorMessage(`VIN OCR: ${name} has ${errors.length} error${errors.length === 1 ? '' : 's'}; fix ${errors.length === 1 ? 'it' : 'them'} before training. Line ${first.line}: ${first.message}`, show)
+      .showErrorMessage(
+        `VIN OCR: ${name} has ${errors.length} error${errors.length === 1 ? '' : 's'}; ` +
+          `fix ${errors.length === 1 ? 'it' : 'them'} before training. Line ${first.line}: ${first.message}`,
+        show,
+      )
       .then((answer) => (answer === show ? vscode.window.showTextDocument(uri, { selection: rangeOf(first) }) : undefined));
     return false;
   }
   if (warnings.length > 0) {
     const train = 'Train Anyway';
     const show = 'Show Problems';
-    const answer = await vscode.window.showWarningMessage(`VIN OCR: ${name} has ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: ${warnings[0]!.message}`, train, show);
+    const answer = await vscode.window.showWarningMessage(
+      `VIN OCR: ${name} has ${warnings.length} warning${warnings.length === 1 ? '' : 's'}: ${warnings[0]!.message}`,
+      train,
+      show,
+    );
     if (answer === show) {
       await vscode.window.showTextDocument(uri, { selection: rangeOf(warnings[0]!) });
       return false;

@@ -1,9 +1,9 @@
 // The commands on a run in the Runs tree: cancel, resume, retry, delete, open its folder, log,
 // config or TensorBoard files, and show why it failed. Each takes the clicked node (or nothing,
 // from the Command Palette) and does nothing for an argument that is not a run.
-import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../core/trainer/run-manager';
+import { runPaths } from '../../core/trainer/run-layout';
 import type { TrainingController } from './controller';
 import type { RetryChange } from './outcome';
 import type { RunNode, RunsTreeProvider } from './runs-tree';
@@ -23,7 +23,14 @@ export function cancelRun(node: unknown, controller: TrainingController): Promis
 }
 
 async function pickStoppedRun(tree: RunsTreeProvider): Promise<RunNode | undefined> {
-  const runs = tree.runs().filter((run) => run.dir && (run.state.status === 'cancelled' || run.state.status === 'failed' || run.state.status === 'completed') && run.state.checkpoints.length > 0);
+  const runs = tree
+    .runs()
+    .filter(
+      (run) =>
+        run.dir &&
+        (run.state.status === 'cancelled' || run.state.status === 'failed' || run.state.status === 'completed') &&
+        run.state.checkpoints.length > 0,
+    );
   if (runs.length === 0) {
     void vscode.window.showInformationMessage('VIN OCR: no stopped run with a checkpoint to resume.');
     return undefined;
@@ -38,7 +45,7 @@ async function pickStoppedRun(tree: RunsTreeProvider): Promise<RunNode | undefin
 /** Resumes the clicked run, or one the user picks among the stopped runs with a checkpoint. */
 export async function resumeRun(node: unknown, tree: RunsTreeProvider, controller: TrainingController): Promise<LiveRun | undefined> {
   const run = isRunNode(node) ? node : await pickStoppedRun(tree);
-  if (run?.dir) return controller.resume(run.dir, join(run.dir, 'config.yaml'));
+  if (run?.dir) return controller.resume(run.dir, runPaths(run.dir).config);
   return undefined;
 }
 
@@ -54,9 +61,15 @@ export async function deleteRun(node: unknown, tree: RunsTreeProvider): Promise<
     return;
   }
   const remove = 'Delete';
-  const answer = await vscode.window.showWarningMessage(`Delete run ${node.id} with its checkpoints and logs?`, { modal: true, detail: node.dir }, remove);
+  const answer = await vscode.window.showWarningMessage(
+    `Delete run ${node.id} with its checkpoints and logs?`,
+    { modal: true, detail: node.dir },
+    remove,
+  );
   if (answer !== remove) return;
-  await vscode.workspace.fs.delete(vscode.Uri.file(node.dir), { recursive: true, useTrash: true }).then(undefined, () => vscode.workspace.fs.delete(vscode.Uri.file(node.dir!), { recursive: true }));
+  await vscode.workspace.fs
+    .delete(vscode.Uri.file(node.dir), { recursive: true, useTrash: true })
+    .then(undefined, () => vscode.workspace.fs.delete(vscode.Uri.file(node.dir!), { recursive: true }));
   await tree.reload();
 }
 
@@ -65,16 +78,18 @@ export function openRunFolder(node: unknown): Thenable<unknown> | undefined {
   const path = isRunNode(node) ? node.dir : childPath(node);
   if (!path) return undefined;
   const uri = vscode.Uri.file(path);
-  return vscode.workspace.getWorkspaceFolder(uri) ? vscode.commands.executeCommand('revealInExplorer', uri) : vscode.commands.executeCommand('revealFileInOS', uri);
+  return vscode.workspace.getWorkspaceFolder(uri)
+    ? vscode.commands.executeCommand('revealInExplorer', uri)
+    : vscode.commands.executeCommand('revealFileInOS', uri);
 }
 
 export function openRunLog(node: unknown): Thenable<unknown> | undefined {
-  const path = isRunNode(node) ? (node.stored?.logFile ?? (node.dir ? join(node.dir, 'train.log') : undefined)) : childPath(node);
+  const path = isRunNode(node) ? (node.stored?.logFile ?? (node.dir ? runPaths(node.dir).log : undefined)) : childPath(node);
   return path ? vscode.window.showTextDocument(vscode.Uri.file(path)) : undefined;
 }
 
 export function openRunConfig(node: unknown): Thenable<unknown> | undefined {
-  return isRunNode(node) && node.dir ? vscode.window.showTextDocument(vscode.Uri.file(join(node.dir, 'config.yaml'))) : undefined;
+  return isRunNode(node) && node.dir ? vscode.window.showTextDocument(vscode.Uri.file(runPaths(node.dir).config)) : undefined;
 }
 
 /** Reveals the run's TensorBoard files and offers the `tensorboard --logdir` command line. */
@@ -86,11 +101,14 @@ export async function openRunTensorBoard(node: unknown): Promise<void> {
   }
   await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(folder)).then(undefined, () => undefined);
   const copy = 'Copy TensorBoard Command';
-  if ((await vscode.window.showInformationMessage(`TensorBoard files: ${folder}`, copy)) === copy) await vscode.env.clipboard.writeText(`tensorboard --logdir "${folder}"`);
+  if ((await vscode.window.showInformationMessage(`TensorBoard files: ${folder}`, copy)) === copy)
+    await vscode.env.clipboard.writeText(`tensorboard --logdir "${folder}"`);
 }
 
 export function showRunFailure(node: unknown): void {
   if (!isRunNode(node)) return;
   const state = node.state;
-  void vscode.window.showErrorMessage(`Run ${node.id} failed${state.errorCode ? ` (${state.errorCode})` : ''}: ${state.errorMessage ?? 'no message'}${state.hint ? ` ${state.hint}` : ''}`);
+  const code = state.errorCode ? ` (${state.errorCode})` : '';
+  const hint = state.hint ? ` ${state.hint}` : '';
+  void vscode.window.showErrorMessage(`Run ${node.id} failed${code}: ${state.errorMessage ?? 'no message'}${hint}`);
 }

@@ -2,9 +2,12 @@
 // live runs of this window. Status icon, duration and best metrics on each run; its checkpoints,
 // log, config and TensorBoard folder below it.
 import { stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
+import { compareMetricNames, EXACT_MATCH, formatMetric, HEADLINE_METRICS } from '../../core/trainer/metrics';
+import { budgetProgress, budgetProgressText, stepCountText, type BudgetProgress } from '../../core/trainer/progress';
 import type { LiveRun } from '../../core/trainer/run-manager';
+import { fileNameOf, NOT_RUNS_GLOB, RUN_MARKER_FILES, RUN_MARKER_GLOB, runIdOf, runPaths } from '../../core/trainer/run-layout';
 import { formatDuration, type RunState } from '../../core/trainer/run-state';
 import { readRun, type StoredRun } from '../../core/trainer/run-store';
 import type { TrainingController } from './controller';
@@ -36,32 +39,34 @@ const STATUS_ICONS: Record<RunState['status'], vscode.ThemeIcon> = {
   failed: new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed')),
 };
 
-const HEADLINE_METRICS = ['exact_match', 'cer', 'char_f1'];
-
-function percent(value: number): string {
-  return `${(value * 100).toFixed(1)}%`;
-}
-
-export function metricText(name: string, value: number): string {
-  return /(exact_match|_acc|f1|precision|recall|rate)$/.test(name) ? percent(value) : value.toFixed(4);
-}
-
 function duration(state: RunState): string | undefined {
   if (!state.startedAt) return undefined;
   const end = state.finishedAt ?? (state.status === 'running' ? Date.now() : undefined);
   return end ? formatDuration(end - state.startedAt) : undefined;
 }
 
+/** A running run's progress against its binding budget. */
+function runningProgress(state: RunState): BudgetProgress | undefined {
+  return state.status === 'running' ? budgetProgress(state) : undefined;
+}
+
 function description(node: RunNode): string {
   const state = node.state;
   const parts: string[] = [state.status];
   if (state.modelType) parts.push(state.modelType);
-  if (state.status === 'running' && state.totalSteps) parts.push(`${state.step}/${state.totalSteps}`);
+  // `42% · 4:12 of 10:00` for a time budget (its clock is the duration), `step 420/1000 · 42%` for steps.
+  const progress = runningProgress(state);
+  if (progress) parts.push(budgetProgressText(progress));
   const time = duration(state);
-  if (time) parts.push(time);
-  const exact = state.bestMetrics.exact_match;
-  if (exact !== undefined) parts.push(`exact ${percent(exact)}`);
+  if (time && progress?.budget !== 'time') parts.push(time);
+  const exact = state.bestMetrics[EXACT_MATCH];
+  if (exact !== undefined) parts.push(`exact ${formatMetric(EXACT_MATCH, exact)}`);
   return parts.join(' · ');
+}
+
+/** Steps with their total only where the step budget ends the run (a time-bound run's cap says little). */
+function stepsText(state: RunState): string {
+  return stepCountText({ step: state.step, totalSteps: state.totalSteps, budget: budgetProgress(state)?.budget }, ' / ');
 }
 
 function tooltip(node: RunNode): vscode.MarkdownString {
@@ -71,15 +76,36 @@ function tooltip(node: RunNode): vscode.MarkdownString {
   const rows: [string, string][] = [];
   if (state.configPath) rows.push(['config', state.configPath]);
   if (state.device) rows.push(['device', `${state.device} · ${state.attention ?? '?'} · ${state.dtype ?? '?'}`]);
-  rows.push(['steps', state.totalSteps ? `${state.step} / ${state.totalSteps}` : String(state.step)]);
+  rows.push(['steps', stepsText(state)]);
+  const progress = runningProgress(state);
+  if (progress) rows.push(['progress', budgetProgressText(progress)]);
   const time = duration(state);
   if (time) rows.push(['duration', time]);
-  for (const name of HEADLINE_METRICS) if (state.bestMetrics[name] !== undefined) rows.push([`best ${name}`, metricText(name, state.bestMetrics[name]!)]);
+  for (const name of HEADLINE_METRICS) {
+    const value = state.bestMetrics[name];
+    if (value !== undefined) rows.push([`best ${name}`, formatMetric(name, value)]);
+  }
   if (state.errorCode) rows.push(['error', `${state.errorCode}: ${state.errorMessage ?? ''}`]);
   markdown.appendMarkdown('| | |\n|---|---|\n');
   // Values come from files on disk: escape them so they cannot inject markdown or links.
   for (const [key, value] of rows) markdown.appendMarkdown(`| ${key} | ${escapeMarkdown(value)} |\n`);
   return markdown;
+}
+
+/** Event paths may come from another OS than this one: a Windows drive path is absolute too. */
+function isAbsolutePath(path: string): boolean {
+  return isAbsolute(path) || path.startsWith('/') || /^[A-Za-z]:/.test(path);
+}
+
+/** Sizes and times of a run's marker files: a folder is re-read only when one of them changed. */
+async function markerSignature(dir: string): Promise<string> {
+  const stamps = RUN_MARKER_FILES.map((name) =>
+    stat(join(dir, name)).then(
+      (info) => `${info.size}:${info.mtimeMs}`,
+      () => '-',
+    ),
+  );
+  return (await Promise.all(stamps)).join('|');
 }
 
 function escapeMarkdown(text: string): string {
@@ -96,7 +122,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly controller: TrainingController) {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/{events.jsonl,metrics.json}');
+    const watcher = vscode.workspace.createFileSystemWatcher(RUN_MARKER_GLOB);
     this.disposables.push(
       watcher,
       watcher.onDidCreate(() => this.scheduleRefresh()),
@@ -121,7 +147,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   async reload(): Promise<void> {
     const dirs = new Set<string>();
-    const files = await vscode.workspace.findFiles('**/{events.jsonl,metrics.json}', '{**/node_modules/**,**/.venv/**}', 2000);
+    const files = await vscode.workspace.findFiles(RUN_MARKER_GLOB, NOT_RUNS_GLOB, 2000);
     for (const file of files) dirs.add(dirname(file.fsPath));
     for (const run of this.controller.manager.all) if (run.state.runDir) dirs.add(run.state.runDir);
     const runs = await Promise.all([...dirs].map((dir) => this.readCached(dir)));
@@ -132,11 +158,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
 
   /** Re-reads a run folder only when its events or metrics changed: a live run touches one folder, not all. */
   private async readCached(dir: string): Promise<StoredRun | undefined> {
-    const signature = (await Promise.all(['events.jsonl', 'metrics.json'].map((name) => stat(join(dir, name)).then((info) => `${info.size}:${info.mtimeMs}`, () => '-')))).join('|');
+    const signature = await markerSignature(dir);
     const cached = this.cache.get(dir);
     // A run without a final event turns from running to failed with time alone, so those are always re-read.
     if (cached && cached.signature === signature && cached.run?.status !== 'running') return cached.run;
-    const run = await readRun(dir, dir.split(/[\\/]/).pop() ?? dir);
+    const run = await readRun(dir, runIdOf(dir));
     this.cache.set(dir, { signature, run });
     return run;
   }
@@ -144,13 +170,17 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   /** Live runs win over their folder on disk (they know the process is alive); the rest come from disk. */
   runs(): RunNode[] {
     const nodes = new Map<string, RunNode>();
-    for (const stored of this.stored.values()) nodes.set(stored.dir, { kind: 'run', dir: stored.dir, id: stored.id, state: stored, stored });
+    for (const stored of this.stored.values())
+      nodes.set(stored.dir, { kind: 'run', dir: stored.dir, id: stored.id, state: stored, stored });
     for (const live of this.controller.manager.all) {
       const dir = live.state.runDir;
       const stored = dir ? this.stored.get(dir) : undefined;
       if (!dir && live.state.status !== 'queued' && live.state.status !== 'running') continue; // ended before naming a folder
-      const id = dir ? (dir.split(/[\\/]/).pop() ?? dir) : `${live.request.label} (${live.state.status})`;
-      const state = stored && live.state.status !== 'running' && live.state.status !== 'queued' ? { ...stored, status: live.state.status, errorCode: live.state.errorCode, errorMessage: live.state.errorMessage } : live.state;
+      const id = dir ? runIdOf(dir) : `${live.request.label} (${live.state.status})`;
+      const state =
+        stored && live.state.status !== 'running' && live.state.status !== 'queued'
+          ? { ...stored, status: live.state.status, errorCode: live.state.errorCode, errorMessage: live.state.errorMessage }
+          : live.state;
       nodes.set(dir ?? `live:${live.key}`, { kind: 'run', dir, id, state, stored, live });
     }
     return [...nodes.values()].sort((a, b) => (b.state.startedAt ?? 0) - (a.state.startedAt ?? 0));
@@ -159,7 +189,10 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
   getTreeItem(node: RunsTreeNode): vscode.TreeItem {
     switch (node.kind) {
       case 'run': {
-        const item = new vscode.TreeItem(node.id, node.dir ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+        const item = new vscode.TreeItem(
+          node.id,
+          node.dir ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None,
+        );
         item.id = `run:${node.dir ?? node.id}`;
         item.description = description(node);
         item.tooltip = tooltip(node);
@@ -174,9 +207,11 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         return item;
       }
       case 'checkpoint': {
-        const name = node.path.split(/[\\/]/).pop() ?? node.path;
+        const name = fileNameOf(node.path);
         const item = new vscode.TreeItem(name, vscode.TreeItemCollapsibleState.None);
-        item.description = [node.best ? 'best' : undefined, node.step !== undefined ? `step ${node.step}` : undefined].filter(Boolean).join(' · ');
+        item.description = [node.best ? 'best' : undefined, node.step !== undefined ? `step ${node.step}` : undefined]
+          .filter(Boolean)
+          .join(' · ');
         item.iconPath = new vscode.ThemeIcon(node.best ? 'star-full' : 'package');
         item.contextValue = 'checkpoint';
         item.resourceUri = vscode.Uri.file(node.path);
@@ -190,7 +225,7 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       }
       case 'metric': {
         const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
-        item.description = metricText(node.name, node.value);
+        item.description = formatMetric(node.name, node.value);
         return item;
       }
       case 'file': {
@@ -199,7 +234,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         item.contextValue = node.contextValue;
         item.resourceUri = vscode.Uri.file(node.path);
         item.tooltip = node.path;
-        if (node.contextValue !== 'tensorboard') item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(node.path)] };
+        if (node.contextValue !== 'tensorboard')
+          item.command = { command: 'vscode.open', title: 'Open', arguments: [vscode.Uri.file(node.path)] };
         return item;
       }
     }
@@ -214,24 +250,27 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
       if (!node.dir) return [];
       const children: RunsTreeNode[] = [];
       const state = node.state;
-      children.push({ kind: 'file', label: 'Config', path: join(node.dir, 'config.yaml'), contextValue: 'config', icon: 'settings' });
+      const paths = runPaths(node.dir);
+      children.push({ kind: 'file', label: 'Config', path: paths.config, contextValue: 'config', icon: 'settings' });
       if (Object.keys(state.bestMetrics).length > 0) children.push({ kind: 'metrics', run: node });
       if (state.checkpoints.length > 0) children.push({ kind: 'checkpoints', run: node });
-      children.push({ kind: 'file', label: 'Log', path: node.stored?.logFile ?? join(node.dir, 'train.log'), contextValue: 'log', icon: 'output' });
-      if (node.stored?.tensorboardDir) children.push({ kind: 'file', label: 'TensorBoard', path: node.stored.tensorboardDir, contextValue: 'tensorboard', icon: 'graph' });
+      children.push({ kind: 'file', label: 'Log', path: node.stored?.logFile ?? paths.log, contextValue: 'log', icon: 'output' });
+      if (node.stored?.tensorboardDir)
+        children.push({ kind: 'file', label: 'TensorBoard', path: node.stored.tensorboardDir, contextValue: 'tensorboard', icon: 'graph' });
       return children;
     }
     if (node.kind === 'checkpoints') {
       const dir = node.run.dir!;
       const best = node.run.state.bestCheckpoint;
       return node.run.state.checkpoints.map((checkpoint) => {
-        const path = checkpoint.path.startsWith('/') || /^[A-Za-z]:/.test(checkpoint.path) ? checkpoint.path : join(dir, checkpoint.path);
-        return { kind: 'checkpoint', path, step: checkpoint.step, best: best !== undefined && (best === checkpoint.path || path.endsWith(best.replace(/^.*[\\/]/, ''))) };
+        const path = isAbsolutePath(checkpoint.path) ? checkpoint.path : join(dir, checkpoint.path);
+        const isBest = best !== undefined && (best === checkpoint.path || path.endsWith(fileNameOf(best)));
+        return { kind: 'checkpoint', path, step: checkpoint.step, best: isBest };
       });
     }
     if (node.kind === 'metrics') {
       return Object.entries(node.run.state.bestMetrics)
-        .sort(([a], [b]) => (HEADLINE_METRICS.includes(a) ? -1 : 0) - (HEADLINE_METRICS.includes(b) ? -1 : 0) || a.localeCompare(b))
+        .sort(([a], [b]) => compareMetricNames(a, b))
         .map(([name, value]) => ({ kind: 'metric', name, value }));
     }
     return [];

@@ -1,11 +1,14 @@
 // The `vin-ocr` task type: training from tasks.json, with the `$vin-ocr-trainer` problem matcher.
-// Tasks run the trainer directly (ProcessExecution: arguments as an array, no shell).
+// A task runs the bundled CLI's `vin-ocr train` (ProcessExecution: arguments as an array, no shell)
+// with the interpreter this window resolved, so it goes through the same launcher (own process
+// group, tree kill) and the same crash classification as "VIN OCR: Train", and closing the task's
+// terminal cancels the trainer gracefully instead of orphaning its workers.
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
-import { trainerEnvironment } from '../../core/trainer/launch';
-import { trainArgs, type DeviceChoice } from '../../core/trainer/trainer-args';
+import { NOT_CONFIGS_GLOB } from '../../core/trainer/run-layout';
+import { cliTrainArgs, type DeviceChoice } from '../../core/trainer/trainer-args';
 import { isTrainingConfigText } from '../../core/trainer/training-config';
-import type { TrainerInterpreter } from './interpreter';
+import type { InterpreterService } from '../interpreter';
 
 interface VinOcrTaskDefinition extends vscode.TaskDefinition {
   type: 'vin-ocr';
@@ -15,16 +18,53 @@ interface VinOcrTaskDefinition extends vscode.TaskDefinition {
   device?: DeviceChoice;
 }
 
-export function createTaskProvider(interpreter: TrainerInterpreter, trainerDir: string): vscode.TaskProvider {
-  function build(python: string, definition: VinOcrTaskDefinition, scope: vscode.WorkspaceFolder | vscode.TaskScope, name: string): vscode.Task {
-    const folder = typeof scope === 'object' ? scope.uri.fsPath : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd();
+/**
+ * The extension host's own runtime runs the CLI: Node in a remote or web host, VS Code's Electron
+ * (as plain Node, through ELECTRON_RUN_AS_NODE) on the desktop. No separate Node install needed.
+ */
+function cliExecution(
+  cliPath: string,
+  python: string,
+  config: string,
+  definition: VinOcrTaskDefinition,
+  cwd: string,
+): vscode.ProcessExecution {
+  const args = cliTrainArgs(cliPath, python, config, { resumeFrom: definition.resume, device: definition.device });
+  return new vscode.ProcessExecution(process.execPath, args, {
+    cwd,
+    env: { ELECTRON_RUN_AS_NODE: '1' },
+  });
+}
+
+export function createTaskProvider(interpreter: InterpreterService, cliPath: string): vscode.TaskProvider {
+  function build(
+    python: string,
+    definition: VinOcrTaskDefinition,
+    scope: vscode.WorkspaceFolder | vscode.TaskScope,
+    name: string,
+  ): vscode.Task {
+    const folder = typeof scope === 'object' ? scope.uri.fsPath : (vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? process.cwd());
     const config = isAbsolute(definition.config) ? definition.config : join(folder, definition.config);
-    const args = ['-m', 'vin_ocr', ...trainArgs(config, { resumeFrom: definition.resume, device: definition.device })].filter((arg, index, all) => !(arg === '--events' || all[index - 1] === '--events'));
-    const env = trainerEnvironment({}, trainerDir, process.platform);
-    const execution = new vscode.ProcessExecution(python, args, { cwd: folder, env: Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => typeof entry[1] === 'string')) });
-    const task = new vscode.Task(definition, scope, name, 'vin-ocr', execution, '$vin-ocr-trainer');
+    const task = new vscode.Task(
+      definition,
+      scope,
+      name,
+      'vin-ocr',
+      cliExecution(cliPath, python, config, definition, folder),
+      '$vin-ocr-trainer',
+    );
     task.group = vscode.TaskGroup.Build;
     return task;
+  }
+
+  async function trainingConfigs(): Promise<vscode.Uri[]> {
+    const candidates = await vscode.workspace.findFiles('**/*.{yaml,yml}', NOT_CONFIGS_GLOB, 100);
+    const configs: vscode.Uri[] = [];
+    for (const uri of candidates) {
+      const bytes = await vscode.workspace.fs.readFile(uri).then(undefined, () => undefined);
+      if (bytes && bytes.byteLength < 512 * 1024 && isTrainingConfigText(new TextDecoder().decode(bytes))) configs.push(uri);
+    }
+    return configs;
   }
 
   return {
@@ -33,14 +73,8 @@ export function createTaskProvider(interpreter: TrainerInterpreter, trainerDir: 
       // Listing tasks must not nag: without an interpreter there are simply no tasks to offer.
       const python = await interpreter.find();
       if (!python) return [];
-      const candidates = await vscode.workspace.findFiles('**/*.{yaml,yml}', '{**/node_modules/**,**/.venv/**,**/runs/**}', 100);
-      const configs: vscode.Uri[] = [];
-      for (const uri of candidates) {
-        const bytes = await vscode.workspace.fs.readFile(uri).then(undefined, () => undefined);
-        if (bytes && bytes.byteLength < 512 * 1024 && isTrainingConfigText(new TextDecoder().decode(bytes))) configs.push(uri);
-      }
       const tasks: vscode.Task[] = [];
-      for (const uri of configs) {
+      for (const uri of await trainingConfigs()) {
         const folder = vscode.workspace.getWorkspaceFolder(uri);
         if (!folder) continue;
         const relative = vscode.workspace.asRelativePath(uri, false);

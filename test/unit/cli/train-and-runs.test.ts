@@ -62,7 +62,11 @@ describe('vin-ocr train and vin-ocr runs', function () {
     const code = await new Promise<number | null>((done) => child.on('exit', (status) => done(status)));
     assert.equal(code, 130);
     // --json relays the trainer's own events: the contract's field names (`event`, not our `type`).
-    const finished = stdout.trim().split('\n').map((line) => JSON.parse(line) as { event: string; status?: string; last_checkpoint?: string }).find((event) => event.event === 'run_finished');
+    const finished = stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { event: string; status?: string; last_checkpoint?: string })
+      .find((event) => event.event === 'run_finished');
     assert.equal(finished?.status, 'cancelled');
     assert.ok(finished?.last_checkpoint && existsSync(finished.last_checkpoint));
   });

@@ -18,7 +18,11 @@ describe('completion', () => {
   });
 
   it('offers enum values inside a sequence item', () => {
-    assert.deepEqual(labels('model_id: a/b\nhardware:\n  supported:\n    - platform: cuda\n      attn_implementation: fl|\n'), ['flash_attention_2', 'sdpa', 'eager']);
+    assert.deepEqual(labels('model_id: a/b\nhardware:\n  supported:\n    - platform: cuda\n      attn_implementation: fl|\n'), [
+      'flash_attention_2',
+      'sdpa',
+      'eager',
+    ]);
     assert.deepEqual(labels('model_id: a/b\nhardware:\n  supported:\n    - platform: |\n'), ['cuda', 'mps', 'cpu']);
   });
 
@@ -51,7 +55,11 @@ describe('completion', () => {
   });
 
   it('works in CRLF files', () => {
-    assert.deepEqual(labels('model_id: a/b\r\nhardware:\r\n  supported:\r\n    - platform: cuda\r\n      attn_implementation: |\r\n'), ['flash_attention_2', 'sdpa', 'eager']);
+    assert.deepEqual(labels('model_id: a/b\r\nhardware:\r\n  supported:\r\n    - platform: cuda\r\n      attn_implementation: |\r\n'), [
+      'flash_attention_2',
+      'sdpa',
+      'eager',
+    ]);
     assert.ok(labels('model_id: a/b\r\ntraining:\r\n  |\r\n').includes('attn_implementation'));
   });
 

@@ -23,11 +23,17 @@ const codes = (problems: Problem[]) => [...new Set(problems.map((problem) => pro
 
 describe('bad input never crashes or hangs', () => {
   it('an empty file has nothing to report', () => {
-    assert.deepEqual(answeredQuickly(() => validateText('', { file: PROFILE })), []);
+    assert.deepEqual(
+      answeredQuickly(() => validateText('', { file: PROFILE })),
+      [],
+    );
   });
 
   it('a file of only comments has nothing to report', () => {
-    assert.deepEqual(answeredQuickly(() => validateText('# nothing here\n# at all\n', { file: PROFILE })), []);
+    assert.deepEqual(
+      answeredQuickly(() => validateText('# nothing here\n# at all\n', { file: PROFILE })),
+      [],
+    );
   });
 
   it('binary bytes are reported as a binary file', () => {
@@ -48,7 +54,10 @@ describe('bad input never crashes or hangs', () => {
     const crlfBom = Buffer.from(`\uFEFF${lf.replace(/\n/g, '\r\n')}`, 'utf8');
     const fromBytes = answeredQuickly(() => validateBytes(crlfBom, { file: PROFILE }));
     const plain = validateText(lf, { file: PROFILE });
-    assert.deepEqual(fromBytes.map(({ line, column, endColumn, code }) => ({ line, column, endColumn, code })), plain.map(({ line, column, endColumn, code }) => ({ line, column, endColumn, code })));
+    assert.deepEqual(
+      fromBytes.map(({ line, column, endColumn, code }) => ({ line, column, endColumn, code })),
+      plain.map(({ line, column, endColumn, code }) => ({ line, column, endColumn, code })),
+    );
     assert.equal(plain[0]!.code, 'invalid-enum');
   });
 
@@ -59,7 +68,16 @@ describe('bad input never crashes or hangs', () => {
 
   it('an alias bomb ("billion laughs") is refused, not expanded', () => {
     const lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (const [name, previous] of [['b', 'a'], ['c', 'b'], ['d', 'c'], ['e', 'd'], ['f', 'e'], ['g', 'f'], ['h', 'g'], ['i', 'h']]) {
+    for (const [name, previous] of [
+      ['b', 'a'],
+      ['c', 'b'],
+      ['d', 'c'],
+      ['e', 'd'],
+      ['f', 'e'],
+      ['g', 'f'],
+      ['h', 'g'],
+      ['i', 'h'],
+    ]) {
       lines.push(`${name}: &${name} [${Array(9).fill(`*${previous}`).join(',')}]`);
     }
     const problems = answeredQuickly(() => validateText(`model_id: x\n${lines.join('\n')}\n`, { file: PROFILE }));
@@ -95,7 +113,8 @@ describe('bad input never crashes or hangs', () => {
   });
 
   it('a file just under the size limit is fully checked within a second', () => {
-    const entry = (index: number) => `  - platform: cuda\n    attn_implementation: eager\n    notes: "entry ${index} with some text to make it longer"\n`;
+    const entry = (index: number) =>
+      `  - platform: cuda\n    attn_implementation: eager\n    notes: "entry ${index} with some text to make it longer"\n`;
     let body = 'model_id: a/b\nhardware:\n  supported:\n';
     for (let index = 0; body.length < 250 * 1024; index++) body += entry(index);
     const problems = answeredQuickly(() => validateText(`${body}  min_vram_gb: -1\n`, { file: PROFILE }));
@@ -103,9 +122,13 @@ describe('bad input never crashes or hangs', () => {
   });
 
   it('enormous numbers are type or range errors, not crashes', () => {
-    const text = 'model_id: a/b\nhardware:\n  min_vram_gb: 1e400\n  min_ram_gb: 123456789012345678901234567890\ntraining:\n  max_new_tokens: 99999999999999999999999\n';
+    const text =
+      'model_id: a/b\nhardware:\n  min_vram_gb: 1e400\n  min_ram_gb: 123456789012345678901234567890\ntraining:\n  max_new_tokens: 99999999999999999999999\n';
     const problems = answeredQuickly(() => validateText(text, { file: PROFILE }));
-    assert.deepEqual(problems.map((problem) => problem.line), [3, 4, 6]);
+    assert.deepEqual(
+      problems.map((problem) => problem.line),
+      [3, 4, 6],
+    );
   });
 
   it('scalar and list roots are wrong types, not crashes', () => {
@@ -115,7 +138,8 @@ describe('bad input never crashes or hangs', () => {
   });
 
   it('hostile tags are never resolved: information only', () => {
-    const text = 'model_id: !!python/object/apply:os.system ["rm -rf /"]\nmodel_name: !!js/function "function(){}"\nloader: !<tag:evil.example,2024:x> y\n';
+    const text =
+      'model_id: !!python/object/apply:os.system ["rm -rf /"]\nmodel_name: !!js/function "function(){}"\nloader: !<tag:evil.example,2024:x> y\n';
     const problems = answeredQuickly(() => validateText(text, { file: PROFILE }));
     assert.ok(problems.filter((problem) => problem.code === 'unknown-tag').length >= 3);
     assert.ok(problems.every((problem) => problem.code !== 'unknown-tag' || problem.severity === 'info'));

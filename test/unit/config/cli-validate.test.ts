@@ -20,7 +20,13 @@ describe('vin-ocr validate', () => {
   it('prints file:line:col severity code message and exits 1 on errors', async () => {
     const { code, stdout, stderr } = await run([mistakes]);
     assert.equal(code, 1);
-    assert.ok(stdout.split('\n').includes(`${mistakes}:16:24 error invalid-enum "flash_attn_2" is not a valid training.attn_implementation; did you mean "flash_attention_2"? Allowed: auto, flash_attention_2, sdpa, eager.`));
+    assert.ok(
+      stdout
+        .split('\n')
+        .includes(
+          `${mistakes}:16:24 error invalid-enum "flash_attn_2" is not a valid training.attn_implementation; did you mean "flash_attention_2"? Allowed: auto, flash_attention_2, sdpa, eager.`,
+        ),
+    );
     assert.match(stderr, /4 errors, 2 warnings, 0 info in 1 file/);
   });
 
@@ -36,11 +42,19 @@ describe('vin-ocr validate', () => {
     assert.equal(code, 1);
     const problems = JSON.parse(stdout) as Array<Record<string, unknown>>;
     assert.deepEqual(Object.keys(problems[0]!).sort(), ['code', 'column', 'endColumn', 'endLine', 'file', 'line', 'message', 'severity']);
-    assert.ok(problems.some((problem) => problem.line === 17 && problem.column === 3 && problem.code === 'unknown-key' && problem.severity === 'warning'));
+    assert.ok(
+      problems.some(
+        (problem) => problem.line === 17 && problem.column === 3 && problem.code === 'unknown-key' && problem.severity === 'warning',
+      ),
+    );
   });
 
   it('judges hardware rules against --facts', async () => {
-    const { stdout } = await run([fixture('existing', 'configs', 'models', 'deepseek_ocr.yaml'), '--facts', fixture('facts', 'macbook-m1-8gb.json')]);
+    const { stdout } = await run([
+      fixture('existing', 'configs', 'models', 'deepseek_ocr.yaml'),
+      '--facts',
+      fixture('facts', 'macbook-m1-8gb.json'),
+    ]);
     assert.match(stdout, /:2:11 warning model-does-not-fit DeepSeek-OCR does not fit this machine/);
   });
 
@@ -72,7 +86,10 @@ describe('vin-ocr validate', () => {
   });
 
   it('runs as the vin-ocr command with the documented exit status', () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'validate', mistakes], { encoding: 'utf8', timeout: 60_000 });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'validate', mistakes], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(result.status, 1, result.stderr);
     assert.match(result.stdout, /deepseek_mistakes\.yaml:10:28 error deepseek-sdpa /);
   });
@@ -81,11 +98,18 @@ describe('vin-ocr validate', () => {
 describe('the $vin-ocr-validate problem matcher', () => {
   it('its pattern reads every field of the human output, Windows paths included', async () => {
     const pkg = (await import('../../../package.json', { with: { type: 'json' } })).default as unknown as {
-      contributes: { problemMatchers: Array<{ name: string; pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number } }> };
+      contributes: {
+        problemMatchers: Array<{
+          name: string;
+          pattern: { regexp: string; file: number; line: number; column: number; severity: number; code: number; message: number };
+        }>;
+      };
     };
     const matcher = pkg.contributes.problemMatchers.find((candidate) => candidate.name === 'vin-ocr-validate')!;
     const regexp = new RegExp(matcher.pattern.regexp);
-    const match = regexp.exec('C:\\work\\configs\\models\\x.yaml:16:24 error invalid-enum "flash_attn_2" is not valid; did you mean "flash_attention_2"?')!;
+    const match = regexp.exec(
+      'C:\\work\\configs\\models\\x.yaml:16:24 error invalid-enum "flash_attn_2" is not valid; did you mean "flash_attention_2"?',
+    )!;
     assert.equal(match[matcher.pattern.file], 'C:\\work\\configs\\models\\x.yaml');
     assert.equal(match[matcher.pattern.line], '16');
     assert.equal(match[matcher.pattern.column], '24');

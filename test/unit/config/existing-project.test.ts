@@ -6,7 +6,9 @@ import { facts, fixture, validateFixture } from './helpers';
 // Users bring the existing vin_ocr project's files; any false error there would teach them to ignore us.
 const existing = [
   ...readdirSync(fixture('existing', 'configs', 'models')).map((name) => fixture('existing', 'configs', 'models', name)),
-  ...readdirSync(fixture('existing', 'configs')).filter((name) => name.endsWith('.yaml')).map((name) => fixture('existing', 'configs', name)),
+  ...readdirSync(fixture('existing', 'configs'))
+    .filter((name) => name.endsWith('.yaml'))
+    .map((name) => fixture('existing', 'configs', name)),
   fixture('training', 'baseline.yaml'),
 ];
 

@@ -17,7 +17,8 @@ function yamlFiles(dir: string): string[] {
 function pathsOf(data: unknown, prefix: Array<string | number> = []): DataPath[] {
   const paths: DataPath[] = [prefix];
   if (Array.isArray(data)) data.forEach((item, index) => paths.push(...pathsOf(item, [...prefix, index])));
-  else if (typeof data === 'object' && data !== null) for (const [key, value] of Object.entries(data)) paths.push(...pathsOf(value, [...prefix, key]));
+  else if (typeof data === 'object' && data !== null)
+    for (const [key, value] of Object.entries(data)) paths.push(...pathsOf(value, [...prefix, key]));
   return paths;
 }
 
@@ -39,8 +40,10 @@ function assertSameAsYaml(text: string, label: string): void {
 }
 
 const SNIPPETS: Record<string, string> = {
-  'scalars of every core type': 'a: 1\nb: -2\nc: 0o17\nd: 0x1F\ne: 1.5\nf: .5\ng: 1e3\nh: -.inf\ni: .nan\nj: true\nk: FALSE\nl: null\nm: ~\nn:\no: yes\np: 1.2.3\nq: 123456789012345678901234567890\n',
-  'quoted strings and comments': 'a: "x # not a comment"  # comment\nb: \'it\'\'s\'\nc: "tab\\tand \\u00e9"\nd: plain # comment\ne: a#b\nf: "  padded  "\n"quoted key": 1\n\'single key\': 2\n',
+  'scalars of every core type':
+    'a: 1\nb: -2\nc: 0o17\nd: 0x1F\ne: 1.5\nf: .5\ng: 1e3\nh: -.inf\ni: .nan\nj: true\nk: FALSE\nl: null\nm: ~\nn:\no: yes\np: 1.2.3\nq: 123456789012345678901234567890\n',
+  'quoted strings and comments':
+    'a: "x # not a comment"  # comment\nb: \'it\'\'s\'\nc: "tab\\tand \\u00e9"\nd: plain # comment\ne: a#b\nf: "  padded  "\n"quoted key": 1\n\'single key\': 2\n',
   'nested maps and sequences': 'm:\n  a: 1\n  b:\n    c: [x]\n'.replace(' [x]', '\n      - x\n      - y'),
   'sequences at the parent indent': 's:\n- a\n- b: 1\n  c: 2\nt: end\n',
   'maps inside sequences': 'list:\n  - platform: cuda\n    attn_implementation: eager   \n    notes: "x"\n  - platform: cpu\n',
@@ -68,7 +71,8 @@ describe('fast YAML path', () => {
   }
 
   it('takes every model profile of the existing project (the common case is the fast one)', () => {
-    for (const file of yamlFiles('test/fixtures/configs/existing/configs/models')) assert.ok(parseSimpleYaml(readFileSync(file, 'utf8')), file);
+    for (const file of yamlFiles('test/fixtures/configs/existing/configs/models'))
+      assert.ok(parseSimpleYaml(readFileSync(file, 'utf8')), file);
   });
 
   for (const [name, text] of Object.entries(SNIPPETS)) {
@@ -108,10 +112,46 @@ describe('fast YAML path', () => {
 describe('fast YAML path under random edits', () => {
   // Mutated configs: whatever the fast path accepts must be valid YAML that `yaml` reads identically.
   it('agrees with yaml on every mutation it accepts', () => {
-    const seeds = ['test/fixtures/configs/existing/configs/models/deepseek_ocr.yaml', 'test/fixtures/configs/existing/configs/models/liquidai.yaml', 'test/fixtures/configs/training/baseline.yaml']
+    const seeds = [
+      'test/fixtures/configs/existing/configs/models/deepseek_ocr.yaml',
+      'test/fixtures/configs/existing/configs/models/liquidai.yaml',
+      'test/fixtures/configs/training/baseline.yaml',
+    ]
       .map((file) => readFileSync(file, 'utf8'))
       .flatMap((text) => [text, text.replace(/\n/g, '\r\n')]);
-    const pieces = [' ', ':', '-', '#', '"', "'", '\n', 'a', '1', '  ', ': ', '- ', '\t', '\\', '.', '~', '{', '[', '|', '>', '&', '*', '!', '?', ',', '\r\n', 'true', 'null', '0x1', '.5', '1e3'];
+    const pieces = [
+      ' ',
+      ':',
+      '-',
+      '#',
+      '"',
+      "'",
+      '\n',
+      'a',
+      '1',
+      '  ',
+      ': ',
+      '- ',
+      '\t',
+      '\\',
+      '.',
+      '~',
+      '{',
+      '[',
+      '|',
+      '>',
+      '&',
+      '*',
+      '!',
+      '?',
+      ',',
+      '\r\n',
+      'true',
+      'null',
+      '0x1',
+      '.5',
+      '1e3',
+    ];
     let state = 20261128;
     const random = (below: number) => {
       state = (state * 1103515245 + 12345) & 0x7fffffff;
@@ -122,12 +162,19 @@ describe('fast YAML path under random edits', () => {
       let text = seeds[random(seeds.length)]!;
       for (let edit = 0, edits = 1 + random(3); edit < edits; edit++) {
         const at = random(text.length + 1);
-        text = random(3) === 0 ? text.slice(0, at) + text.slice(at + 1 + random(3)) : text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at);
+        text =
+          random(3) === 0
+            ? text.slice(0, at) + text.slice(at + 1 + random(3))
+            : text.slice(0, at) + pieces[random(pieces.length)] + text.slice(at);
       }
       if (!parseSimpleYaml(text)) continue;
       accepted += 1;
       const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: false, merge: true });
-      assert.deepEqual([...doc.errors, ...doc.warnings].map((error) => error.message), [], `accepted invalid YAML: ${JSON.stringify(text)}`);
+      assert.deepEqual(
+        [...doc.errors, ...doc.warnings].map((error) => error.message),
+        [],
+        `accepted invalid YAML: ${JSON.stringify(text)}`,
+      );
       assertSameAsYaml(text, `mutation ${round}`);
     }
     assert.ok(accepted > 300, `only ${accepted} mutations took the fast path`);

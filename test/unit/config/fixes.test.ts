@@ -5,7 +5,12 @@ import type { Problem } from '../../../src/core/config/problem';
 import { validateText } from '../../../src/core/config/validate';
 import { facts, fixture } from './helpers';
 
-function fixFirst(text: string, code: Problem['code'], file = 'configs/models/x.yaml', options = {}): { fixed: string; before: Problem[]; after: Problem[] } {
+function fixFirst(
+  text: string,
+  code: Problem['code'],
+  file = 'configs/models/x.yaml',
+  options = {},
+): { fixed: string; before: Problem[]; after: Problem[] } {
   const before = validateText(text, { file, ...options });
   const problem = before.find((candidate) => candidate.code === code);
   assert.ok(problem, `expected a ${code} problem`);
@@ -46,7 +51,11 @@ describe('quick fixes', () => {
   it('sets the attention the policy recommends for this machine', () => {
     const text = "model_id: LiquidAI/LFM2.5-VL-1.6B\ntraining:\n  attn_implementation: 'flash_attention_2' # fast\n";
     const { fixed, after } = fixFirst(text, 'attention-unavailable', 'p.yaml', { facts: facts('t4-linux') });
-    assert.equal(fixed, "model_id: LiquidAI/LFM2.5-VL-1.6B\ntraining:\n  attn_implementation: 'sdpa' # fast\n", 'keeps the single quotes and the comment');
+    assert.equal(
+      fixed,
+      "model_id: LiquidAI/LFM2.5-VL-1.6B\ntraining:\n  attn_implementation: 'sdpa' # fast\n",
+      'keeps the single quotes and the comment',
+    );
     assert.deepEqual(after, []);
   });
 

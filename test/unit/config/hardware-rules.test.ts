@@ -20,7 +20,10 @@ describe('rules judged against the current machine', () => {
   });
 
   it('warns on a Mac, where only the flash_attn stub is installed', () => {
-    const problems = validateText(profile('LiquidAI/LFM2.5-VL-1.6B', 'flash_attention_2'), { file: 'p.yaml', facts: facts('macbook-m1-8gb') });
+    const problems = validateText(profile('LiquidAI/LFM2.5-VL-1.6B', 'flash_attention_2'), {
+      file: 'p.yaml',
+      facts: facts('macbook-m1-8gb'),
+    });
     const [problem] = only(problems, 'attention-unavailable');
     assert.equal(problem!.fix?.replacement, 'sdpa');
     assert.match(problem!.message, /flash-attn needs an NVIDIA GPU with CUDA, and this machine trains on MPS/);
@@ -68,7 +71,10 @@ describe('attention rules in a training config', () => {
   });
 
   it('warns when model.attn_implementation asks for flash attention this machine lacks', () => {
-    const problems = validateText('model:\n  type: lfm2-vl\n  attn_implementation: flash_attention_2\n', { file: 'train.yaml', facts: facts('t4-linux') });
+    const problems = validateText('model:\n  type: lfm2-vl\n  attn_implementation: flash_attention_2\n', {
+      file: 'train.yaml',
+      facts: facts('t4-linux'),
+    });
     assert.equal(only(problems, 'attention-unavailable')[0]!.fix?.replacement, 'sdpa');
   });
 });

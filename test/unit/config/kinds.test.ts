@@ -24,8 +24,14 @@ describe('recognising the kind of config', () => {
   });
 
   it('honours a yaml-language-server $schema first line', () => {
-    assert.deepEqual(kindFromModeline('# yaml-language-server: $schema=../schemas/trainer-config.schema.json\nfoo: 1\n'), { kind: 'trainer-config', source: 'modeline' });
-    assert.deepEqual(kindFromModeline('# yaml-language-server: $schema=https://json.schemastore.org/github-workflow.json\n'), { kind: undefined, foreign: true });
+    assert.deepEqual(kindFromModeline('# yaml-language-server: $schema=../schemas/trainer-config.schema.json\nfoo: 1\n'), {
+      kind: 'trainer-config',
+      source: 'modeline',
+    });
+    assert.deepEqual(kindFromModeline('# yaml-language-server: $schema=https://json.schemastore.org/github-workflow.json\n'), {
+      kind: undefined,
+      foreign: true,
+    });
     assert.equal(kindFromModeline('# just a comment\n'), undefined);
   });
 

@@ -93,7 +93,10 @@ describe('semantic rules without a machine', () => {
   });
 
   it('flags an LFM2.5-VL transformers requirement that allows releases before 4.57', () => {
-    const [problem] = only(validateFixture(fixture('mistakes', 'configs', 'models', 'liquidai_old_transformers.yaml')), 'transformers-too-old');
+    const [problem] = only(
+      validateFixture(fixture('mistakes', 'configs', 'models', 'liquidai_old_transformers.yaml')),
+      'transformers-too-old',
+    );
     assert.equal(`${problem!.line}:${problem!.column}`, '4:17');
     assert.equal(problem!.severity, 'warning');
     assert.equal(problem!.fix?.replacement, '>=4.57.0');
@@ -113,7 +116,10 @@ describe('semantic rules without a machine', () => {
 
   it('accepts dataset paths that exist and the "synthetic" source', () => {
     const text = 'model: { type: baseline }\ndata:\n  train: ../training/baseline.yaml\n  val: synthetic\n';
-    const problems = validateText(text, { file: fixture('mistakes', 'train.yaml'), fileExists: (path) => path.endsWith('training/baseline.yaml') });
+    const problems = validateText(text, {
+      file: fixture('mistakes', 'train.yaml'),
+      fileExists: (path) => path.endsWith('training/baseline.yaml'),
+    });
     assert.deepEqual(problems, []);
   });
 

@@ -25,7 +25,9 @@ describe('the config JSON Schemas', () => {
     });
 
     it(`${kind} describes every property (the hover text)`, () => {
-      const undocumented = properties(schema).filter(([, property]) => !property.description).map(([path]) => path);
+      const undocumented = properties(schema)
+        .filter(([, property]) => !property.description)
+        .map(([path]) => path);
       assert.deepEqual(undocumented, []);
     });
 

@@ -9,7 +9,15 @@ export const A10G_WITH_FLASH_ATTN: HardwareFacts = {
   gpus: [{ vendor: 'NVIDIA', name: 'NVIDIA A10G', vram_mib: 23_028, compute_capability: '8.6' }],
   nvidia_driver: '535.104.05',
   cuda_driver_version: '12.2',
-  python: { path: '/opt/venv/bin/python', version: '3.11.9', torch: '2.6.0+cu124', cuda_available: true, mps_available: false, flash_attn: '2.7.3', torch_cuda: '12.4' },
+  python: {
+    path: '/opt/venv/bin/python',
+    version: '3.11.9',
+    torch: '2.6.0+cu124',
+    cuda_available: true,
+    mps_available: false,
+    flash_attn: '2.7.3',
+    torch_cuda: '12.4',
+  },
 };
 
 export const T4_SDPA: HardwareFacts = {
@@ -26,7 +34,14 @@ export const MAC_M2_16GB: HardwareFacts = {
   gpus: [{ vendor: 'Apple', name: 'Apple M2', vram_mib: null }],
   nvidia_driver: null,
   cuda_driver_version: null,
-  python: { path: '/Users/me/.venv/bin/python', version: '3.11.9', torch: '2.6.0', cuda_available: false, mps_available: true, flash_attn: 'stub' },
+  python: {
+    path: '/Users/me/.venv/bin/python',
+    version: '3.11.9',
+    torch: '2.6.0',
+    cuda_available: false,
+    mps_available: true,
+    flash_attn: 'stub',
+  },
 };
 
 export const CPU_ONLY_NO_PROBE: HardwareFacts = {

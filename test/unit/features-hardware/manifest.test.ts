@@ -16,7 +16,12 @@ describe('extension manifest (hardware)', () => {
   });
 
   it('contributes the three hardware commands under the VIN OCR category', () => {
-    const titles = Object.fromEntries(manifest.contributes.commands.map((command: { command: string; title: string; category: string }) => [command.command, `${command.category}: ${command.title}`]));
+    const titles = Object.fromEntries(
+      manifest.contributes.commands.map((command: { command: string; title: string; category: string }) => [
+        command.command,
+        `${command.category}: ${command.title}`,
+      ]),
+    );
     assert.equal(titles['vinOcr.showHardware'], 'VIN OCR: Show Hardware');
     assert.equal(titles['vinOcr.refreshHardware'], 'VIN OCR: Refresh Hardware');
     assert.equal(titles['vinOcr.copyHardwareReport'], 'VIN OCR: Copy Hardware Report');

@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { isWebviewMessage } from '../../../media/src/protocol';
 import { contentSecurityPolicy, createNonce, panelHtml } from '../../../src/features/hardware/panel-html';
 
-const input = { cspSource: 'https://file+.vscode-resource.vscode-cdn.net', scriptUri: 'https://x/dist/webview/hardware.js', styleUri: 'https://x/media/hardware.css' };
+const input = {
+  cspSource: 'https://file+.vscode-resource.vscode-cdn.net',
+  scriptUri: 'https://x/dist/webview/hardware.js',
+  styleUri: 'https://x/media/hardware.css',
+};
 
 describe('hardware panel HTML and messages', () => {
-  it('allows only scripts carrying this load\'s nonce, and nothing from elsewhere', () => {
+  it("allows only scripts carrying this load's nonce, and nothing from elsewhere", () => {
     const csp = contentSecurityPolicy(input.cspSource, 'abc123');
     assert.match(csp, /^default-src 'none'; /);
     assert.match(csp, /script-src 'nonce-abc123'$/);

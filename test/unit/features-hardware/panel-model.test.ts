@@ -11,13 +11,21 @@ describe('hardware panel content', () => {
   it('offers this machine first, then every cloud instance of the seed', () => {
     const targets = panelTargets();
     assert.equal(targets[0]?.id, THIS_MACHINE);
-    assert.deepEqual(targets.slice(1).map((target) => target.id), cloudInstances.map((instance) => instance.id));
+    assert.deepEqual(
+      targets.slice(1).map((target) => target.id),
+      cloudInstances.map((instance) => instance.id),
+    );
     assert.ok(targets.some((target) => target.id === 'g4dn.xlarge' && target.label.includes('T4')));
   });
 
   it('shows the machine, the interpreter and why, and the decisions with their reasons', () => {
     const interpreter = { path: '/opt/venv/bin/python', source: 'setting' as const, reason: 'set in vinOcr.pythonPath' };
-    const snapshot = { facts: A10G_WITH_FLASH_ATTN, report: evaluatePolicy(A10G_WITH_FLASH_ATTN), interpreter, collectedAt: '2026-11-28T18:00:00.000Z' };
+    const snapshot = {
+      facts: A10G_WITH_FLASH_ATTN,
+      report: evaluatePolicy(A10G_WITH_FLASH_ATTN),
+      interpreter,
+      collectedAt: '2026-11-28T18:00:00.000Z',
+    };
     const model = panelModelFor(THIS_MACHINE, snapshot, context);
     assert.ok(model);
     assert.equal(model.hypothetical, false);
@@ -35,7 +43,10 @@ describe('hardware panel content', () => {
     const model = panelModelFor(THIS_MACHINE, snapshot, context);
     const deepseek = model?.models.find((entry) => entry.id === 'deepseek-ai/DeepSeek-OCR');
     assert.equal(deepseek?.platform, 'mps');
-    assert.ok(deepseek?.installCommands.includes(`pip install -e ${context.trainerDir}/stubs/flash_attn_stub`), deepseek?.installCommands.join('\n'));
+    assert.ok(
+      deepseek?.installCommands.includes(`pip install -e ${context.trainerDir}/stubs/flash_attn_stub`),
+      deepseek?.installCommands.join('\n'),
+    );
     const paddle = model?.models.find((entry) => entry.id === 'PaddleOCR');
     assert.equal(paddle?.platform, 'cpu', 'PaddlePaddle has no MPS backend');
     assert.ok(paddle?.installCommands.some((command) => command.includes('paddlepaddle==3.0.0')));
@@ -60,13 +71,21 @@ describe('hardware panel content', () => {
   });
 
   it('evaluates a cloud instance as a hypothetical machine with no interpreter of ours', () => {
-    const snapshot = { facts: MAC_M2_16GB, report: evaluatePolicy(MAC_M2_16GB), interpreter: { path: '/x/python', source: 'path' as const, reason: 'found on PATH' } };
+    const snapshot = {
+      facts: MAC_M2_16GB,
+      report: evaluatePolicy(MAC_M2_16GB),
+      interpreter: { path: '/x/python', source: 'path' as const, reason: 'found on PATH' },
+    };
     const model = panelModelFor('g4dn.xlarge', snapshot, context);
     assert.equal(model?.hypothetical, true);
     assert.equal(model?.targetId, 'g4dn.xlarge');
     assert.equal(model?.platform.value, 'cuda');
     assert.equal(model?.python.interpreter, null, 'our interpreter says nothing about a rented machine');
-    assert.equal(model?.models.find((entry) => entry.id === 'deepseek-ai/DeepSeek-OCR')?.attention, 'eager', 'a T4 has no flash-attn 2 and DeepSeek-OCR no sdpa');
+    assert.equal(
+      model?.models.find((entry) => entry.id === 'deepseek-ai/DeepSeek-OCR')?.attention,
+      'eager',
+      'a T4 has no flash-attn 2 and DeepSeek-OCR no sdpa',
+    );
   });
 
   it('refuses an unknown target with a clear message', () => {

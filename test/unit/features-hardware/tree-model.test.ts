@@ -5,13 +5,19 @@ import { A10G_WITH_FLASH_ATTN, CPU_ONLY_NO_PROBE } from './machines';
 
 describe('Hardware tree content', () => {
   it('says it is probing before the first snapshot', () => {
-    assert.deepEqual(hardwareTreeNodes(undefined, true).map((node) => node.label), ['Probing hardware…']);
+    assert.deepEqual(
+      hardwareTreeNodes(undefined, true).map((node) => node.label),
+      ['Probing hardware…'],
+    );
   });
 
   it('lists the decision, the interpreter, the machine and every model with its fit', () => {
     const facts = A10G_WITH_FLASH_ATTN;
     const report = evaluatePolicy(facts);
-    const nodes = hardwareTreeNodes({ facts, report, interpreter: { path: '/opt/venv/bin/python', source: 'setting', reason: 'set in vinOcr.pythonPath' } }, false);
+    const nodes = hardwareTreeNodes(
+      { facts, report, interpreter: { path: '/opt/venv/bin/python', source: 'setting', reason: 'set in vinOcr.pythonPath' } },
+      false,
+    );
     const labels = nodes.map((node) => node.label);
     assert.deepEqual(labels.slice(0, 4), ['Platform: cuda', 'Attention: flash_attention_2', 'Precision: bf16', 'Python: 3.11.9']);
     const machine = nodes.find((node) => node.id === 'machine');

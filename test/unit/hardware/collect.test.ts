@@ -76,10 +76,13 @@ describe('hardware facts collection', () => {
 
     it('keeps every GPU of a multi-GPU box, in order', async () => {
       const { facts } = await collector({ nvidiaSmi: smi('multi-gpu') }).collect(undefined);
-      assert.deepEqual(facts.gpus.map((gpu) => [gpu.name, gpu.vram_mib, gpu.compute_capability]), [
-        ['NVIDIA GeForce RTX 4090', 24564, '8.9'],
-        ['NVIDIA GeForce RTX 2080 Ti', 11264, '7.5'],
-      ]);
+      assert.deepEqual(
+        facts.gpus.map((gpu) => [gpu.name, gpu.vram_mib, gpu.compute_capability]),
+        [
+          ['NVIDIA GeForce RTX 4090', 24564, '8.9'],
+          ['NVIDIA GeForce RTX 2080 Ti', 11264, '7.5'],
+        ],
+      );
     });
 
     it('asks again without compute_cap on a driver older than 510, and takes the capability from torch', async () => {
@@ -127,7 +130,12 @@ describe('hardware facts collection', () => {
     });
 
     it('parses recorded query lines and rejects what is not one', () => {
-      assert.deepEqual(parseGpuQuery('NVIDIA L4, 23034, 550.54.15, 8.9\n', true).gpus[0], { vendor: 'NVIDIA', name: 'NVIDIA L4', vram_mib: 23034, compute_capability: '8.9' });
+      assert.deepEqual(parseGpuQuery('NVIDIA L4, 23034, 550.54.15, 8.9\n', true).gpus[0], {
+        vendor: 'NVIDIA',
+        name: 'NVIDIA L4',
+        vram_mib: 23034,
+        compute_capability: '8.9',
+      });
       assert.equal(parseGpuQuery('NVIDIA A100-SXM4-40GB MIG 1g.5gb, [N/A], 535.104.05, 8.0', true).gpus[0]!.vram_mib, null);
       assert.throws(() => parseGpuQuery('Tesla T4, lots, 535.183.01, 7.5', true), /unrecognised nvidia-smi line/);
       assert.throws(() => parseGpuQuery('Tesla T4, 15360, drv, 7.5', true), /unrecognised driver version/);
@@ -181,14 +189,26 @@ describe('hardware facts collection', () => {
     it('rejects probe output that misses the contract', () => {
       assert.throws(() => parseProbeOutput('{"torch": "2.6.0"}'), /lacks "path" and "version"/);
       assert.throws(() => parseProbeOutput(''), /printed no JSON/);
-      const facts = parseProbeOutput('{"path": "/p", "version": "3.11.9", "torch": 7, "cuda_available": "yes", "cuda_devices": [{"name": 1}]}');
-      assert.deepEqual(facts, { path: '/p', version: '3.11.9', torch: null, cuda_available: false, mps_available: false, flash_attn: null, torch_cuda: null });
+      const facts = parseProbeOutput(
+        '{"path": "/p", "version": "3.11.9", "torch": 7, "cuda_available": "yes", "cuda_devices": [{"name": 1}]}',
+      );
+      assert.deepEqual(facts, {
+        path: '/p',
+        version: '3.11.9',
+        torch: null,
+        cuda_available: false,
+        mps_available: false,
+        flash_attn: null,
+        torch_cuda: null,
+      });
     });
 
     it('runs for real with the trainer environment and the CPU build of torch 2.13.0', async function () {
       if (!existsSync(VENV_PYTHON)) this.skip(); // created by `npm run test:python` (scripts/setup-python.sh)
       this.timeout(60_000);
-      const { facts, sources } = await createFactsCollector({ trainerDir: TRAINER_DIR, systemInfo: async () => recordedSystem }).collect(VENV_PYTHON);
+      const { facts, sources } = await createFactsCollector({ trainerDir: TRAINER_DIR, systemInfo: async () => recordedSystem }).collect(
+        VENV_PYTHON,
+      );
       assert.equal(sources['python-probe']!.ok, true, sources['python-probe']!.error);
       assert.equal(facts.python?.torch, '2.13.0+cpu');
       assert.equal(facts.python?.cuda_available, false);
@@ -200,7 +220,9 @@ describe('hardware facts collection', () => {
 
   describe('systeminformation', () => {
     it('falls back to what Node knows when systeminformation fails', async () => {
-      const { facts, sources } = await collector({ systemInfo: () => Promise.reject(new Error('EACCES: /proc/cpuinfo')) }).collect(undefined);
+      const { facts, sources } = await collector({ systemInfo: () => Promise.reject(new Error('EACCES: /proc/cpuinfo')) }).collect(
+        undefined,
+      );
       assert.equal(sources.systeminformation!.ok, false);
       assert.match(sources.systeminformation!.error ?? '', /EACCES/);
       assert.ok(facts.ram_bytes > 0);
@@ -208,7 +230,9 @@ describe('hardware facts collection', () => {
     });
 
     it('gives up on a hanging systeminformation at its timeout', async () => {
-      const { sources } = await collector({ systemInfo: () => new Promise<never>(() => {}), timeouts: { systeminformation: 200 } }).collect(undefined);
+      const { sources } = await collector({ systemInfo: () => new Promise<never>(() => {}), timeouts: { systeminformation: 200 } }).collect(
+        undefined,
+      );
       assert.match(sources.systeminformation!.error ?? '', /timed out after 200 ms/);
     });
 
@@ -221,26 +245,44 @@ describe('hardware facts collection', () => {
     });
 
     it('keeps the Apple GPU systeminformation found on a Mac without nvidia-smi', async () => {
-      const mac: SystemFacts = { os: 'darwin', arch: 'arm64', cpu: { brand: 'Apple M2 Pro', cores: 10 }, ram_bytes: 17_179_869_184, gpus: [{ vendor: 'Apple', name: 'Apple M2 Pro', vram_mib: null }] };
+      const mac: SystemFacts = {
+        os: 'darwin',
+        arch: 'arm64',
+        cpu: { brand: 'Apple M2 Pro', cores: 10 },
+        ram_bytes: 17_179_869_184,
+        gpus: [{ vendor: 'Apple', name: 'Apple M2 Pro', vram_mib: null }],
+      };
       const { facts } = await collector({ systemInfo: async () => mac, nvidiaSmi: '/nonexistent/nvidia-smi' }).collect(undefined);
       assert.deepEqual(facts.gpus, mac.gpus);
       assert.equal(facts.os, 'darwin');
     });
 
     it("lets nvidia-smi's description of an NVIDIA card replace systeminformation's", async () => {
-      const system: SystemFacts = { ...recordedSystem, gpus: [{ vendor: 'NVIDIA Corporation', name: 'TU104GL [Tesla T4]', vram_mib: 16384 }] };
+      const system: SystemFacts = {
+        ...recordedSystem,
+        gpus: [{ vendor: 'NVIDIA Corporation', name: 'TU104GL [Tesla T4]', vram_mib: 16384 }],
+      };
       const { facts } = await collector({ systemInfo: async () => system }).collect(undefined);
-      assert.deepEqual(facts.gpus.map((gpu) => gpu.name), ['Tesla T4']);
+      assert.deepEqual(
+        facts.gpus.map((gpu) => gpu.name),
+        ['Tesla T4'],
+      );
     });
 
-    it("finds Apple Silicon GPUs in graphics() output recorded on a MacBook Pro", () => {
+    it('finds Apple Silicon GPUs in graphics() output recorded on a MacBook Pro', () => {
       const controllers = [{ vendor: 'Apple', model: 'Apple M2 Pro', bus: 'Built-In', vram: null, vramDynamic: true, cores: 19 }];
       assert.deepEqual(gpusFromControllers(controllers), [{ vendor: 'Apple', name: 'Apple M2 Pro', vram_mib: null }]);
       const intelMac = [
         { vendor: 'Intel', model: 'Intel UHD Graphics 630', vram: 1536, vramDynamic: true },
         { vendor: 'AMD', model: 'AMD Radeon Pro 5500M', vram: 8192, vramDynamic: false },
       ];
-      assert.deepEqual(gpusFromControllers(intelMac).map((gpu) => [gpu.vendor, gpu.vram_mib]), [['Intel', null], ['AMD', 8192]]);
+      assert.deepEqual(
+        gpusFromControllers(intelMac).map((gpu) => [gpu.vendor, gpu.vram_mib]),
+        [
+          ['Intel', null],
+          ['AMD', 8192],
+        ],
+      );
     });
   });
 

@@ -14,7 +14,10 @@ const FACTS_DIR = path.resolve('test/fixtures/hardware/facts');
 const goodFactsFiles = ['t4-cuda-torch', 'a100-flash-attn', 'macbook-m2-16gb', 'cpu-laptop-no-probe'];
 
 const machines: Array<[string, HardwareFacts]> = [
-  ...goodFactsFiles.map((name): [string, HardwareFacts] => [name, JSON.parse(readFileSync(path.join(FACTS_DIR, `${name}.json`), 'utf8')) as HardwareFacts]),
+  ...goodFactsFiles.map((name): [string, HardwareFacts] => [
+    name,
+    JSON.parse(readFileSync(path.join(FACTS_DIR, `${name}.json`), 'utf8')) as HardwareFacts,
+  ]),
   ...cloudInstances.map((instance): [string, HardwareFacts] => [instance.id, instance.facts]),
   ['cpu-only torch on a T4', linuxMachine([T4], cpuPython())],
   ['mixed GPUs', linuxMachine([T4, A100], cudaPython({ flash_attn: 'stub' }))],
@@ -38,10 +41,22 @@ describe('hardware contracts', () => {
     const bad: Array<[string, string, RegExp]> = [
       ['truncated JSON', readFileSync(path.join(FACTS_DIR, 'malformed.json'), 'utf8'), /^not valid JSON/],
       ['an array', '[]', /the facts must be object/],
-      ['missing keys', '{"os": "linux"}', /missing "arch"; missing "cpu"; missing "ram_bytes"; missing "gpus"; missing "nvidia_driver" \(and 2 more\)/],
+      [
+        'missing keys',
+        '{"os": "linux"}',
+        /missing "arch"; missing "cpu"; missing "ram_bytes"; missing "gpus"; missing "nvidia_driver" \(and 2 more\)/,
+      ],
       ['a half python part', JSON.stringify({ ...machines[3]![1], python: { path: '/p' } }), /missing "version" in python/],
-      ['a bad compute capability', JSON.stringify({ ...machines[0]![1], gpus: [{ ...T4, compute_capability: 'sm_75' }] }), /gpus\[0\]\.compute_capability must match pattern/],
-      ['a string for memory', JSON.stringify({ ...machines[0]![1], gpus: [{ ...T4, vram_mib: '15360 MiB' }] }), /gpus\[0\]\.vram_mib must be number or null/],
+      [
+        'a bad compute capability',
+        JSON.stringify({ ...machines[0]![1], gpus: [{ ...T4, compute_capability: 'sm_75' }] }),
+        /gpus\[0\]\.compute_capability must match pattern/,
+      ],
+      [
+        'a string for memory',
+        JSON.stringify({ ...machines[0]![1], gpus: [{ ...T4, vram_mib: '15360 MiB' }] }),
+        /gpus\[0\]\.vram_mib must be number or null/,
+      ],
     ];
     for (const [what, text, message] of bad) {
       it(`rejects ${what} with a readable message`, () => {
@@ -73,7 +88,11 @@ describe('hardware contracts', () => {
   describe('the Markdown hardware report', () => {
     it('shows the machine, the interpreter, the choices with reasons, every model and the facts', () => {
       const facts = linuxMachine([T4], cpuPython());
-      const markdown = formatMarkdownReport(facts, evaluatePolicy(facts), { path: '/home/dev/.venv/bin/python', source: 'workspace-venv', reason: "the workspace's .venv" });
+      const markdown = formatMarkdownReport(facts, evaluatePolicy(facts), {
+        path: '/home/dev/.venv/bin/python',
+        source: 'workspace-venv',
+        reason: "the workspace's .venv",
+      });
       assert.match(markdown, /^## VIN OCR hardware report$/m);
       assert.match(markdown, /^\| GPU \| Tesla T4 · 16\.1 GB VRAM \(15360 MiB\) · compute capability 7\.5 \|$/m);
       assert.match(markdown, /^\| Interpreter \| \/home\/dev\/\.venv\/bin\/python — workspace-venv: the workspace's \.venv \|$/m);

@@ -61,7 +61,11 @@ describe('vin-ocr doctor', function () {
 
   const badFiles: Array<[string, string, RegExp]> = [
     ['malformed JSON', factsFile('malformed'), /malformed\.json: not valid JSON/],
-    ['wrong values', factsFile('invalid-values'), /invalid-values\.json: not a hardware-facts file: os must be one of "linux", "darwin", "win32"; cpu\.cores must be integer; ram_bytes must be > 0/],
+    [
+      'wrong values',
+      factsFile('invalid-values'),
+      /invalid-values\.json: not a hardware-facts file: os must be one of "linux", "darwin", "win32"; cpu\.cores must be integer; ram_bytes must be > 0/,
+    ],
     ['a missing file', path.join(FACTS, 'no-such-machine.json'), /no-such-machine\.json: no such file/],
     ['a folder', FACTS, /facts: is a folder, not a facts file/],
   ];

@@ -3,7 +3,19 @@ import { attentionFor, evaluatePolicy } from '../../../src/core/hardware/policy'
 import { cloudInstances } from '../../../src/core/hardware/requirements';
 import type { DoctorReport, HardwareFacts } from '../../../src/core/hardware/types';
 import { WARNING_CODES } from '../../../src/core/hardware/warnings';
-import { A100, A10G, GIB, RTX3050_4GB, T4, V100, appleSiliconMac, cpuPython, cudaPython, linuxMachine, macPython } from '../../fixtures/hardware/machines';
+import {
+  A100,
+  A10G,
+  GIB,
+  RTX3050_4GB,
+  T4,
+  V100,
+  appleSiliconMac,
+  cpuPython,
+  cudaPython,
+  linuxMachine,
+  macPython,
+} from '../../fixtures/hardware/machines';
 
 const DEEPSEEK = 'deepseek-ai/DeepSeek-OCR';
 const LFM = 'LiquidAI/LFM2.5-VL-1.6B';
@@ -48,12 +60,17 @@ describe('hardware policy', () => {
       assert.ok(warning, `expected torch-cpu-only in ${codes(report).join(', ')}`);
       assert.match(warning.message, /Tesla T4 goes unused/);
       // The driver supports CUDA 12.2, so the newest wheel it can run is cu121.
-      assert.equal(warning.fix, '/home/dev/.venv/bin/python -m pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cu121');
+      assert.equal(
+        warning.fix,
+        '/home/dev/.venv/bin/python -m pip install --force-reinstall torch --index-url https://download.pytorch.org/whl/cu121',
+      );
       assert.equal(report.models[DEEPSEEK]!.platform, 'cpu');
     });
 
     it('warns when a CUDA build of torch cannot reach the GPU', () => {
-      const report = evaluate(linuxMachine([A10G], cudaPython({ cuda_available: false, torch_cuda: '12.8', cuda_error: 'RuntimeError: driver too old' })));
+      const report = evaluate(
+        linuxMachine([A10G], cudaPython({ cuda_available: false, torch_cuda: '12.8', cuda_error: 'RuntimeError: driver too old' })),
+      );
       assert.equal(report.platform, 'cpu');
       const warning = report.warnings.find((entry) => entry.code === 'cuda-unavailable');
       assert.ok(warning);
@@ -99,7 +116,12 @@ describe('hardware policy', () => {
       });
 
       it('reports a torch that fails to import with its error', () => {
-        const report = evaluate(linuxMachine([], cpuPython({ torch: null, torch_cuda: null, torch_error: 'OSError: libtorch_cpu.so: cannot open shared object file' })));
+        const report = evaluate(
+          linuxMachine(
+            [],
+            cpuPython({ torch: null, torch_cuda: null, torch_error: 'OSError: libtorch_cpu.so: cannot open shared object file' }),
+          ),
+        );
         const warning = report.warnings.find((entry) => entry.code === 'torch-broken');
         assert.match(warning?.message ?? '', /libtorch_cpu\.so/);
         assert.match(warning?.fix ?? '', /--force-reinstall torch --index-url https:\/\/download\.pytorch\.org\/whl\/cpu$/);
@@ -256,14 +278,26 @@ describe('hardware policy', () => {
   describe('the fit table, at and just below every threshold', () => {
     // [model, platform, GB, expected fit]; other platforms are starved so only the one named decides.
     const table: Array<[string, 'cuda' | 'mps' | 'cpu', number, string]> = [
-      [DEEPSEEK, 'cuda', 16, 'optimal'], [DEEPSEEK, 'cuda', 15.99, 'minimum'], [DEEPSEEK, 'cuda', 8, 'minimum'], [DEEPSEEK, 'cuda', 7.99, 'insufficient'],
-      [DEEPSEEK, 'mps', 16, 'minimum'], [DEEPSEEK, 'mps', 15.99, 'insufficient'],
-      [DEEPSEEK, 'cpu', 16, 'minimum'], [DEEPSEEK, 'cpu', 15.99, 'insufficient'],
-      [LFM, 'cuda', 8, 'optimal'], [LFM, 'cuda', 7.99, 'minimum'], [LFM, 'cuda', 4, 'minimum'], [LFM, 'cuda', 3.99, 'insufficient'],
-      [LFM, 'mps', 8, 'minimum'], [LFM, 'mps', 7.99, 'insufficient'],
-      [LFM, 'cpu', 8, 'minimum'], [LFM, 'cpu', 7.99, 'insufficient'],
-      [PADDLE, 'cuda', 4, 'optimal'], [PADDLE, 'cuda', 3.99, 'insufficient'],
-      [PADDLE, 'cpu', 8, 'minimum'], [PADDLE, 'cpu', 7.99, 'insufficient'],
+      [DEEPSEEK, 'cuda', 16, 'optimal'],
+      [DEEPSEEK, 'cuda', 15.99, 'minimum'],
+      [DEEPSEEK, 'cuda', 8, 'minimum'],
+      [DEEPSEEK, 'cuda', 7.99, 'insufficient'],
+      [DEEPSEEK, 'mps', 16, 'minimum'],
+      [DEEPSEEK, 'mps', 15.99, 'insufficient'],
+      [DEEPSEEK, 'cpu', 16, 'minimum'],
+      [DEEPSEEK, 'cpu', 15.99, 'insufficient'],
+      [LFM, 'cuda', 8, 'optimal'],
+      [LFM, 'cuda', 7.99, 'minimum'],
+      [LFM, 'cuda', 4, 'minimum'],
+      [LFM, 'cuda', 3.99, 'insufficient'],
+      [LFM, 'mps', 8, 'minimum'],
+      [LFM, 'mps', 7.99, 'insufficient'],
+      [LFM, 'cpu', 8, 'minimum'],
+      [LFM, 'cpu', 7.99, 'insufficient'],
+      [PADDLE, 'cuda', 4, 'optimal'],
+      [PADDLE, 'cuda', 3.99, 'insufficient'],
+      [PADDLE, 'cpu', 8, 'minimum'],
+      [PADDLE, 'cpu', 7.99, 'insufficient'],
     ];
     const STARVED_RAM = 1e9;
     function machineWith(platform: 'cuda' | 'mps' | 'cpu', gb: number): HardwareFacts {
@@ -289,10 +323,16 @@ describe('hardware policy', () => {
       const verdict = evaluate(laptop).models[DEEPSEEK]!;
       assert.equal(verdict.fit, 'insufficient');
       const cloud = verdict.cloud ?? [];
-      assert.ok(cloud.some((entry) => entry.id === 'g4dn.xlarge' && entry.fit === 'optimal'), 'a T4 holds DeepSeek-OCR');
+      assert.ok(
+        cloud.some((entry) => entry.id === 'g4dn.xlarge' && entry.fit === 'optimal'),
+        'a T4 holds DeepSeek-OCR',
+      );
       assert.ok(cloud.some((entry) => entry.id === 'a2-highgpu-1g' && entry.fit === 'optimal'));
       const ranks = cloud.map((entry) => (entry.fit === 'optimal' ? 2 : 1));
-      assert.deepEqual(ranks, [...ranks].sort((a, b) => b - a));
+      assert.deepEqual(
+        ranks,
+        [...ranks].sort((a, b) => b - a),
+      );
       assert.match(verdict.reasons.at(-1)!, /^Would fit on: g4dn\.xlarge/);
     });
 
@@ -346,7 +386,10 @@ describe('hardware policy', () => {
     });
 
     it('reaches every warning code in these scenarios (stable codes are all tested)', () => {
-      assert.deepEqual([...WARNING_CODES].filter((code) => !seenCodes.has(code)), []);
+      assert.deepEqual(
+        [...WARNING_CODES].filter((code) => !seenCodes.has(code)),
+        [],
+      );
     });
   });
 });

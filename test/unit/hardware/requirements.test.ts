@@ -1,5 +1,12 @@
 import * as assert from 'node:assert/strict';
-import { cloudInstances, findCloudInstance, findModel, installCommands, requirements, withTrainerPaths } from '../../../src/core/hardware/requirements';
+import {
+  cloudInstances,
+  findCloudInstance,
+  findModel,
+  installCommands,
+  requirements,
+  withTrainerPaths,
+} from '../../../src/core/hardware/requirements';
 
 describe('requirements data (data/requirements.json)', () => {
   it('holds the four models of the contract, in report order', () => {
@@ -38,7 +45,7 @@ describe('requirements data (data/requirements.json)', () => {
     assert.notEqual(findModel('deepseek-ocr')?.family, findModel('lfm2-vl')?.family);
   });
 
-  it("★ gives PaddleOCR no MPS platform and DeepSeek-OCR no sdpa", () => {
+  it('★ gives PaddleOCR no MPS platform and DeepSeek-OCR no sdpa', () => {
     assert.equal(findModel('PaddleOCR')?.fit.mps, undefined);
     assert.ok(!findModel('deepseek-ocr')?.attention.includes('sdpa'));
   });
@@ -57,12 +64,21 @@ describe('requirements data (data/requirements.json)', () => {
 });
 
 describe('fixes that name the bundled trainer', () => {
-  it('turn the seed\'s relative stub path into an absolute one, quoted when it has spaces', () => {
-    assert.equal(withTrainerPaths('pip install -e ./stubs/flash_attn_stub', '/opt/ext/trainer'), 'pip install -e /opt/ext/trainer/stubs/flash_attn_stub');
-    assert.equal(withTrainerPaths('pip install -e ./stubs/flash_attn_stub', '/My Ext/trainer'), "pip install -e '/My Ext/trainer/stubs/flash_attn_stub'");
+  it("turn the seed's relative stub path into an absolute one, quoted when it has spaces", () => {
+    assert.equal(
+      withTrainerPaths('pip install -e ./stubs/flash_attn_stub', '/opt/ext/trainer'),
+      'pip install -e /opt/ext/trainer/stubs/flash_attn_stub',
+    );
+    assert.equal(
+      withTrainerPaths('pip install -e ./stubs/flash_attn_stub', '/My Ext/trainer'),
+      "pip install -e '/My Ext/trainer/stubs/flash_attn_stub'",
+    );
   });
 
   it('leave other commands alone', () => {
-    assert.equal(withTrainerPaths('pip install torch==2.6.0 transformers==4.46.3', '/opt/ext/trainer'), 'pip install torch==2.6.0 transformers==4.46.3');
+    assert.equal(
+      withTrainerPaths('pip install torch==2.6.0 transformers==4.46.3', '/opt/ext/trainer'),
+      'pip install torch==2.6.0 transformers==4.46.3',
+    );
   });
 });

@@ -22,7 +22,9 @@ describe('runTool', () => {
 
   it('passes arguments verbatim, without a shell', async () => {
     const tricky = ['$(touch /tmp/pwned)', 'a b', '"; exit 1'];
-    const result = await runTool(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...tricky], { timeoutMs: 5_000 });
+    const result = await runTool(process.execPath, ['-e', 'process.stdout.write(JSON.stringify(process.argv.slice(1)))', ...tricky], {
+      timeoutMs: 5_000,
+    });
     assert.deepEqual(JSON.parse(result.stdout), tricky);
   });
 

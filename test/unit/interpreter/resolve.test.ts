@@ -41,16 +41,29 @@ describe('interpreter resolution', function () {
   }
 
   it('takes the vinOcr.pythonPath setting first when it runs', async () => {
-    const chosen = await resolveInterpreter({ setting: realPython, pythonExtension: '/elsewhere/python', workspaceFolders: [], env: emptyEnv });
+    const chosen = await resolveInterpreter({
+      setting: realPython,
+      pythonExtension: '/elsewhere/python',
+      workspaceFolders: [],
+      env: emptyEnv,
+    });
     assert.equal(chosen?.source, 'setting');
     assert.equal(chosen?.path, realPython);
     assert.match(chosen?.reason ?? '', /\(Python 3\.\d+\.\d+\), set in vinOcr\.pythonPath\.$/);
   });
 
   it('skips a setting that does not run and says why', async () => {
-    const chosen = await resolveInterpreter({ setting: '/nope/bin/python', pythonExtension: realPython, workspaceFolders: [], env: emptyEnv });
+    const chosen = await resolveInterpreter({
+      setting: '/nope/bin/python',
+      pythonExtension: realPython,
+      workspaceFolders: [],
+      env: emptyEnv,
+    });
     assert.equal(chosen?.source, 'python-extension');
-    assert.match(chosen?.reason ?? '', /selected in the Python extension\. Skipped: vinOcr\.pythonPath "\/nope\/bin\/python": \/nope\/bin\/python not found\.$/);
+    assert.match(
+      chosen?.reason ?? '',
+      /selected in the Python extension\. Skipped: vinOcr\.pythonPath "\/nope\/bin\/python": \/nope\/bin\/python not found\.$/,
+    );
   });
 
   it("uses a workspace's .venv when neither the setting nor the Python extension names one", async () => {
@@ -102,7 +115,13 @@ describe('interpreter resolution', function () {
     it('gives up on one that hangs, and moves on to the next candidate', async () => {
       const hang = script(fakes, 'hang', 'PATH=/usr/bin:/bin exec sleep 60');
       const started = performance.now();
-      const chosen = await resolveInterpreter({ setting: hang, pythonExtension: realPython, workspaceFolders: [], env: emptyEnv, timeoutMs: 300 });
+      const chosen = await resolveInterpreter({
+        setting: hang,
+        pythonExtension: realPython,
+        workspaceFolders: [],
+        env: emptyEnv,
+        timeoutMs: 300,
+      });
       assert.ok(performance.now() - started < 3_000);
       assert.equal(chosen?.source, 'python-extension');
       assert.match(chosen?.reason ?? '', /timed out after 300 ms/);

@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TrainerEvent } from '../../../src/core/trainer/events';
-import { launchTrainer, trainerEnvironment } from '../../../src/core/trainer/launch';
+import { launchTrainer } from '../../../src/core/trainer/launch';
+import { trainerEnvironment } from '../../../src/core/trainer/local-launcher';
 import { isRunning, FAKE_TRAINER_DIR, PYTHON, waitFor } from './process-helpers';
 
 function launch(args: string[]) {
@@ -38,7 +39,10 @@ describe('launchTrainer', () => {
     const { trainer, events, logs } = launch(['events']);
     const exit = await trainer.exited;
     assert.deepEqual(exit, { exitCode: 0, signal: undefined });
-    assert.deepEqual(events.map((event) => event.type), ['run_started', 'progress', 'progress', 'progress', 'unknown', 'run_finished']);
+    assert.deepEqual(
+      events.map((event) => event.type),
+      ['run_started', 'progress', 'progress', 'progress', 'unknown', 'run_finished'],
+    );
     assert.ok(logs.includes('stdout: a stray line from some library'));
     assert.ok(logs.includes('stderr: INFO step 3 done'));
   });
@@ -59,7 +63,13 @@ describe('launchTrainer', () => {
   });
 
   it('reports an interpreter that does not exist without throwing', async () => {
-    const trainer = launchTrainer({ python: '/nonexistent/python3', trainerDir: FAKE_TRAINER_DIR, args: ['events'], onEvent: () => {}, onLog: () => {} });
+    const trainer = launchTrainer({
+      python: '/nonexistent/python3',
+      trainerDir: FAKE_TRAINER_DIR,
+      args: ['events'],
+      onEvent: () => {},
+      onLog: () => {},
+    });
     const exit = await trainer.exited;
     assert.ok(exit.spawnError, 'expected a spawn error');
     assert.match(exit.spawnError!, /ENOENT|nonexistent/);

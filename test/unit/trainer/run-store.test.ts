@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { listRuns, readRun } from '../../../src/core/trainer/run-store';
-import { applyEvent, emptyRunState, lowerIsBetter } from '../../../src/core/trainer/run-state';
+import { lowerIsBetter } from '../../../src/core/trainer/metrics';
+import { applyEvent, emptyRunState } from '../../../src/core/trainer/run-state';
 
 const line = (event: object) => `${JSON.stringify(event)}\n`;
 
@@ -18,20 +19,32 @@ function makeRun(root: string, id: string, events: object[], extra: Record<strin
   return dir;
 }
 
-const started = { event: 'run_started', run_id: 'x', time: '2026-11-28T18:00:00Z', device: 'cpu', total_steps: 10, config: { model: { type: 'baseline' } } };
+const started = {
+  event: 'run_started',
+  run_id: 'x',
+  time: '2026-11-28T18:00:00Z',
+  device: 'cpu',
+  total_steps: 10,
+  config: { model: { type: 'baseline' } },
+};
 
 describe('run store', () => {
   it('reads a finished run: outcome, best metrics, checkpoints, log and TensorBoard folder', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vin-ocr-runs-'));
-    makeRun(root, '20260101-baseline', [
-      started,
-      { event: 'progress', step: 5, loss: 1.2 },
-      { event: 'eval', step: 5, metrics: { exact_match: 0.2, cer: 0.3 } },
-      { event: 'eval', step: 10, metrics: { exact_match: 0.1, cer: 0.2 } },
-      { event: 'eval', step: 10, split: 'test', metrics: { exact_match: 0.9 } },
-      { event: 'checkpoint', path: 'checkpoints/step-10.pt', step: 10, kind: 'best' },
-      { event: 'run_finished', status: 'completed', time: '2026-11-28T18:01:30.000Z' },
-    ], { 'train.log': 'INFO\n', 'checkpoints/step-5.pt': 'x', 'tensorboard/events.out.tfevents.1.host': '' });
+    makeRun(
+      root,
+      '20260101-baseline',
+      [
+        started,
+        { event: 'progress', step: 5, loss: 1.2 },
+        { event: 'eval', step: 5, metrics: { exact_match: 0.2, cer: 0.3 } },
+        { event: 'eval', step: 10, metrics: { exact_match: 0.1, cer: 0.2 } },
+        { event: 'eval', step: 10, split: 'test', metrics: { exact_match: 0.9 } },
+        { event: 'checkpoint', path: 'checkpoints/step-10.pt', step: 10, kind: 'best' },
+        { event: 'run_finished', status: 'completed', time: '2026-11-28T18:01:30.000Z' },
+      ],
+      { 'train.log': 'INFO\n', 'checkpoints/step-5.pt': 'x', 'tensorboard/events.out.tfevents.1.host': '' },
+    );
     const [run] = await listRuns(root);
     assert.ok(run);
     assert.equal(run.status, 'completed');
@@ -64,10 +77,16 @@ describe('run store', () => {
     writeFileSync(join(root, 'stray.txt'), 'x');
     const dir = join(root, 'messy');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'events.jsonl'), `garbage\n${line(started)}{"event":"progress","st\n${line({ event: 'run_finished', status: 'cancelled' })}`);
+    writeFileSync(
+      join(dir, 'events.jsonl'),
+      `garbage\n${line(started)}{"event":"progress","st\n${line({ event: 'run_finished', status: 'cancelled' })}`,
+    );
     writeFileSync(join(dir, 'metrics.json'), '{"step": 9, "val": {"exact_match": 0.4, "cer": 0.1}, "test": {}}');
     const runs = await listRuns(root);
-    assert.deepEqual(runs.map((run) => run.id), ['messy']);
+    assert.deepEqual(
+      runs.map((run) => run.id),
+      ['messy'],
+    );
     assert.equal(runs[0]!.status, 'cancelled');
     assert.deepEqual(runs[0]!.bestMetrics, { exact_match: 0.4, cer: 0.1 }, 'bookkeeping numbers are not metrics');
     assert.deepEqual(await listRuns(join(root, 'missing')), []);
@@ -75,7 +94,9 @@ describe('run store', () => {
 
   it('reads only head and tail of a huge events file', async () => {
     const root = mkdtempSync(join(tmpdir(), 'vin-ocr-runs-'));
-    const progress = Array.from({ length: 20_000 }, (_, index) => line({ event: 'progress', step: index + 1, total_steps: 20_000, loss: 1 }));
+    const progress = Array.from({ length: 20_000 }, (_, index) =>
+      line({ event: 'progress', step: index + 1, total_steps: 20_000, loss: 1 }),
+    );
     const dir = join(root, 'big');
     mkdirSync(dir);
     writeFileSync(join(dir, 'events.jsonl'), line(started) + progress.join('') + line({ event: 'run_finished', status: 'completed' }));

@@ -12,7 +12,15 @@ const CHROMIUM = process.env.VIN_OCR_CHROMIUM ?? '/usr/bin/chromium';
 
 async function buildPage(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'vin-ocr-webview-'));
-  await esbuild.build({ entryPoints: { training: join(__dirname, '../../../media/src/training.ts') }, outdir: dir, bundle: true, platform: 'browser', format: 'iife', target: 'es2022', logLevel: 'silent' });
+  await esbuild.build({
+    entryPoints: { training: join(__dirname, '../../../media/src/training.ts') },
+    outdir: dir,
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    logLevel: 'silent',
+  });
   const nonce = 'dGVzdG5vbmNl';
   writeFileSync(
     join(dir, 'index.html'),
@@ -25,14 +33,32 @@ async function buildPage(): Promise<string> {
   document.addEventListener('securitypolicyviolation', (e) => window.cspViolations.push(e.violatedDirective + ' ' + e.blockedURI));
   // Like VS Code, the stored state outlives a reload of the webview (window.name survives navigation).
   window.stored = window.name ? JSON.parse(window.name) : undefined;
-  window.acquireVsCodeApi = () => ({ postMessage: (m) => window.sent.push(m), getState: () => window.stored, setState: (s) => { window.stored = s; window.name = JSON.stringify(s); } });
+  window.acquireVsCodeApi = () => ({
+    postMessage: (m) => window.sent.push(m),
+    getState: () => window.stored,
+    setState: (s) => { window.stored = s; window.name = JSON.stringify(s); },
+  });
 </script>
 <script nonce="${nonce}" src="training.js"></script></body></html>`,
   );
   return join(dir, 'index.html');
 }
 
-const run = { key: 1, label: 'baseline.yaml', status: 'running' as const, step: 40, totalSteps: 100, loss: 0.5, samplesPerSecond: 900, etaSeconds: 75, device: 'cuda', attention: 'sdpa', dtype: 'bf16', bestExactMatch: 0.5, lastExactMatch: 0.4 };
+const run = {
+  key: 1,
+  label: 'baseline.yaml',
+  status: 'running' as const,
+  step: 40,
+  totalSteps: 100,
+  loss: 0.5,
+  samplesPerSecond: 900,
+  etaSeconds: 75,
+  device: 'cuda',
+  attention: 'sdpa',
+  dtype: 'bf16',
+  bestExactMatch: 0.5,
+  lastExactMatch: 0.4,
+};
 
 async function post(page: Page, messages: HostMessage[]): Promise<void> {
   await page.evaluate((list) => list.forEach((message) => window.postMessage(message, '*')), messages);
@@ -46,7 +72,11 @@ describe('Training view front-end (Chromium)', function () {
   before(async function () {
     if (!existsSync(CHROMIUM)) this.skip();
     const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--allow-file-access-from-files'],
+    });
     page = await browser.newPage({ viewport: { width: 900, height: 700 } });
     await page.goto(`file://${await buildPage()}`);
   });
@@ -64,10 +94,22 @@ describe('Training view front-end (Chromium)', function () {
         type: 'snapshot',
         runs: [{ ...run, label: '<img src=x onerror=alert(1)>.yaml' }],
         selected: 1,
-        series: { loss: [[1, 2], [2, 1.5]], lr: [[1, 0.002]], exactMatch: [[2, 0.4]], cer: [[2, 0.2]] },
+        series: {
+          loss: [
+            [1, 2],
+            [2, 1.5],
+          ],
+          lr: [[1, 0.002]],
+          exactMatch: [[2, 0.4]],
+          cer: [[2, 0.2]],
+        },
         samples: [
           { truth: '1HGCM82633A004352', prediction: '1HGCM82633A0O4352', confidence: 0.8 },
-          { truth: 'WVWZZZ1JZXW000001', prediction: 'WVWZZZ1JZXW000001', image: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==' },
+          {
+            truth: 'WVWZZZ1JZXW000001',
+            prediction: 'WVWZZZ1JZXW000001',
+            image: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+          },
         ],
       },
     ]);
@@ -82,7 +124,11 @@ describe('Training view front-end (Chromium)', function () {
   });
 
   it('keeps up with 1,000 events a second: a burst is drawn on the next frame and saved in state', async () => {
-    const burst = Array.from({ length: 1000 }, (_, index) => ({ type: 'points', key: 1, points: { loss: [[100 + index, 1 / (index + 1)]], lr: [], exactMatch: [], cer: [] } }) as HostMessage);
+    const burst = Array.from(
+      { length: 1000 },
+      (_, index) =>
+        ({ type: 'points', key: 1, points: { loss: [[100 + index, 1 / (index + 1)]], lr: [], exactMatch: [], cer: [] } }) as HostMessage,
+    );
     const elapsed = await page.evaluate(async (messages) => {
       const started = performance.now();
       for (const message of messages) window.postMessage(message, '*');
@@ -99,8 +145,17 @@ describe('Training view front-end (Chromium)', function () {
 
   it('after a window reload shows the last run from saved state, no longer as running', async () => {
     await page.reload();
-    assert.equal(await page.evaluate(() => (window as unknown as { stored?: { runs: unknown[] } }).stored?.runs.length), 1, 'state survived the reload');
-    await page.evaluate(() => window.postMessage({ type: 'snapshot', runs: [], selected: null, series: { loss: [], lr: [], exactMatch: [], cer: [] }, samples: [] }, '*'));
+    assert.equal(
+      await page.evaluate(() => (window as unknown as { stored?: { runs: unknown[] } }).stored?.runs.length),
+      1,
+      'state survived the reload',
+    );
+    await page.evaluate(() =>
+      window.postMessage(
+        { type: 'snapshot', runs: [], selected: null, series: { loss: [], lr: [], exactMatch: [], cer: [] }, samples: [] },
+        '*',
+      ),
+    );
     await page.locator('.status', { hasText: 'cancelled' }).waitFor();
     assert.ok(await page.locator('.stat .value', { hasText: '40 / 100' }).isVisible());
     assert.equal(await page.locator('.sample').count(), 2, 'the sample reads are kept too');
@@ -116,5 +171,20 @@ describe('Training view front-end (Chromium)', function () {
     await page.locator('button', { hasText: 'Cancel' }).focus();
     await page.keyboard.press('Enter');
     assert.deepEqual(await page.evaluate(() => (window as unknown as { sent: unknown[] }).sent.at(-1)), { type: 'cancel', key: 1 });
+  });
+
+  it('shows progress against the binding budget: a 10-minute run is not at step 111 of 100000', async () => {
+    const timeBound = {
+      ...run,
+      step: 111,
+      totalSteps: 100000,
+      progress: { budget: 'time' as const, fraction: 0.42, step: 111, totalSteps: 100000, elapsedSeconds: 252, limitSeconds: 600 },
+    };
+    await post(page, [
+      { type: 'snapshot', runs: [timeBound], selected: 1, series: { loss: [], lr: [], exactMatch: [], cer: [] }, samples: [] },
+    ]);
+    await page.locator('.stat .value', { hasText: '42% · 4:12 of 10:00' }).waitFor();
+    assert.equal(await page.locator('.stat .value', { hasText: '100000' }).count(), 0, 'the step cap is not shown as a total');
+    assert.equal(await page.locator('progress').evaluate((bar) => (bar as HTMLProgressElement).value), 0.42);
   });
 });
