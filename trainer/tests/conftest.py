@@ -1,4 +1,5 @@
 """Shared helpers for the trainer's tests: tiny configs, the event schema, running the CLI."""
+
 from __future__ import annotations
 
 import json

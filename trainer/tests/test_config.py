@@ -2,11 +2,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import REPO
 
 from vin_ocr.config import SYNTHETIC, load_config, parse_config
 from vin_ocr.errors import INVALID_CONFIG, TrainerError
-
-from conftest import REPO
 
 BASELINE = REPO / "examples" / "baseline.yaml"
 CONFIG_SCHEMA = REPO / "schemas" / "training-config.schema.json"
@@ -24,8 +23,7 @@ def test_the_baseline_example_loads_without_warnings_and_resolves_paths():
 
 
 def test_the_baseline_example_validates_against_the_shared_config_schema():
-    if not CONFIG_SCHEMA.is_file():
-        pytest.skip("schemas/training-config.schema.json is not there yet")
+    assert CONFIG_SCHEMA.is_file(), f"{CONFIG_SCHEMA} is missing"  # a missing schema is a failure, never a skip
     import jsonschema
     import yaml
 
@@ -42,7 +40,11 @@ def test_an_empty_file_means_every_default(tmp_path):
 
 
 def test_every_bad_key_is_reported_at_once_with_its_path(tmp_path):
-    raw = {"model": {"width": "wide"}, "training": {"batch_size": 0, "device": "tpu", "precision": "int8"}, "data": {"on_bad_rows": "ignore"}}
+    raw = {
+        "model": {"width": "wide"},
+        "training": {"batch_size": 0, "device": "tpu", "precision": "int8"},
+        "data": {"on_bad_rows": "ignore"},
+    }
     with pytest.raises(TrainerError) as caught:
         parse_config(raw, tmp_path, "cfg.yaml")
     error = caught.value
@@ -60,8 +62,9 @@ def test_unknown_keys_are_warnings_not_failures(tmp_path):
 
 
 def test_planned_model_types_get_a_clear_message(tmp_path):
+    # A model data/requirements.json lists but no family trains yet (lfm2-vl was one; it trains now).
     with pytest.raises(TrainerError) as caught:
-        parse_config({"model": {"type": "lfm2-vl"}}, tmp_path)
+        parse_config({"model": {"type": "paddleocr"}}, tmp_path)
     assert "not available in this trainer yet" in caught.value.issues[0]
 
 
@@ -91,3 +94,64 @@ def test_fresh_ratio_auto_renders_everything_on_a_cpu_and_half_on_cuda(tmp_path)
     with pytest.raises(TrainerError) as caught:
         parse_config({"data": {"synthetic": {"fresh_ratio": "most"}}}, tmp_path, "cfg.yaml")
     assert "data.synthetic.fresh_ratio" in caught.value.issues[0]
+
+
+def test_problems_and_unknown_keys_say_file_and_line(tmp_path):
+    path = tmp_path / "cfg.yaml"
+    path.write_text("model:\n  type: baseline\ntraining:\n  max_stesp: 3\n  batch_size: 0\n", encoding="utf-8")
+    with pytest.raises(TrainerError) as caught:
+        load_config(path)
+    assert caught.value.issues == [f"{path}:5: training.batch_size: expected an integer from 1 to 65536 (got 0)"]
+    path.write_text("model:\n  type: baseline\ntraining:\n  max_stesp: 3\n", encoding="utf-8")
+    _, warnings = load_config(path)
+    assert warnings == [f"{path}:4: training.max_stesp: unknown key, ignored (did you mean 'max_steps'?)"]
+
+
+def test_a_key_of_another_family_is_named_as_such(tmp_path):
+    _, warnings = parse_config({"training": {"gradient_accumulation_steps": 4}}, tmp_path)
+    assert warnings == [
+        "training.gradient_accumulation_steps: not used by model type baseline (a setting of deepseek-ocr, lfm2-vl), ignored"
+    ]
+
+
+def test_a_vision_language_config_gets_its_familys_defaults(tmp_path):
+    config, warnings = parse_config({"model": {"type": "lfm2-vl"}}, tmp_path)
+    assert warnings == []
+    assert config.model.model_id == "LiquidAI/LFM2.5-VL-1.6B" and config.model.finetune == "lora"
+    assert config.training.learning_rate == 2e-4 and config.training.max_steps is None and config.training.batch_size == 2
+    assert config.data.synthetic.val_size == 32  # generation is slow: a small synthetic val set
+    full, _ = parse_config({"model": {"type": "deepseek-ocr", "finetune": "full"}}, tmp_path)
+    assert full.model.model_id == "deepseek-ai/DeepSeek-OCR" and full.training.learning_rate == 5e-5 and full.model.image_mode == "base"
+
+
+def test_each_family_checks_its_own_section(tmp_path):
+    raw = {
+        "model": {"type": "deepseek-ocr", "attn_implementation": "sdpa", "image_mode": "huge", "lora_rank": 0},
+        "training": {"num_epochs": 0},
+    }
+    with pytest.raises(TrainerError) as caught:
+        parse_config(raw, tmp_path, "cfg.yaml")
+    text = "\n".join(caught.value.issues)
+    assert len(caught.value.issues) == 4, text
+    assert (
+        "does not implement attention 'sdpa'" in text
+        and "model.image_mode" in text
+        and "model.lora_rank" in text
+        and "training.num_epochs" in text
+    )
+    _, warnings = parse_config({"model": {"type": "lfm2-vl", "image_mode": "tiny"}}, tmp_path)
+    assert warnings == ["model.image_mode: not used by model type lfm2-vl (a setting of deepseek-ocr), ignored"]
+
+
+def test_fine_tuning_flags_are_checked_as_config_keys_and_named_in_problems():
+    from vin_ocr.training import hf_finetune
+
+    args = hf_finetune.build_parser().parse_args(["--model-id", "LiquidAI/LFM2.5-VL-1.6B", "--batch-size", "0", "--lora-rank", "0"])
+    with pytest.raises(TrainerError) as caught:
+        hf_finetune.config_from_flags(args)
+    assert sorted(caught.value.issues) == [
+        "--batch-size: training.batch_size: expected an integer from 1 to 65536 (got 0)",
+        "--lora-rank: model.lora_rank: expected an integer from 1 to 1024 (got 0)",
+    ]
+    deepseek = hf_finetune.config_from_flags(hf_finetune.build_parser().parse_args(["--model-id", "deepseek-ai/DeepSeek-OCR"]))[0]
+    assert deepseek.model.type == "deepseek-ocr"

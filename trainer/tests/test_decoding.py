@@ -1,10 +1,9 @@
-import math
-
-import torch
-
 import itertools
+import math
+from typing import Optional
 
 import numpy as np
+import torch
 
 from vin_ocr.decoding import BLANK, apply_check_digit, decode, fixed_length_path, greedy_decode
 from vin_ocr.vin import ALPHABET, has_valid_check_digit
@@ -13,9 +12,10 @@ NORTH_AMERICAN = "1M8GDM9AXKP042788"  # check digit X (49 CFR 565.15 worked exam
 EUROPEAN = "WVWZZZ1JZXW000001"  # position 9 is "Z": no check digit in Europe
 
 
-def frames_for(text: str, uncertain: dict[int, tuple[str, float]] = {}, confidence: float = 0.98) -> torch.Tensor:
+def frames_for(text: str, uncertain: Optional[dict[int, tuple[str, float]]] = None, confidence: float = 0.98) -> torch.Tensor:
     """Log-probabilities [1, frames, classes] a model would give for `text`: each character on
     two frames followed by a blank frame. `uncertain` maps position → (runner-up, its probability)."""
+    uncertain = uncertain or {}
     rows = []
     for position, char in enumerate(text):
         for _ in range(2):

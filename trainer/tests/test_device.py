@@ -1,4 +1,5 @@
 """Device/precision policy. CUDA is faked (this machine has none) by patching torch's own queries."""
+
 import pytest
 import torch
 

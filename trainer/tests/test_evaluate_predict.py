@@ -1,10 +1,10 @@
 """`evaluate` and `predict` on a checkpoint saved by a real (tiny) training run."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-
 from conftest import REPO, run_cli, tiny_config, write_config
 
 EXAMPLES = REPO / "examples" / "data"

@@ -1,8 +1,9 @@
 """Supervised fine-tuning batches: the prompt is masked out of the loss, the VIN is the target."""
+
 import pytest
 import torch
-
 from fixtures_hf.helpers import tiny_model_dir, vin_image
+
 from vin_ocr.models.hf.collate import IGNORE_INDEX, Lfm2VlCollator
 
 

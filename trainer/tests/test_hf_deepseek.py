@@ -1,9 +1,10 @@
 """DeepSeek-OCR: its prompt format and image modes, and loading remote code through the flash-attn stub."""
+
 import pytest
 import torch
+from fixtures_hf.helpers import STUB_DIR, fake_deepseek_dir, go_offline
 from PIL import Image
 
-from fixtures_hf.helpers import go_offline, STUB_DIR, fake_deepseek_dir
 from vin_ocr.models.hf import deepseek
 from vin_ocr.models.hf.deepseek import IGNORE_INDEX, MODES, encode_example, image_mode, image_token_count, prepare_views, vin_prompt
 
@@ -30,8 +31,11 @@ def test_prompts_get_exactly_one_leading_image_placeholder():
 
 def test_the_published_resolution_modes():
     assert {name: (m.base_size, m.image_size, m.crop_mode) for name, m in MODES.items()} == {
-        "tiny": (512, 512, False), "small": (640, 640, False), "base": (1024, 1024, False),
-        "large": (1280, 1280, False), "gundam": (1024, 640, True),
+        "tiny": (512, 512, False),
+        "small": (640, 640, False),
+        "base": (1024, 1024, False),
+        "large": (1280, 1280, False),
+        "gundam": (1024, 640, True),
     }
     with pytest.raises(ValueError, match="Unknown DeepSeek-OCR image mode 'huge'"):
         image_mode("huge")
@@ -176,6 +180,7 @@ def test_fine_tuning_remote_code_the_deepseek_way(monkeypatch, remote_code_env, 
     import json
 
     from fixtures_hf.helpers import labelled_dir
+
     from vin_ocr.training import hf_finetune
 
     _forget_flash_attn(monkeypatch)
@@ -183,10 +188,32 @@ def test_fine_tuning_remote_code_the_deepseek_way(monkeypatch, remote_code_env, 
     labels = str(labelled_dir() / "labels.txt")
     stream = io.StringIO()
     code = hf_finetune.main(
-        ["--model-id", str(fake_deepseek_dir()), "--trust-remote-code", "--image-mode", "tiny",
-         "--train-labels", labels, "--val-labels", labels, "--max-eval-samples", "2", "--max-new-tokens", "18",
-         "--output-dir", str(tmp_path / "runs"), "--batch-size", "4", "--max-steps", "8", "--learning-rate", "2e-2",
-         "--eval-every", "8", "--no-export"],
+        [
+            "--model-id",
+            str(fake_deepseek_dir()),
+            "--trust-remote-code",
+            "--image-mode",
+            "tiny",
+            "--train-labels",
+            labels,
+            "--val-labels",
+            labels,
+            "--max-eval-samples",
+            "2",
+            "--max-new-tokens",
+            "18",
+            "--output-dir",
+            str(tmp_path / "runs"),
+            "--batch-size",
+            "4",
+            "--max-steps",
+            "8",
+            "--learning-rate",
+            "2e-2",
+            "--eval-every",
+            "8",
+            "--no-export",
+        ],
         events_stream=stream,
     )
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -201,3 +228,42 @@ def test_fine_tuning_remote_code_the_deepseek_way(monkeypatch, remote_code_env, 
     predictions = next(e for e in events if e["event"] == "samples")["items"]
     assert all(set(item["prediction"]) <= set("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for item in predictions)
     assert (tmp_path / "runs").is_dir()
+
+
+def test_a_fine_tuned_deepseek_checkpoint_reads_through_predict(monkeypatch, remote_code_env, tmp_path, capsys):
+    import io
+    import json
+
+    from fixtures_hf.helpers import labelled_dir
+
+    from vin_ocr.__main__ import main
+    from vin_ocr.training import hf_finetune
+
+    _forget_flash_attn(monkeypatch)
+    monkeypatch.syspath_prepend(str(STUB_DIR))
+    labels = str(labelled_dir() / "labels.txt")
+    code = hf_finetune.main(
+        [
+            "--model-id",
+            str(fake_deepseek_dir()),
+            "--trust-remote-code",
+            "--image-mode",
+            "tiny",
+            "--train-labels",
+            labels,
+            "--output-dir",
+            str(tmp_path / "runs"),
+            "--batch-size",
+            "4",
+            "--max-steps",
+            "1",
+            "--no-export",
+        ],
+        events_stream=io.StringIO(),
+    )
+    assert code == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    image = str(labelled_dir() / "img" / "0.png")
+    assert main(["predict", "--checkpoint", str(run_dir), image, "--json"]) == 0
+    (read,) = json.loads(capsys.readouterr().out)
+    assert set(read["vin"]) <= set("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") and len(read["characters"]) == len(read["vin"])

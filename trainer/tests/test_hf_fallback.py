@@ -1,9 +1,9 @@
 """A model that cannot run on this machine hands over to the configured baseline, saying why."""
+
 import json
 
-import pytest
+from fixtures_hf.helpers import event_validator, go_offline, labelled_dir, read_events
 
-from fixtures_hf.helpers import go_offline, event_validator, labelled_dir, read_events
 from vin_ocr.models.hf.fallback import GB, fallback_reason
 from vin_ocr.models.hf.policy import DEEPSEEK_OCR, LFM2_VL
 
@@ -67,8 +67,19 @@ def test_without_fallback_enabled_the_run_fails_with_the_reason(tmp_path, monkey
     from vin_ocr.training import hf_finetune
 
     stream = io.StringIO()
-    code = hf_finetune.main(["--model-id", "LiquidAI/LFM2.5-VL-1.6B", "--train-labels", str(labelled_dir() / "labels.txt"),
-                             "--output-dir", str(tmp_path), "--max-steps", "1"], events_stream=stream)
+    code = hf_finetune.main(
+        [
+            "--model-id",
+            "LiquidAI/LFM2.5-VL-1.6B",
+            "--train-labels",
+            str(labelled_dir() / "labels.txt"),
+            "--output-dir",
+            str(tmp_path),
+            "--max-steps",
+            "1",
+        ],
+        events_stream=stream,
+    )
     finished = json.loads(stream.getvalue().splitlines()[-1])
     assert code == 1 and finished["status"] == "failed"
     assert finished["error"]["code"] == "missing_dependency" and "offline" in finished["error"]["message"]

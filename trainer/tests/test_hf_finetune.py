@@ -1,4 +1,5 @@
 """Fine-tuning the tiny LFM2-VL on the CPU: the whole path a real LFM2.5-VL run takes."""
+
 import io
 import json
 import os
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from fixtures_hf.helpers import event_validator, go_offline, labelled_dir, read_events, tiny_model_dir
 
-from fixtures_hf.helpers import go_offline, event_validator, labelled_dir, read_events, tiny_model_dir
 from vin_ocr.training import hf_finetune
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -25,9 +26,26 @@ def offline(monkeypatch):
 def finetune(tmp_path, *extra, steps=12):
     labels = labelled_dir() / "labels.txt"
     argv = [
-        "--model-id", str(tiny_model_dir()), "--train-labels", str(labels), "--val-labels", str(labels),
-        "--output-dir", str(tmp_path / "runs"), "--batch-size", "4", "--max-steps", str(steps),
-        "--learning-rate", "1e-2", "--eval-every", "6", "--max-eval-samples", "4", "--max-new-tokens", "18",
+        "--model-id",
+        str(tiny_model_dir()),
+        "--train-labels",
+        str(labels),
+        "--val-labels",
+        str(labels),
+        "--output-dir",
+        str(tmp_path / "runs"),
+        "--batch-size",
+        "4",
+        "--max-steps",
+        str(steps),
+        "--learning-rate",
+        "1e-2",
+        "--eval-every",
+        "6",
+        "--max-eval-samples",
+        "4",
+        "--max-new-tokens",
+        "18",
         *extra,
     ]
     stream = io.StringIO()
@@ -80,10 +98,10 @@ def test_lora_finetuning_lowers_the_loss_and_reports_everything(tmp_path, attent
 
 
 def assert_adapter_reloads_and_matches_the_merged_export(run_dir, best):
+    from fixtures_hf.helpers import vin_image
     from peft import PeftModel
     from transformers import AutoModelForImageTextToText
 
-    from fixtures_hf.helpers import vin_image
     from vin_ocr.models.hf.collate import Lfm2VlCollator
     from vin_ocr.models.hf.loading import load_processor
 
@@ -109,10 +127,26 @@ def test_cancel_saves_last_and_resume_continues_the_same_run(tmp_path):
     run_dir = last.parent.parent
 
     stream = io.StringIO()
-    code = hf_finetune.main(["--resume", str(run_dir), "--model-id", str(tiny_model_dir()),
-                             "--train-labels", str(labelled_dir() / "labels.txt"), "--batch-size", "4",
-                             "--max-steps", "4", "--learning-rate", "1e-2", "--no-export", "--max-eval-samples", "2"],
-                            events_stream=stream)
+    code = hf_finetune.main(
+        [
+            "--resume",
+            str(run_dir),
+            "--model-id",
+            str(tiny_model_dir()),
+            "--train-labels",
+            str(labelled_dir() / "labels.txt"),
+            "--batch-size",
+            "4",
+            "--max-steps",
+            "4",
+            "--learning-rate",
+            "1e-2",
+            "--no-export",
+            "--max-eval-samples",
+            "2",
+        ],
+        events_stream=stream,
+    )
     second = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert code == 0
     started = of(second, "run_started")[0]
@@ -127,10 +161,30 @@ def test_sigterm_finishes_the_step_and_ends_cancelled(tmp_path):
     labels = labelled_dir() / "labels.txt"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "vin_ocr.training.hf_finetune", "--model-id", str(tiny_model_dir()),
-         "--train-labels", str(labels), "--output-dir", str(tmp_path / "runs"), "--batch-size", "2",
-         "--max-steps", "500", "--eval-every", "1000", "--no-export", "--events", "-"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "vin_ocr.training.hf_finetune",
+            "--model-id",
+            str(tiny_model_dir()),
+            "--train-labels",
+            str(labels),
+            "--output-dir",
+            str(tmp_path / "runs"),
+            "--batch-size",
+            "2",
+            "--max-steps",
+            "500",
+            "--eval-every",
+            "1000",
+            "--no-export",
+            "--events",
+            "-",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
     )
     events = []
     try:
@@ -207,9 +261,23 @@ def test_full_finetuning_trains_every_weight_and_resumes(tmp_path):
     last = Path(of(events, "run_finished")[-1]["last_checkpoint"])
     assert (last / "model.safetensors").is_file() and not (last / "adapter_model.safetensors").exists()
     stream = io.StringIO()
-    code = hf_finetune.main(["--resume", str(last.parent.parent), "--model-id", str(tiny_model_dir()), "--full-finetune",
-                             "--train-labels", str(labelled_dir() / "labels.txt"), "--batch-size", "4", "--max-steps", "2",
-                             "--no-export"], events_stream=stream)
+    code = hf_finetune.main(
+        [
+            "--resume",
+            str(last.parent.parent),
+            "--model-id",
+            str(tiny_model_dir()),
+            "--full-finetune",
+            "--train-labels",
+            str(labelled_dir() / "labels.txt"),
+            "--batch-size",
+            "4",
+            "--max-steps",
+            "2",
+            "--no-export",
+        ],
+        events_stream=stream,
+    )
     resumed = [json.loads(line) for line in stream.getvalue().splitlines()]
     assert code == 0 and of(resumed, "run_started")[0]["start_step"] == 1
 
@@ -239,12 +307,15 @@ def test_the_existing_projects_model_profile_and_flags_resolve_together(tmp_path
     args = hf_finetune.build_parser().parse_args(
         ["--model-config", str(profile), "--train-labels", "train/train_labels.txt", "--batch-size", "2", "--num-epochs", "3", "--fp16"]
     )
-    settings = hf_finetune.resolve_settings(args)
-    assert settings.model_id == "LiquidAI/LFM2.5-VL-1.6B" and settings.prompt == "Read the VIN."
-    assert settings.attn_implementation == "sdpa" and settings.max_new_tokens == 24
-    assert settings.fallback["enabled"] is True and settings.fp16 is True
-    assert settings.train == "train/train_labels.txt" and settings.val is None and settings.num_epochs == 3
-    assert settings.lr == 2e-4  # the LoRA recipes' learning rate unless one is given
+    # One config system: the flags and the profile become keys of the training config.
+    config, _ = hf_finetune.config_from_flags(args)
+    assert config.model.model_id == "LiquidAI/LFM2.5-VL-1.6B" and config.model.prompt == "Read the VIN."
+    assert config.model.attn_implementation == "sdpa" and config.model.max_new_tokens == 24
+    assert config.model.fallback["enabled"] is True and config.training.precision == "fp16"
+    assert (
+        config.data.train == str(Path("train/train_labels.txt").resolve()) and config.data.val is None and config.training.num_epochs == 3
+    )
+    assert config.training.learning_rate == 2e-4  # the LoRA recipes' learning rate unless one is given
 
 
 def test_a_missing_config_file_is_a_clear_error(tmp_path):

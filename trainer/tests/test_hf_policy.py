@@ -1,6 +1,8 @@
 """The attention/dtype policy for the vision-language models, and the fallback chain."""
+
 import pytest
 
+from vin_ocr.errors import TrainerError
 from vin_ocr.models.hf.loading import load_with_fallback
 from vin_ocr.models.hf.policy import (
     DEEPSEEK_OCR,
@@ -12,7 +14,6 @@ from vin_ocr.models.hf.policy import (
     family_of,
     machine_from_probe,
 )
-from vin_ocr.errors import TrainerError
 
 A100 = Machine("cuda", flash_attn="2.7.3", compute_capability=8.0)
 T4 = Machine("cuda", flash_attn="2.7.3", compute_capability=7.5)

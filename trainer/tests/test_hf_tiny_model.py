@@ -1,9 +1,9 @@
 """The tiny LFM2-VL: written offline, loaded by transformers' own auto classes like a Hub model."""
+
 import json
 
 import pytest
 import torch
-
 from fixtures_hf.helpers import go_offline, tiny_model_dir, vin_image
 
 pytestmark = pytest.mark.filterwarnings("ignore::FutureWarning")
@@ -16,7 +16,14 @@ def offline(monkeypatch):
 
 def test_generator_writes_a_hub_shaped_folder():
     folder = tiny_model_dir()
-    for name in ("config.json", "model.safetensors", "tokenizer.json", "processor_config.json", "chat_template.jinja", "generation_config.json"):
+    for name in (
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "processor_config.json",
+        "chat_template.jinja",
+        "generation_config.json",
+    ):
         assert (folder / name).is_file(), name
     config = json.loads((folder / "config.json").read_text())
     assert config["model_type"] == "lfm2_vl"
@@ -68,7 +75,6 @@ def test_missing_model_offline_is_a_clear_error(tmp_path):
 
 def test_image_tokens_match_the_images_patch_grid():
     from vin_ocr.models.hf.collate import Lfm2VlCollator
-    from vin_ocr.models.hf.image_processor import fit_to_token_budget
     from vin_ocr.models.hf.loading import load_processor
 
     processor = load_processor(str(tiny_model_dir()))

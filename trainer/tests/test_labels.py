@@ -1,4 +1,5 @@
 """Labelled datasets: every way a labels file goes wrong is reported with file and line."""
+
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +43,7 @@ def test_a_folder_with_labels_txt_is_accepted(tmp_path):
 
 
 def test_lower_case_bom_and_crlf_are_repaired_with_warnings(tmp_path):
-    labels = _dataset(tmp_path, b"\xef\xbb\xbfimg/a.png\t" + VIN.lower().encode() + b"\r\nimg/b.png\t" +
-                      OTHER.encode() + b"\r\n")
+    labels = _dataset(tmp_path, b"\xef\xbb\xbfimg/a.png\t" + VIN.lower().encode() + b"\r\nimg/b.png\t" + OTHER.encode() + b"\r\n")
     data = load_labelled(labels)
     assert [vin for _, vin in data.rows] == [VIN, OTHER]
     assert sorted(_codes(data.warnings)) == [(1, "bom"), (1, "crlf"), (1, "lower_case")]
@@ -58,20 +58,23 @@ def test_blank_lines_are_reported_and_ignored(tmp_path):
     assert _codes(data.warnings) == [(2, "blank_line"), (3, "blank_line")]
 
 
-@pytest.mark.parametrize("line, code, words", [
-    (f"img/a.png\t{VIN[:-1]}", "wrong_length", "16 characters"),
-    (f"img/a.png\t{VIN}9", "wrong_length", "18 characters"),
-    (f"img/a.png\t{VIN[:-1]}O", "invalid_characters", "never use I, O or Q"),
-    (f"img/a.png\tI{VIN[1:]}", "invalid_characters", "'I'"),
-    (f"img/a.png\t{VIN[:-1]}-", "invalid_characters", "'-'"),
-    (f"img/a.png\t", "empty_label", "empty"),
-    (f"img/a.png {VIN}", "missing_tab", "not spaces"),
-    (f"img/a.png\t{VIN}\textra", "too_many_fields", "one tab"),
-    (f"img/missing.png\t{VIN}", "missing_image", "not found"),
-    (f"../outside.png\t{VIN}", "path_outside_dataset", "outside"),
-    (f"/etc/passwd\t{VIN}", "path_outside_dataset", "relative"),
-    (f"img/../../outside.png\t{VIN}", "path_outside_dataset", "outside"),
-])
+@pytest.mark.parametrize(
+    "line, code, words",
+    [
+        (f"img/a.png\t{VIN[:-1]}", "wrong_length", "16 characters"),
+        (f"img/a.png\t{VIN}9", "wrong_length", "18 characters"),
+        (f"img/a.png\t{VIN[:-1]}O", "invalid_characters", "never use I, O or Q"),
+        (f"img/a.png\tI{VIN[1:]}", "invalid_characters", "'I'"),
+        (f"img/a.png\t{VIN[:-1]}-", "invalid_characters", "'-'"),
+        ("img/a.png\t", "empty_label", "empty"),
+        (f"img/a.png {VIN}", "missing_tab", "not spaces"),
+        (f"img/a.png\t{VIN}\textra", "too_many_fields", "one tab"),
+        (f"img/missing.png\t{VIN}", "missing_image", "not found"),
+        (f"../outside.png\t{VIN}", "path_outside_dataset", "outside"),
+        (f"/etc/passwd\t{VIN}", "path_outside_dataset", "relative"),
+        (f"img/../../outside.png\t{VIN}", "path_outside_dataset", "outside"),
+    ],
+)
 def test_each_bad_row_fails_the_load_with_its_line(tmp_path, line, code, words):
     labels = _dataset(tmp_path, f"img/b.png\t{OTHER}\n{line}\n".encode())
     with pytest.raises(DatasetError) as raised:
@@ -83,13 +86,11 @@ def test_each_bad_row_fails_the_load_with_its_line(tmp_path, line, code, words):
 
 
 def test_skip_mode_keeps_good_rows_and_counts_the_bad(tmp_path):
-    content = (f"img/a.png\t{VIN}\nimg/b.png\t{OTHER[:-1]}\nno tab here\n"
-               f"img/a.png\t{VIN}\nimg/missing.png\t{VIN}\n")
+    content = f"img/a.png\t{VIN}\nimg/b.png\t{OTHER[:-1]}\nno tab here\nimg/a.png\t{VIN}\nimg/missing.png\t{VIN}\n"
     data = load_labelled(_dataset(tmp_path, content.encode()), on_bad_rows="skip")
     assert data.rows == [(tmp_path / "img/a.png", VIN)]
     assert data.skipped == 4
-    assert _codes(data.errors) == [(2, "wrong_length"), (3, "missing_tab"), (4, "duplicate_row"),
-                                   (5, "missing_image")]
+    assert _codes(data.errors) == [(2, "wrong_length"), (3, "missing_tab"), (4, "duplicate_row"), (5, "missing_image")]
     assert "1 rows, 4 skipped" in data.summary()
 
 
@@ -147,7 +148,7 @@ def test_metadata_jsonl_folder(tmp_path):
     (tmp_path / "metadata.jsonl").write_text(
         f'{{"file_name": "a.png", "text": "{VIN}"}}\n'
         '{"file_name": "b.png"}\n'
-        'not json\n'
+        "not json\n"
         '["a list"]\n'
         f'{{"file_name": "b.png", "text": "{OTHER.lower()}"}}\n'
     )
@@ -160,7 +161,7 @@ def test_metadata_jsonl_folder(tmp_path):
 def test_metadata_csv_folder_with_line_numbers(tmp_path):
     _image(tmp_path / "a.png")
     _image(tmp_path / "b.png")
-    (tmp_path / "metadata.csv").write_text(f"file_name,text\na.png,{VIN}\nb.png,{OTHER}Q\n\n\"b.png\",{OTHER}\n")
+    (tmp_path / "metadata.csv").write_text(f'file_name,text\na.png,{VIN}\nb.png,{OTHER}Q\n\n"b.png",{OTHER}\n')
     data = load_labelled(tmp_path, on_bad_rows="skip")
     assert [vin for _, vin in data.rows] == [VIN, OTHER]
     assert _codes(data.errors) == [(3, "invalid_characters")]

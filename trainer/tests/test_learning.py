@@ -6,19 +6,18 @@ images are plain printed VINs drawn with Pillow's own font, so that a test-sized
 hundred steps) shows the whole path — labelled data, CTC training, decoding, evaluation —
 actually learns: exact match on held-out VINs far above chance (33^-17).
 """
+
 from __future__ import annotations
 
 import json
 import random
 from pathlib import Path
 
+from conftest import read_events, tiny_config, write_config
 from PIL import Image, ImageDraw, ImageFont
 
-from vin_ocr.training.loop import EXIT_COMPLETED, RunOptions
-from vin_ocr.training.session import train
+from vin_ocr.training.harness import EXIT_COMPLETED, RunOptions, train
 from vin_ocr.vin import random_vin
-
-from conftest import read_events, tiny_config, write_config
 
 
 def printed_vins(folder: Path, count: int, seed: int) -> Path:

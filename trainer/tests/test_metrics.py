@@ -1,4 +1,5 @@
 """VIN metrics: names compatible with the existing vin_ocr project, values that mean what they say."""
+
 import pytest
 
 from vin_ocr.metrics import edit_distance, prefixed, vin_metrics

@@ -1,12 +1,13 @@
 """The synthetic VIN renderer: determinism, variety, font hold-out, the torch stream and split."""
+
 import random
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from vin_ocr.data.fonts import all_faces, font_families, is_procedural, split_font_families
 from vin_ocr.data import synthetic
+from vin_ocr.data.fonts import all_faces, font_families, is_procedural, split_font_families
 from vin_ocr.data.synthetic import LEGIBLE_SCORE, SyntheticStream, legibility, render_vin, synthetic_split
 from vin_ocr.vin import has_valid_check_digit, is_valid_vin_syntax, random_vin
 
@@ -66,8 +67,7 @@ def test_fonts_restrict_the_families_used():
 def test_stream_yields_model_inputs_and_labels_deterministically():
     stream = SyntheticStream(seed=3, height=32, width=256, north_american_ratio=1.0)
     first = [sample for _, sample in zip(range(4), stream)]
-    again = [sample for _, sample in zip(range(4), SyntheticStream(seed=3, height=32, width=256,
-                                                                    north_american_ratio=1.0))]
+    again = [sample for _, sample in zip(range(4), SyntheticStream(seed=3, height=32, width=256, north_american_ratio=1.0))]
     for (array, vin), (array_again, vin_again) in zip(first, again):
         assert array.shape == (32, 256) and array.dtype == np.float32
         assert 0.0 <= array.min() and array.max() <= 1.0
@@ -145,7 +145,7 @@ def test_renders_vary_in_polarity_size_and_surface():
         heights.add(pixels.shape[0])
         # The border is mostly background; compare it with the middle band, where the text is.
         border = np.concatenate((pixels[0], pixels[-1]))
-        middle = pixels[pixels.shape[0] // 3: 2 * pixels.shape[0] // 3]
+        middle = pixels[pixels.shape[0] // 3 : 2 * pixels.shape[0] // 3]
         if np.percentile(middle, 10) < np.median(border) - 25:
             darker_text += 1
         if np.percentile(middle, 90) > np.median(border) + 25:
@@ -158,7 +158,7 @@ def _ink_line(width=170, height=34):
     """A mask of 17 character-like blocks and a sharp dark-on-light picture of it."""
     mask = np.zeros((height, width), dtype=np.float32)
     for index in range(17):
-        mask[8:26, 4 + index * 9: 10 + index * 9] = 1.0
+        mask[8:26, 4 + index * 9 : 10 + index * 9] = 1.0
     return mask, Image.fromarray((230 - 180 * mask).astype(np.uint8))
 
 
@@ -219,7 +219,6 @@ def test_one_render_costs_milliseconds_not_tens():
         render_vin(VIN, rng)
     per_image = (time.perf_counter() - start) / 50
     assert per_image < 0.025, f"{per_image * 1000:.1f} ms per render"  # about 2 ms on one idle core
-
 
 
 # --- the robustness set: drawn unlike the renderer, one named condition at a time ---

@@ -1,4 +1,5 @@
 """Real, tiny training runs on the CPU: resume, cancel, failures, and the event stream they write."""
+
 from __future__ import annotations
 
 import json
@@ -10,13 +11,11 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from vin_ocr.training.checkpoints import load_checkpoint
-from vin_ocr.training.loop import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED, RunOptions
-from vin_ocr.training.predict import load_model
-from vin_ocr.training.session import train
-
 from conftest import read_events, run_cli, tiny_config, trainer_env, write_config
+
+from vin_ocr.reading import load_reader as load_model
+from vin_ocr.training.checkpoints import load_checkpoint
+from vin_ocr.training.harness import EXIT_CANCELLED, EXIT_COMPLETED, EXIT_FAILED, RunOptions, train
 
 
 def only_run(output: Path) -> Path:
@@ -83,7 +82,10 @@ def test_a_signal_finishes_the_step_writes_a_loadable_checkpoint_and_exits_quick
     stderr = open(tmp_path / "stderr.txt", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "vin_ocr", "train", str(config), "--output-dir", str(tmp_path / "runs"), "--events", "-"],
-        stdout=subprocess.PIPE, stderr=stderr, text=True, env=trainer_env(),
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+        env=trainer_env(),
     )
     events = []
     try:

@@ -1,4 +1,5 @@
 """The VIN module: alphabet, check digit (49 CFR 565.15), model year, random VINs."""
+
 import random
 
 import pytest
@@ -23,8 +24,9 @@ def test_alphabet_is_the_33_vin_symbols_without_i_o_q():
     assert VIN_LENGTH == 17
 
 
-@pytest.mark.parametrize("vin, expected", [("1M8GDM9AXKP042788", "X"), ("1G4AH59H45G118341", "4"),
-                                           ("1HGCM82633A004352", "3"), ("11111111111111111", "1")])
+@pytest.mark.parametrize(
+    "vin, expected", [("1M8GDM9AXKP042788", "X"), ("1G4AH59H45G118341", "4"), ("1HGCM82633A004352", "3"), ("11111111111111111", "1")]
+)
 def test_check_digit_matches_published_examples(vin, expected):
     assert check_digit(vin) == expected
     assert has_valid_check_digit(vin)

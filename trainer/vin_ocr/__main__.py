@@ -4,6 +4,7 @@ Commands: ``hardware`` (what this interpreter can train on), ``train``, ``evalua
 Machine-readable output goes to stdout (``--json``, ``--events -``); people's text to stderr.
 Exit codes: 0 done, 1 failed (the message carries a code and a hint), 2 usage, 130 cancelled.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,9 @@ def _hardware(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    """Any model family: the config's model.type picks it (families/registry.py)."""
     from .events import open_event_stream
-    from .training.loop import RunOptions
-    from .training.session import train
+    from .training.harness import RunOptions, train
 
     try:
         stream, owned = open_event_stream(args.events)
@@ -37,10 +38,6 @@ def _train(args: argparse.Namespace) -> int:
         print(f"[io_error] cannot open the events file {args.events}: {error}", file=sys.stderr)
         return 1
     try:
-        from .training.hf_finetune import is_vlm_config, train_from_cli
-
-        if is_vlm_config(args.config):  # model.type lfm2-vl / deepseek-ocr: the Hugging Face fine-tuner
-            return train_from_cli(args, stream)
         options = RunOptions(
             output_dir=args.output_dir,
             max_steps=args.max_steps,
@@ -70,11 +67,11 @@ def _check_digit_flag(args: argparse.Namespace) -> Optional[bool]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from .training.predict import evaluate_labels, load_model
+    from .reading import evaluate_labels, load_reader
 
     try:
-        loaded = load_model(args.checkpoint, args.device)
-        result = evaluate_labels(loaded, args.labels, _check_digit_flag(args), args.on_bad_rows)
+        reader = load_reader(args.checkpoint, args.device)
+        result = evaluate_labels(reader, args.labels, _check_digit_flag(args), args.on_bad_rows)
     except Exception as error:  # noqa: BLE001 - every failure becomes a coded message
         return _report_error(error, args.json)
     if args.json:
@@ -82,19 +79,30 @@ def _evaluate(args: argparse.Namespace) -> int:
         return 0
     metrics = result["metrics"]
     print(f"{result['size']} images from {result['labels']} ({result['skipped']} skipped), checkpoint {result['checkpoint']}")
-    for name in ("exact_match", "exact_match_greedy", "exact_match_check_digit", "cer", "ned", "char_f1", "precision", "recall", "check_digit_valid_rate"):
-        print(f"{name:26} {metrics[name]:.4f}")
+    for name in (
+        "exact_match",
+        "exact_match_greedy",
+        "exact_match_check_digit",
+        "cer",
+        "ned",
+        "char_f1",
+        "precision",
+        "recall",
+        "check_digit_valid_rate",
+    ):
+        if name in metrics:
+            print(f"{name:26} {metrics[name]:.4f}")
     positions = " ".join(f"{metrics[f'pos_{p:02d}_acc']:.2f}" for p in range(1, 18))
     print(f"{'per-position accuracy':26} {positions}")
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .training.predict import load_model, predict_files
+    from .reading import load_reader, predict_files
 
     try:
-        loaded = load_model(args.checkpoint, args.device)
-        results = predict_files(loaded, args.images, _check_digit_flag(args))
+        reader = load_reader(args.checkpoint, args.device)
+        results = predict_files(reader, args.images, _check_digit_flag(args))
     except Exception as error:  # noqa: BLE001
         return _report_error(error, args.json)
     if args.json:
@@ -125,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--resume",
         metavar="RUN_OR_CHECKPOINT",
-        help="continue a run (its directory or a .pt file) with the config saved in it; CONFIG is then only a placeholder",
+        help="continue a run (its directory, a .pt file or a fine-tuning checkpoint folder) with the config saved in it;"
+        " CONFIG is then only a placeholder",
     )
     train.add_argument("--device", choices=DEVICE_CHOICES, help="override training.device")
     train.add_argument("--events", metavar="-|FILE", help="also write the JSON Lines events to stdout (-) or FILE")
@@ -133,9 +142,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     for name, helptext in (("evaluate", "score a checkpoint on a labelled dataset"), ("predict", "read the VIN in images")):
         command = commands.add_parser(name, help=helptext)
-        command.add_argument("--checkpoint", required=True, help="a .pt checkpoint or a run directory (its best.pt)")
+        command.add_argument(
+            "--checkpoint",
+            required=True,
+            help="a run directory (its best checkpoint), a .pt checkpoint, or a fine-tuning checkpoint or adapter folder",
+        )
         command.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
-        command.add_argument("--check-digit", choices=("auto", "on", "off"), default="auto", help="check-digit-aware decoding (auto: as trained)")
+        command.add_argument(
+            "--check-digit", choices=("auto", "on", "off"), default="auto", help="check-digit-aware decoding (auto: as trained)"
+        )
         command.add_argument("--json", action="store_true", help="print JSON on stdout")
     evaluate = commands.choices["evaluate"]
     evaluate.add_argument("--labels", required=True, help="labels.txt, or an image folder with metadata.jsonl/csv")

@@ -1,31 +1,66 @@
-"""The training config (``examples/baseline.yaml``): loading, checking and defaults.
+"""The training config (``examples/baseline.yaml``): loading, checking and defaults, for every family.
 
-The file's shape is shared with the extension (``schemas/training-config.schema.json``);
-this module is the trainer's reading of it. Every problem is reported at once, with its key
-path, as an ``invalid_config`` error; unknown keys are warnings so newer files still train.
+The file's shape is shared with the extension (``schemas/training-config.schema.json``); this
+module is the trainer's reading of it. ``model.type`` picks the family (``families/registry.py``);
+the family declares its own ``model`` and ``training`` sections, and ``data``, ``decoding`` and
+``output_dir`` are common to all. Every problem is reported at once as an ``invalid_config``
+error, each as ``file:line: key.path: problem``; unknown keys are warnings (with the nearest valid
+key) so that newer files still train.
 """
+
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import TYPE_CHECKING, Any, Generic, Mapping, Optional, TypeVar, Union
 
+from . import config_checks as checks
 from .errors import INVALID_CONFIG, TrainerError
+
+if TYPE_CHECKING:
+    from .families.protocol import Family
 
 SYNTHETIC = "synthetic"
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-MODEL_TYPES = ("baseline",)
-PLANNED_MODEL_TYPES = ("lfm2-vl", "deepseek-ocr", "paddleocr")
+SECTIONS = ("model", "data", "training", "decoding", "output_dir")
+KeyPath = tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class ModelConfig:
+    """What every family's ``model`` section has; a family's own section adds its keys."""
+
     type: str = "baseline"
-    height: int = 32
-    width: int = 160
-    hidden_size: int = 96
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """What every family's ``training`` section has. None: the family decides (e.g. from epochs)."""
+
+    max_steps: Optional[int] = None
+    max_minutes: Optional[float] = None
+    batch_size: int = 8
+    learning_rate: Optional[float] = None
+    seed: int = 42
+    eval_every: Optional[int] = None
+    device: str = "auto"
+    precision: str = "auto"
+
+
+# The checks of the keys every training section has; a family adds its own (see its module).
+TRAINING_CHECKS: dict[str, checks.Check] = {
+    "max_steps": checks.integer(1),
+    "max_minutes": checks.number(0.0, allow_null=True, exclusive_low=True),
+    "batch_size": checks.integer(1, 65536),
+    "learning_rate": checks.number(0.0, 10.0, exclusive_low=True),
+    "seed": checks.integer(0),
+    "eval_every": checks.integer(1),
+    "device": checks.choice(DEVICES),
+    "precision": checks.choice(PRECISIONS),
+}
 
 
 @dataclass(frozen=True)
@@ -51,28 +86,19 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class TrainingConfig:
-    max_steps: int = 20000
-    max_minutes: Optional[float] = 10.0
-    batch_size: int = 64
-    learning_rate: float = 0.002
-    seed: int = 42
-    eval_every: int = 500
-    device: str = "auto"
-    precision: str = "auto"
-    num_workers: Union[int, str] = "auto"
-
-
-@dataclass(frozen=True)
 class DecodingConfig:
     check_digit: bool = False
 
 
+ModelT = TypeVar("ModelT", bound=ModelConfig)
+TrainingT = TypeVar("TrainingT", bound=TrainingConfig)
+
+
 @dataclass(frozen=True)
-class Config:
-    model: ModelConfig = field(default_factory=ModelConfig)
+class Config(Generic[ModelT, TrainingT]):
+    model: ModelT
+    training: TrainingT
     data: DataConfig = field(default_factory=DataConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
     output_dir: str = "runs"
     source: Optional[str] = None  # the file this was read from, absolute
@@ -80,196 +106,235 @@ class Config:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    def replace_training(self, **changes: Any) -> "Config":
+    def replace_training(self, **changes: Any) -> "Config[ModelT, TrainingT]":
         return dataclasses.replace(self, training=dataclasses.replace(self.training, **changes))
 
 
-class _Reader:
-    """Checks one mapping at a time, collecting every problem instead of stopping at the first."""
+@dataclass(frozen=True)
+class Section:
+    """One family's config section: the dataclass it fills and the check of each key."""
 
-    def __init__(self) -> None:
+    cls: type
+    checks: Mapping[str, checks.Check]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(self.cls))
+
+
+class ConfigReader:
+    """Checks one mapping at a time, collecting every problem instead of stopping at the first.
+
+    ``locations`` maps a key path to where it was written (``file:line``, or the command-line
+    flag that set it), so each problem can say where to look.
+    """
+
+    def __init__(self, source: Optional[str] = None, locations: Optional[Mapping[KeyPath, str]] = None) -> None:
+        self.source = source
+        self.family = "baseline"  # the model type being read, for messages
+        self.locations = dict(locations or {})
         self.problems: list[str] = []
         self.warnings: list[str] = []
 
-    def section(self, raw: Any, path: str) -> dict[str, Any]:
+    def _where(self, path: KeyPath) -> str:
+        for length in range(len(path), 0, -1):  # a key without a line of its own: its section's
+            if path[:length] in self.locations:
+                return self.locations[path[:length]] + ": "
+        return f"{self.source}: " if self.source else ""
+
+    def problem(self, path: KeyPath, message: str) -> None:
+        self.problems.append(f"{self._where(path)}{'.'.join(path) or 'config'}: {message}")
+
+    def warning(self, path: KeyPath, message: str) -> None:
+        self.warnings.append(f"{self._where(path)}{'.'.join(path)}: {message}")
+
+    def section(self, raw: Any, path: KeyPath) -> dict[str, Any]:
         if raw is None:
             return {}
         if not isinstance(raw, dict):
-            self.problems.append(f"{path}: expected a mapping, got {type(raw).__name__}")
+            self.problem(path, f"expected a mapping, got {type(raw).__name__}")
             return {}
         return raw
 
-    def build(self, cls: type, raw: dict[str, Any], path: str, checks: dict[str, Callable[[Any], Optional[str]]]) -> Any:
-        known = {f.name for f in dataclasses.fields(cls)}
+    def build(self, section: Section, raw: dict[str, Any], path: KeyPath, elsewhere: Optional[Mapping[str, list[str]]] = None) -> Any:
+        """The section's dataclass from ``raw``; ``elsewhere``: keys other families use (key -> families)."""
+        elsewhere = elsewhere or {}
+        known = section.keys
         values: dict[str, Any] = {}
         for key, value in raw.items():
-            where = f"{path}.{key}" if path else str(key)
-            if key not in known or key == "source":
-                self.warnings.append(f"{where}: unknown key, ignored")
+            where = (*path, str(key))
+            if key not in known:
+                if key in elsewhere:
+                    self.warning(where, f"not used by model type {self.family} (a setting of {', '.join(elsewhere[key])}), ignored")
+                else:
+                    self.warning(where, "unknown key, ignored" + _did_you_mean(str(key), known))
                 continue
-            check = checks.get(key)
+            check = section.checks.get(key)
             problem = check(value) if check else None
             if problem:
-                self.problems.append(f"{where}: {problem} (got {value!r})")
+                self.problem(where, f"{problem} (got {value!r})")
             else:
                 values[key] = value
-        return cls(**values)
+        return section.cls(**values)
+
+    def fail_if_problems(self) -> None:
+        if self.problems:
+            where = self.source or "the training config"
+            raise TrainerError(
+                INVALID_CONFIG,
+                f"{where} has {len(self.problems)} problem(s).",
+                "Fix the listed keys; examples/baseline.yaml shows every key with its default.",
+                issues=list(self.problems),
+            )
 
 
-def _integer(low: int, high: Optional[int] = None) -> Callable[[Any], Optional[str]]:
-    def check(value: Any) -> Optional[str]:
-        if isinstance(value, bool) or not isinstance(value, int):
-            return "expected an integer"
-        if value < low or (high is not None and value > high):
-            return f"expected an integer from {low}" + (f" to {high}" if high is not None else " up")
-        return None
-
-    return check
+def _did_you_mean(key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def _number(low: float, high: Optional[float] = None, allow_null: bool = False, exclusive_low: bool = False) -> Callable[[Any], Optional[str]]:
-    def check(value: Any) -> Optional[str]:
-        if value is None and allow_null:
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            return "expected a number" + (" or null" if allow_null else "")
-        if value < low or (exclusive_low and value == low) or (high is not None and value > high):
-            return f"expected a number {'>' if exclusive_low else '>='} {low}" + (f" and <= {high}" if high is not None else "")
-        return None
-
-    return check
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[Any], Optional[str]]:
-    return lambda value: None if value in options else f"expected one of {', '.join(options)}"
-
-
-def _data_source(allow_null: bool) -> Callable[[Any], Optional[str]]:
-    def check(value: Any) -> Optional[str]:
-        if value is None and allow_null:
-            return None
-        if isinstance(value, str) and value.strip():
-            return None
-        return "expected 'synthetic' or a path to labels.txt / an image folder" + (", or null" if allow_null else "")
-
-    return check
-
-
-def _auto_or(check: Callable[[Any], Optional[str]]) -> Callable[[Any], Optional[str]]:
-    """A setting that is "auto" or passes `check`."""
-    return lambda value: None if value == "auto" else check(value)
-
-
-def _model_type(value: Any) -> Optional[str]:
-    if value in MODEL_TYPES:
-        return None
-    if value in PLANNED_MODEL_TYPES:
-        return f"model type '{value}' is not available in this trainer yet; use 'baseline'"
-    return f"expected one of {', '.join(MODEL_TYPES)}"
-
-
-def _resolve_path(value: Optional[str], base: Path) -> Optional[str]:
+def resolve_path(value: Optional[str], base: Path) -> Optional[str]:
     if value is None or value == SYNTHETIC:
         return value
     path = Path(value).expanduser()
     return str(path if path.is_absolute() else (base / path).resolve())
 
 
-def parse_config(raw: Any, base_dir: Path, source: Optional[str] = None) -> tuple[Config, list[str]]:
-    """Check a parsed YAML document and fill defaults; returns the config and warnings."""
-    reader = _Reader()
-    top = reader.section(raw, "config")
-    model = reader.build(
-        ModelConfig,
-        reader.section(top.get("model"), "model"),
-        "model",
-        {"type": _model_type, "height": _integer(16, 256), "width": _integer(32, 2048), "hidden_size": _integer(8, 1024)},
-    )
-    data_raw = dict(reader.section(top.get("data"), "data"))
+def _merge_under(defaults: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw`` with ``defaults`` filled in where it has no value (nested mappings merged)."""
+    merged = dict(raw)
+    for key, value in defaults.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge_under(value, merged[key])
+        elif isinstance(value, Mapping) and merged.get(key) is None:
+            merged[key] = dict(value)
+        elif key not in merged:
+            merged[key] = value
+    return merged
+
+
+def _family_of(reader: ConfigReader, model: dict[str, Any]) -> "Family":
+    from .families import registry
+    from .requirements import all_requirements
+
+    kind = model.get("type", "baseline")
+    if registry.is_registered(kind):
+        return registry.family(kind)
+    names = ", ".join(registry.names())
+    if isinstance(kind, str) and kind in all_requirements():
+        reader.problem(("model", "type"), f"model type '{kind}' is not available in this trainer yet; use one of {names}")
+    else:
+        reader.problem(("model", "type"), f"expected one of {names}{_did_you_mean(str(kind), registry.names())} (got {kind!r})")
+    return registry.family("baseline")  # to check the rest of the file all the same
+
+
+def _data(reader: ConfigReader, raw: dict[str, Any], base_dir: Path) -> DataConfig:
     synthetic = reader.build(
-        SyntheticConfig,
-        reader.section(data_raw.pop("synthetic", None), "data.synthetic"),
-        "data.synthetic",
-        {
-            "seed": _integer(0),
-            "val_size": _integer(1, 1_000_000),
-            "north_american_ratio": _number(0.0, 1.0),
-            "pool_size": _integer(0, 1_000_000),
-            "fresh_ratio": _auto_or(_number(0.0, 1.0)),
-        },
+        Section(
+            SyntheticConfig,
+            {
+                "seed": checks.integer(0),
+                "val_size": checks.integer(1, 1_000_000),
+                "north_american_ratio": checks.number(0.0, 1.0),
+                "pool_size": checks.integer(0, 1_000_000),
+                "fresh_ratio": checks.auto_or(checks.number(0.0, 1.0)),
+            },
+        ),
+        reader.section(raw.pop("synthetic", None), ("data", "synthetic")),
+        ("data", "synthetic"),
     )
     data = reader.build(
-        DataConfig,
-        data_raw,
-        "data",
-        {"train": _data_source(False), "val": _data_source(True), "test": _data_source(True), "on_bad_rows": _choice(("fail", "skip"))},
+        Section(
+            DataConfig,
+            {
+                "train": checks.data_source(False),
+                "val": checks.data_source(True),
+                "test": checks.data_source(True),
+                "on_bad_rows": checks.choice(("fail", "skip")),
+            },
+        ),
+        raw,
+        ("data",),
     )
-    data = dataclasses.replace(
+    return dataclasses.replace(
         data,
         synthetic=synthetic,
-        train=_resolve_path(data.train, base_dir),
-        val=_resolve_path(data.val, base_dir),
-        test=_resolve_path(data.test, base_dir),
+        train=resolve_path(data.train, base_dir),
+        val=resolve_path(data.val, base_dir),
+        test=resolve_path(data.test, base_dir),
     )
+
+
+def parse_config(
+    raw: Any, base_dir: Path, source: Optional[str] = None, locations: Optional[Mapping[KeyPath, str]] = None
+) -> tuple[Config[Any, Any], list[str]]:
+    """Check a parsed YAML document and fill defaults; returns the config and warnings."""
+    reader = ConfigReader(source, locations)
+    top = reader.section(raw, ())
+    family = _family_of(reader, reader.section(top.get("model"), ("model",)))
+    reader.family = family.name
+    top = _merge_under(family.section_defaults, top)
+    elsewhere = _keys_of_other_families(family.name)
+    model = reader.build(family.model_section, reader.section(top.get("model"), ("model",)), ("model",), elsewhere["model"])
     training = reader.build(
-        TrainingConfig,
-        reader.section(top.get("training"), "training"),
-        "training",
-        {
-            "max_steps": _integer(1),
-            "max_minutes": _number(0.0, allow_null=True, exclusive_low=True),
-            "batch_size": _integer(1, 65536),
-            "learning_rate": _number(0.0, 10.0, exclusive_low=True),
-            "seed": _integer(0),
-            "eval_every": _integer(1),
-            "device": _choice(DEVICES),
-            "precision": _choice(PRECISIONS),
-            "num_workers": _auto_or(_integer(0, 64)),
-        },
+        family.training_section, reader.section(top.get("training"), ("training",)), ("training",), elsewhere["training"]
     )
+    data = _data(reader, dict(reader.section(top.get("data"), ("data",))), base_dir)
     decoding = reader.build(
-        DecodingConfig,
-        reader.section(top.get("decoding"), "decoding"),
-        "decoding",
-        {"check_digit": lambda v: None if isinstance(v, bool) else "expected true or false"},
+        Section(DecodingConfig, {"check_digit": checks.boolean}), reader.section(top.get("decoding"), ("decoding",)), ("decoding",)
     )
     output_dir = top.get("output_dir", "runs")
     if not isinstance(output_dir, str) or not output_dir.strip():
-        reader.problems.append(f"output_dir: expected a folder path (got {output_dir!r})")
+        reader.problem(("output_dir",), f"expected a folder path (got {output_dir!r})")
         output_dir = "runs"
     for key in top:
-        if key not in ("model", "data", "training", "decoding", "output_dir"):
-            reader.warnings.append(f"{key}: unknown section, ignored")
-    if reader.problems:
-        where = source or "the training config"
-        raise TrainerError(
-            INVALID_CONFIG,
-            f"{where} has {len(reader.problems)} problem(s).",
-            "Fix the listed keys; examples/baseline.yaml shows every key with its default.",
-            issues=[f"{source}: {p}" if source else p for p in reader.problems],
-        )
-    config = Config(
+        if key not in SECTIONS:
+            reader.warning((str(key),), "unknown section, ignored" + _did_you_mean(str(key), SECTIONS))
+    config: Config[Any, Any] = Config(
         model=model,
-        data=data,
         training=training,
+        data=data,
         decoding=decoding,
-        output_dir=_resolve_path(output_dir, base_dir) or output_dir,
+        output_dir=resolve_path(output_dir, base_dir) or output_dir,
         source=source,
     )
+    config = family.finish_config(config, reader)
+    reader.fail_if_problems()
     return config, reader.warnings
 
 
-def load_config(path: Union[str, Path]) -> tuple[Config, list[str]]:
-    """Read a training config file; relative paths inside it are relative to its folder."""
+def _keys_of_other_families(name: str) -> dict[str, dict[str, list[str]]]:
+    """Per section, the keys only other families have, with those families."""
+    from .families import registry
+
+    own = registry.family(name)
+    other: dict[str, dict[str, list[str]]] = {"model": {}, "training": {}}
+    for family_name in registry.names():
+        family = registry.family(family_name)
+        for section, keys, mine in (
+            ("model", family.model_section.keys, own.model_section.keys),
+            ("training", family.training_section.keys, own.training_section.keys),
+        ):
+            for key in keys:
+                if key not in mine:
+                    other[section].setdefault(key, []).append(family_name)
+    return other
+
+
+def read_yaml(file: Path, what: str = "training config") -> tuple[Any, dict[KeyPath, str]]:
+    """A YAML file's data and the ``file:line`` of each key in it."""
     import yaml
 
-    file = Path(path).expanduser().resolve()
     try:
         text = file.read_text(encoding="utf-8-sig")
+    except FileNotFoundError as error:
+        raise TrainerError(INVALID_CONFIG, f"The {what} {file} does not exist.", "Check the path.") from error
     except OSError as error:
-        raise TrainerError(INVALID_CONFIG, f"Cannot read the training config {file}: {error.strerror or error}", "Check the path passed to `train`.") from error
+        raise TrainerError(INVALID_CONFIG, f"Cannot read the {what} {file}: {error.strerror or error}", "Check the path.") from error
+    loader = yaml.SafeLoader(text)
     try:
-        raw = yaml.safe_load(text)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -279,10 +344,31 @@ def load_config(path: Union[str, Path]) -> tuple[Config, list[str]]:
             "Fix the YAML syntax at the reported line.",
             issues=[f"{file}{line}: {getattr(error, 'problem', None) or error}"],
         ) from error
-    return parse_config(raw if raw is not None else {}, file.parent, str(file))
+    finally:
+        loader.dispose()
+    return data, _key_lines(node, str(file), ()) if node is not None else {}
 
 
-def config_from_dict(raw: dict[str, Any]) -> Config:
+def _key_lines(node: Any, file: str, path: KeyPath) -> dict[KeyPath, str]:
+    import yaml
+
+    lines: dict[KeyPath, str] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key_path = (*path, str(key_node.value))
+            lines[key_path] = f"{file}:{key_node.start_mark.line + 1}"
+            lines.update(_key_lines(value_node, file, key_path))
+    return lines
+
+
+def load_config(path: Union[str, Path]) -> tuple[Config[Any, Any], list[str]]:
+    """Read a training config file; relative paths inside it are relative to its folder."""
+    file = Path(path).expanduser().resolve()
+    raw, lines = read_yaml(file)
+    return parse_config(raw if raw is not None else {}, file.parent, str(file), lines)
+
+
+def config_from_dict(raw: dict[str, Any]) -> Config[Any, Any]:
     """Rebuild a resolved config saved in a run directory or checkpoint (paths already absolute)."""
     config, _ = parse_config({k: v for k, v in raw.items() if k != "source"}, Path.cwd(), raw.get("source"))
     return config

@@ -12,6 +12,7 @@ timid, unlike the existing project's post-processing that rewrote valid characte
 * among such changes that make the check digit verify it keeps the most probable one, and
   changes nothing when there is none.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,9 +43,7 @@ class Read:
         return {
             "vin": self.text,
             "confidence": round(self.confidence, 6),
-            "characters": [
-                {"char": char, "confidence": round(conf, 6)} for char, conf in zip(self.text, self.char_confidences)
-            ],
+            "characters": [{"char": char, "confidence": round(conf, 6)} for char, conf in zip(self.text, self.char_confidences)],
             "check_digit_valid": has_valid_check_digit(self.text),
             "corrected_position": None if self.corrected_position is None else self.corrected_position + 1,
         }
@@ -93,9 +92,7 @@ def _read_path(path: list[int], confidences: list[float], top_probs: torch.Tenso
     alternatives = []
     for t, char in zip(peaks, text):
         options = [
-            (ALPHABET[c - 1], p)
-            for p, c in zip(top_probs[t].tolist(), top_classes[t].tolist())
-            if c != BLANK and ALPHABET[c - 1] != char
+            (ALPHABET[c - 1], p) for p, c in zip(top_probs[t].tolist(), top_classes[t].tolist()) if c != BLANK and ALPHABET[c - 1] != char
         ]
         alternatives.append(options[:TOP_ALTERNATIVES])
     confidence = 1.0

@@ -3,6 +3,7 @@
 Every failure that reaches the command line is a :class:`TrainerError`; its ``code`` is
 one of the ``error.code`` values in ``schemas/trainer-events.schema.json``.
 """
+
 from __future__ import annotations
 
 import sys

@@ -1,12 +1,11 @@
-"""The trainer's two output channels, kept apart on purpose.
+"""The trainer's machine channel: events as JSON Lines.
 
-* Events: JSON Lines for machines (the extension), one object per line, validated by
-  ``schemas/trainer-events.schema.json``; written to ``<run>/events.jsonl`` and, when asked,
-  to stdout or a file (``--events``).
-* The human log: plain text on stderr and in ``<run>/train.log``, with a progress line.
-
-They never share a stream, so a reader of the events never has to skip log text.
+One object per line, validated by ``schemas/trainer-events.schema.json``; written to
+``<run>/events.jsonl`` and, when asked, to stdout or a file (``--events``). The human log
+(``human_log.py``) never shares a stream with it, so a reader of the events never has to skip
+log text.
 """
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -14,7 +13,7 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import IO, Any, Optional, TextIO
+from typing import IO, Any, Optional
 
 
 def utc_now() -> str:
@@ -70,52 +69,3 @@ def open_event_stream(target: Optional[str]) -> tuple[Optional[IO[str]], bool]:
     if target == "-":
         return sys.stdout, False
     return open(target, "a", encoding="utf-8"), True
-
-
-class HumanLog:
-    """Plain-text log for people: stderr (with a live progress line on a terminal) and train.log."""
-
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self._stream = stream
-        self._file: Optional[IO[str]] = None
-        self._interactive = bool(getattr(stream, "isatty", lambda: False)())
-        self._progress_shown = False
-
-    def attach_file(self, path: Path) -> None:
-        self._file = open(path, "a", encoding="utf-8")
-
-    def _clear_progress(self) -> None:
-        if self._progress_shown:
-            self._stream.write("\n")
-            self._progress_shown = False
-
-    def info(self, message: str) -> None:
-        stamp = _dt.datetime.now().strftime("%H:%M:%S")
-        self._clear_progress()
-        self._stream.write(f"{message}\n")
-        self._stream.flush()
-        if self._file:
-            self._file.write(f"{stamp} {message}\n")
-            self._file.flush()
-
-    def progress(self, step: int, total: int, loss: float, samples_per_sec: float, eta: Optional[float]) -> None:
-        width = 24
-        done = int(width * step / max(total, 1))
-        bar = "#" * done + "-" * (width - done)
-        eta_text = "--:--" if eta is None else f"{int(eta // 60):02d}:{int(eta % 60):02d}"
-        line = f"[{bar}] step {step}/{total} loss {loss:.4f} {samples_per_sec:.0f} img/s eta {eta_text}"
-        if self._interactive:
-            self._stream.write("\r" + line)
-            self._progress_shown = True
-        else:
-            self._stream.write(line + "\n")
-        self._stream.flush()
-        if self._file:
-            self._file.write(f"{_dt.datetime.now().strftime('%H:%M:%S')} {line}\n")
-            self._file.flush()
-
-    def close(self) -> None:
-        self._clear_progress()
-        if self._file:
-            self._file.close()
-            self._file = None

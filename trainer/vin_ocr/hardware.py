@@ -1,8 +1,9 @@
 """Hardware probe: what this interpreter can really use for training.
 
-Prints the ``python`` part of the hardware-facts contract (see ARCHITECTURE.md).
+Prints the ``python`` part of the hardware-facts contract (``schemas/hardware-facts.schema.json``).
 It must never raise: a broken torch install is a fact to report, not a crash.
 """
+
 from __future__ import annotations
 
 import importlib.metadata as metadata

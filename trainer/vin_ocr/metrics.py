@@ -5,6 +5,7 @@ off the misses are; `precision`/`recall`/`char_f1` count characters matched by a
 `pos_01_acc` … `pos_17_acc` show which positions are hard; `check_digit_valid_rate` is reported on
 its own because European VINs need not verify (never fold it into accuracy).
 """
+
 from __future__ import annotations
 
 from typing import Dict, List, Sequence, Tuple

@@ -6,6 +6,7 @@ weights, config, tokenizer files, processor config and chat template. It therefo
 trains through the very code path the real ``LiquidAI/LFM2.5-VL-1.6B`` takes, with no
 download, in a second or two on a CPU. Its readings are random until it is trained.
 """
+
 from __future__ import annotations
 
 import argparse

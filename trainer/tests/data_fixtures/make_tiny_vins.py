@@ -3,6 +3,7 @@
 Run from the repository root: `.venv/bin/python trainer/tests/data_fixtures/make_tiny_vins.py`.
 The images come from the procedural faces only, so they look the same on every machine.
 """
+
 import json
 import random
 from pathlib import Path

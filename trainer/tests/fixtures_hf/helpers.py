@@ -2,6 +2,7 @@
 
 Building them takes a few seconds, so they are made once and reused (read-only) by every test.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -91,11 +92,16 @@ def fake_deepseek_dir() -> Path:
     save_file(
         {
             "embed.weight": weight(vocab, hidden),
-            "vision.weight": weight(hidden, 48), "vision.bias": torch.zeros(hidden),
-            "q_proj.weight": weight(hidden, hidden), "q_proj.bias": torch.zeros(hidden),
-            "attention.qkv.weight": weight(3 * hidden, hidden), "attention.qkv.bias": torch.zeros(3 * hidden),
-            "attention.out.weight": weight(hidden, hidden), "attention.out.bias": torch.zeros(hidden),
-            "lm_head.weight": weight(vocab, hidden), "lm_head.bias": torch.zeros(vocab),
+            "vision.weight": weight(hidden, 48),
+            "vision.bias": torch.zeros(hidden),
+            "q_proj.weight": weight(hidden, hidden),
+            "q_proj.bias": torch.zeros(hidden),
+            "attention.qkv.weight": weight(3 * hidden, hidden),
+            "attention.qkv.bias": torch.zeros(3 * hidden),
+            "attention.out.weight": weight(hidden, hidden),
+            "attention.out.bias": torch.zeros(hidden),
+            "lm_head.weight": weight(vocab, hidden),
+            "lm_head.bias": torch.zeros(vocab),
         },
         str(folder / "model.safetensors"),
     )

@@ -8,6 +8,7 @@ Faces come from three places, so a fresh machine with no fonts still renders a v
 A *family* (e.g. "Roboto Mono", "Procedural Dot Peen") is the unit a font split holds out, so a
 robustness test can measure reading on typefaces the model never saw in training.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,7 @@ FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".woff", ".pfb", ".t1")  # a .ttc colle
 # Characters the renderer may draw besides the VIN: delimiters some labels print around it.
 EXTRA_CHARS = "*"
 # Fonts whose letters are pictures or flourishes: a VIN is never printed in them.
-_EXCLUDED_FAMILY_WORDS = ("dingbat", "symbol", "d050000l", "z003", "chancery", "emoji", "webdings", "wingdings",
-                          "marlett", "math")
+_EXCLUDED_FAMILY_WORDS = ("dingbat", "symbol", "d050000l", "z003", "chancery", "emoji", "webdings", "wingdings", "marlett", "math")
 _PROBE_SIZE = 48
 
 
@@ -79,7 +79,7 @@ class TrueTypeFace:
 
     def glyph(self, char: str, cap_height: int) -> Glyph:
         font = self.font_for(cap_height)
-        left, top, right, bottom = font.getbbox(char, anchor="ls")
+        left, top, right, bottom = (int(edge) for edge in font.getbbox(char, anchor="ls"))  # whole pixels for FreeType fonts
         width, height = max(1, right - left), max(1, bottom - top)
         canvas = Image.new("L", (width, height), 0)
         ImageDraw.Draw(canvas).text((-left, -top), char, font=font, fill=255, anchor="ls")
@@ -115,7 +115,7 @@ def _excluded(family: str) -> bool:
 
 def _picture(font: ImageFont.FreeTypeFont, char: str) -> bytes:
     """The character's rendered pixels with their size, b"" when it draws nothing."""
-    left, top, right, bottom = font.getbbox(char)
+    left, top, right, bottom = (int(edge) for edge in font.getbbox(char))
     if right <= left or bottom <= top:
         return b""
     canvas = Image.new("L", (right - left, bottom - top), 0)
@@ -223,8 +223,9 @@ def faces_for(families: Optional[Sequence[str]]) -> List[Face]:
     known = {face.family for face in faces}
     unknown = sorted(wanted - known)
     if unknown:
-        raise ValueError(f"unknown font famil{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}; "
-                         f"available: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown font famil{'y' if len(unknown) == 1 else 'ies'}: {', '.join(unknown)}; available: {', '.join(sorted(known))}"
+        )
     chosen = [face for face in faces if face.family in wanted]
     if not chosen:
         raise ValueError("no font families chosen: pass None for all, or at least one family name")

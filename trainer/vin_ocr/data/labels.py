@@ -10,6 +10,7 @@ Every problem becomes a `DatasetIssue` with file and line. Errors make a row bad
 decides whether bad rows fail the load (`DatasetError`) or are skipped and counted. Warnings
 (lower case, BOM, CRLF, blank lines) never drop a row: the row is repaired and kept.
 """
+
 from __future__ import annotations
 
 import csv
@@ -58,9 +59,7 @@ class DatasetError(Exception):
         errors = [issue for issue in self.issues if issue.severity == "error"]
         shown = errors[:10]
         more = f"\n… and {len(errors) - len(shown)} more" if len(errors) > len(shown) else ""
-        super().__init__(
-            f"invalid dataset: {len(errors)} problem(s)\n" + "\n".join(str(issue) for issue in shown) + more
-        )
+        super().__init__(f"invalid dataset: {len(errors)} problem(s)\n" + "\n".join(str(issue) for issue in shown) + more)
 
 
 @dataclass
@@ -81,10 +80,7 @@ class LabelledData:
         return [issue for issue in self.issues if issue.severity == "warning"]
 
     def summary(self) -> str:
-        return (
-            f"{self.source}: {len(self.rows)} rows, {self.skipped} skipped, "
-            f"{len(self.errors)} error(s), {len(self.warnings)} warning(s)"
-        )
+        return f"{self.source}: {len(self.rows)} rows, {self.skipped} skipped, {len(self.errors)} error(s), {len(self.warnings)} warning(s)"
 
 
 @dataclass(frozen=True)
@@ -154,8 +150,11 @@ def _find_labels_file(path: Path) -> Tuple[Path, List[DatasetIssue]]:
     if not present:
         message = "no labels in this folder: expected metadata.jsonl, metadata.csv, labels.txt or *_labels.txt"
         # The existing vin_ocr layout keeps train/, val/ and test/ side by side: name what is there.
-        nested = sorted(str(found.relative_to(path)) for pattern in ("*/*labels.txt", "*/metadata.jsonl", "*/metadata.csv")
-                        for found in path.glob(pattern))
+        nested = sorted(
+            str(found.relative_to(path))
+            for pattern in ("*/*labels.txt", "*/metadata.jsonl", "*/metadata.csv")
+            for found in path.glob(pattern)
+        )
         if nested:
             message += f"; found {', '.join(nested[:4])} in subfolders: point the config at one of those"
         raise DatasetError([DatasetIssue(str(path), 0, "no_labels_file", message)])
@@ -172,18 +171,16 @@ def _decoded_lines(labels_file: Path, collector: _Collector) -> Iterator[Tuple[i
     try:
         content = labels_file.read_bytes()
     except OSError as error:
-        raise DatasetError([DatasetIssue(str(labels_file), 0, "unreadable_file", f"cannot read: {error.strerror}")])
+        raise DatasetError([DatasetIssue(str(labels_file), 0, "unreadable_file", f"cannot read: {error.strerror}")]) from error
     if content.startswith(_BOM):
         collector.warning(1, "bom", "starts with a UTF-8 byte-order mark (BOM); it was ignored")
-        content = content[len(_BOM):]
+        content = content[len(_BOM) :]
     lines = content.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()  # the newline that ends the last line does not start another
     crlf_lines = [number for number, line in enumerate(lines, start=1) if line.endswith(b"\r")]
     if crlf_lines:
-        collector.warning(
-            crlf_lines[0], "crlf", f"Windows line endings (CRLF) on {len(crlf_lines)} line(s); they were accepted"
-        )
+        collector.warning(crlf_lines[0], "crlf", f"Windows line endings (CRLF) on {len(crlf_lines)} line(s); they were accepted")
     for number, line in enumerate(lines, start=1):
         try:
             yield number, line.rstrip(b"\r").decode("utf-8")
@@ -365,7 +362,7 @@ def _check_row(
     return image_path, label
 
 
-class LabelledImages(_DatasetBase):  # type: ignore[misc,valid-type]
+class LabelledImages(_DatasetBase):
     """A map-style torch Dataset of `(float32 array [height, width], VIN)` from checked rows."""
 
     def __init__(self, data: LabelledData, height: int, width: int):

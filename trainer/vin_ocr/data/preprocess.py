@@ -3,6 +3,7 @@
 Keeping a single function is what makes evaluation numbers mean something: a model only ever
 sees images prepared exactly the way it was trained on.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -36,8 +37,7 @@ def _to_grey(image: Image.Image) -> Image.Image:
     return image.convert("L")
 
 
-def to_model_input(image: Image.Image, height: int, width: int,
-                   max_squeeze: float = DEFAULT_MAX_SQUEEZE) -> np.ndarray:
+def to_model_input(image: Image.Image, height: int, width: int, max_squeeze: float = DEFAULT_MAX_SQUEEZE) -> np.ndarray:
     """A float32 array [height, width] in 0..1: grey, contrast stretched, padded on the right/bottom.
 
     The image is scaled to `height`. If it is then wider than `width`, it is first narrowed
@@ -60,7 +60,7 @@ def to_model_input(image: Image.Image, height: int, width: int,
     shrink = min(1.0, width / (natural_width / squeeze))
     scaled_width = max(1, min(width, round(natural_width / squeeze * shrink)))
     scaled_height = max(1, min(height, round(height * shrink)))
-    resized = grey.resize((scaled_width, scaled_height), Image.BILINEAR)
+    resized = grey.resize((scaled_width, scaled_height), Image.Resampling.BILINEAR)
     pixels = np.asarray(resized, dtype=np.float32)
 
     low, high = np.percentile(pixels, (_LOW_PERCENTILE, _HIGH_PERCENTILE))

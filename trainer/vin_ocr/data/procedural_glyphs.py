@@ -4,6 +4,7 @@ Real VIN plates are often dot-peened (5×7 dot matrices), stamped with single-st
 printed in segment or stencil styles that no desktop font resembles. Each face here draws one
 character at a requested cap height as a greyscale mask (0 = empty, 255 = ink).
 """
+
 from __future__ import annotations
 
 import math
@@ -94,26 +95,55 @@ STROKES: Dict[str, Tuple[Stroke, ...]] = {
 
 # Fourteen-segment display: segment endpoints on the same 4×6 grid, and which segments light per character.
 _SEGMENTS: Dict[str, Tuple[Point, Point]] = {
-    "a": ((0, 0), (4, 0)), "b": ((4, 0), (4, 3)), "c": ((4, 3), (4, 6)), "d": ((0, 6), (4, 6)),
-    "e": ((0, 3), (0, 6)), "f": ((0, 0), (0, 3)), "g1": ((0, 3), (2, 3)), "g2": ((2, 3), (4, 3)),
-    "h": ((0, 0), (2, 3)), "i": ((2, 0), (2, 3)), "j": ((4, 0), (2, 3)),
-    "k": ((2, 3), (0, 6)), "l": ((2, 3), (2, 6)), "m": ((2, 3), (4, 6)),
+    "a": ((0, 0), (4, 0)),
+    "b": ((4, 0), (4, 3)),
+    "c": ((4, 3), (4, 6)),
+    "d": ((0, 6), (4, 6)),
+    "e": ((0, 3), (0, 6)),
+    "f": ((0, 0), (0, 3)),
+    "g1": ((0, 3), (2, 3)),
+    "g2": ((2, 3), (4, 3)),
+    "h": ((0, 0), (2, 3)),
+    "i": ((2, 0), (2, 3)),
+    "j": ((4, 0), (2, 3)),
+    "k": ((2, 3), (0, 6)),
+    "l": ((2, 3), (2, 6)),
+    "m": ((2, 3), (4, 6)),
 }
 FOURTEEN_SEGMENT: Dict[str, Tuple[str, ...]] = {
-    "0": ("a", "b", "c", "d", "e", "f", "j", "k"), "1": ("b", "c", "j"),
-    "2": ("a", "b", "g1", "g2", "e", "d"), "3": ("a", "b", "c", "d", "g2"),
-    "4": ("f", "g1", "g2", "b", "c"), "5": ("a", "f", "g1", "g2", "c", "d"),
-    "6": ("a", "f", "e", "d", "c", "g1", "g2"), "7": ("a", "b", "c"),
-    "8": ("a", "b", "c", "d", "e", "f", "g1", "g2"), "9": ("a", "b", "c", "d", "f", "g1", "g2"),
-    "A": ("a", "b", "c", "e", "f", "g1", "g2"), "B": ("a", "b", "c", "d", "i", "l", "g2"),
-    "C": ("a", "d", "e", "f"), "D": ("a", "b", "c", "d", "i", "l"), "E": ("a", "d", "e", "f", "g1"),
-    "F": ("a", "e", "f", "g1"), "G": ("a", "c", "d", "e", "f", "g2"), "H": ("b", "c", "e", "f", "g1", "g2"),
-    "J": ("b", "c", "d", "e"), "K": ("e", "f", "g1", "j", "m"), "L": ("d", "e", "f"),
-    "M": ("b", "c", "e", "f", "h", "j"), "N": ("b", "c", "e", "f", "h", "m"),
-    "P": ("a", "b", "e", "f", "g1", "g2"), "R": ("a", "b", "e", "f", "g1", "g2", "m"),
-    "S": ("a", "h", "g2", "c", "d"), "T": ("a", "i", "l"), "U": ("b", "c", "d", "e", "f"),
-    "V": ("e", "f", "k", "j"), "W": ("b", "c", "e", "f", "k", "m"), "X": ("h", "j", "k", "m"),
-    "Y": ("h", "j", "l"), "Z": ("a", "j", "k", "d"),
+    "0": ("a", "b", "c", "d", "e", "f", "j", "k"),
+    "1": ("b", "c", "j"),
+    "2": ("a", "b", "g1", "g2", "e", "d"),
+    "3": ("a", "b", "c", "d", "g2"),
+    "4": ("f", "g1", "g2", "b", "c"),
+    "5": ("a", "f", "g1", "g2", "c", "d"),
+    "6": ("a", "f", "e", "d", "c", "g1", "g2"),
+    "7": ("a", "b", "c"),
+    "8": ("a", "b", "c", "d", "e", "f", "g1", "g2"),
+    "9": ("a", "b", "c", "d", "f", "g1", "g2"),
+    "A": ("a", "b", "c", "e", "f", "g1", "g2"),
+    "B": ("a", "b", "c", "d", "i", "l", "g2"),
+    "C": ("a", "d", "e", "f"),
+    "D": ("a", "b", "c", "d", "i", "l"),
+    "E": ("a", "d", "e", "f", "g1"),
+    "F": ("a", "e", "f", "g1"),
+    "G": ("a", "c", "d", "e", "f", "g2"),
+    "H": ("b", "c", "e", "f", "g1", "g2"),
+    "J": ("b", "c", "d", "e"),
+    "K": ("e", "f", "g1", "j", "m"),
+    "L": ("d", "e", "f"),
+    "M": ("b", "c", "e", "f", "h", "j"),
+    "N": ("b", "c", "e", "f", "h", "m"),
+    "P": ("a", "b", "e", "f", "g1", "g2"),
+    "R": ("a", "b", "e", "f", "g1", "g2", "m"),
+    "S": ("a", "h", "g2", "c", "d"),
+    "T": ("a", "i", "l"),
+    "U": ("b", "c", "d", "e", "f"),
+    "V": ("e", "f", "k", "j"),
+    "W": ("b", "c", "e", "f", "k", "m"),
+    "X": ("h", "j", "k", "m"),
+    "Y": ("h", "j", "l"),
+    "Z": ("a", "j", "k", "d"),
 }
 
 GRID_WIDTH = 4.0
@@ -125,8 +155,7 @@ _SUPERSAMPLE = 2
 class ProceduralFace:
     """One procedural typeface variant: draws a character's mask at a cap height in pixels."""
 
-    def __init__(self, family: str, name: str, draw: Callable[[ImageDraw.ImageDraw, str, float, float], None],
-                 aspect: float, pad: float):
+    def __init__(self, family: str, name: str, draw: Callable[[ImageDraw.ImageDraw, str, float, float], None], aspect: float, pad: float):
         self.family = family
         self.name = name
         self._draw = draw
@@ -140,7 +169,7 @@ class ProceduralFace:
         height = scale + 2 * pad
         canvas = Image.new("L", (width, height), 0)
         self._draw(ImageDraw.Draw(canvas), char, scale, pad)
-        return canvas.resize((max(1, width // _SUPERSAMPLE), max(1, height // _SUPERSAMPLE)), Image.BILINEAR)
+        return canvas.resize((max(1, width // _SUPERSAMPLE), max(1, height // _SUPERSAMPLE)), Image.Resampling.BILINEAR)
 
 
 def _grid_mapper(scale: float, pad: float, aspect: float, italic: float = 0.0) -> Callable[[Point], Point]:

@@ -7,6 +7,7 @@ renderer's effects — and applies one condition per image, so a benchmark can s
 condition breaks a model. Pair it with `split_font_families()`: train with `fonts=train`, test
 here with the held-out families, and the figure measures reading typefaces never seen.
 """
+
 from __future__ import annotations
 
 import io
@@ -26,7 +27,7 @@ _TEXT_HEIGHT = 36  # cap height of the clean line, pixels
 def _clean(vin: str, face: TrueTypeFace, rng: random.Random) -> Image.Image:
     """Black text on white with even margins: the base every condition starts from."""
     font = face.font_for(_TEXT_HEIGHT)
-    left, top, right, bottom = font.getbbox(vin, anchor="ls")
+    left, top, right, bottom = (int(edge) for edge in font.getbbox(vin, anchor="ls"))
     margin_x, margin_y = int(_TEXT_HEIGHT * 0.5), int(_TEXT_HEIGHT * 0.35)
     image = Image.new("L", (right - left + 2 * margin_x, bottom - top + 2 * margin_y), 255)
     ImageDraw.Draw(image).text((margin_x - left, margin_y - top), vin, font=font, fill=0, anchor="ls")
@@ -63,7 +64,7 @@ def _blur(image: Image.Image, rng: random.Random) -> Image.Image:
 
 
 def _jpeg(image: Image.Image, rng: random.Random) -> Image.Image:
-    small = image.resize((image.width // 2, image.height // 2), Image.BILINEAR)
+    small = image.resize((image.width // 2, image.height // 2), Image.Resampling.BILINEAR)
     buffer = io.BytesIO()
     small.save(buffer, format="JPEG", quality=rng.randint(8, 15))
     buffer.seek(0)
@@ -74,14 +75,17 @@ def _perspective(image: Image.Image, rng: random.Random) -> Image.Image:
     width, height = image.size
     lift = rng.uniform(0.15, 0.3) * height
     # QUAD maps the output rectangle onto this quadrilateral of the input: one end looks farther away.
-    quad = (0, -lift, 0, height + lift, width, height, width, 0) if rng.random() < 0.5 else \
-        (0, 0, 0, height, width, height + lift, width, -lift)
-    return image.transform((width, height), Image.QUAD, quad, Image.BILINEAR, fillcolor=255)
+    quad = (
+        (0, -lift, 0, height + lift, width, height, width, 0)
+        if rng.random() < 0.5
+        else (0, 0, 0, height, width, height + lift, width, -lift)
+    )
+    return image.transform((width, height), Image.Transform.QUAD, quad, Image.Resampling.BILINEAR, fillcolor=255)
 
 
 def _low_res(image: Image.Image, rng: random.Random) -> Image.Image:
     factor = 11 / _TEXT_HEIGHT  # characters about 11 pixels tall
-    return image.resize((max(1, int(image.width * factor)), max(1, int(image.height * factor))), Image.BOX)
+    return image.resize((max(1, int(image.width * factor)), max(1, int(image.height * factor))), Image.Resampling.BOX)
 
 
 CONDITIONS: Dict[str, Optional[Callable[[Image.Image, random.Random], Image.Image]]] = {
@@ -115,9 +119,9 @@ def render_unlike(vin: str, rng: random.Random, condition: str, fonts: Optional[
     return effect(image, rng) if effect is not None else image
 
 
-def robustness_suite(seed: int, per_condition: int, height: int, width: int,
-                     fonts: Optional[Sequence[str]] = None,
-                     north_american_ratio: float = 0.6) -> Dict[str, List[Tuple[np.ndarray, str]]]:
+def robustness_suite(
+    seed: int, per_condition: int, height: int, width: int, fonts: Optional[Sequence[str]] = None, north_american_ratio: float = 0.6
+) -> Dict[str, List[Tuple[np.ndarray, str]]]:
     """For every condition, `per_condition` model inputs and their VINs (deterministic by seed).
 
     `fonts` defaults to the held-out side of `split_font_families()`: a model trained with

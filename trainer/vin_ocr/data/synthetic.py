@@ -18,6 +18,7 @@ splits the families by a stable hash of their names; pass the training side as `
 `robustness.robustness_suite(...)` (drawn differently, held-out side by default) or on
 `synthetic_split(..., fonts=held_out)`.
 """
+
 from __future__ import annotations
 
 import io
@@ -37,7 +38,7 @@ try:
 except ImportError:  # pragma: no cover - the renderer itself needs no torch
     _IterableBase = object  # type: ignore[misc,assignment]
 
-    def _worker_info():  # type: ignore[no-redef]
+    def _worker_info():
         return None
 
 
@@ -70,8 +71,7 @@ def _face_pools(fonts: Optional[Sequence[str]]) -> Tuple[FacePool, FacePool]:
         for face in faces_for(fonts):
             by_family.setdefault(face.family, []).append(face)
         ordered = sorted(by_family.items())
-        _pools[key] = ([entry for entry in ordered if is_procedural(entry[0])],
-                       [entry for entry in ordered if not is_procedural(entry[0])])
+        _pools[key] = ([entry for entry in ordered if is_procedural(entry[0])], [entry for entry in ordered if not is_procedural(entry[0])])
     return _pools[key]
 
 
@@ -106,10 +106,10 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
         sequence = [(star, cap * 0.25)] + sequence + [(star, 0.0)]
     elif rng.random() < 0.04:  # "VIN" or "VIN:" printed before the number, as on many labels
         prefix = [_glyph_cache.get(face, char, cap) for char in ("VIN:" if rng.random() < 0.5 else "VIN")]
-        if all(glyph is not None for glyph in prefix):
+        drawn = [glyph for glyph in prefix if glyph is not None]
+        if len(drawn) == len(prefix):
             gap = cap * rng.uniform(0.5, 1.2)
-            sequence = [(glyph, gap if index == len(prefix) - 1 else 0.0)  # type: ignore[misc]
-                        for index, glyph in enumerate(prefix)] + sequence
+            sequence = [(glyph, gap if index == len(drawn) - 1 else 0.0) for index, glyph in enumerate(drawn)] + sequence
     # Hand-stamped numbers: every character struck separately, each at its own small angle.
     tilt = 7.0 if rng.random() < 0.12 else 0.0
 
@@ -123,7 +123,7 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
         y = int(round(glyph.top + rng.uniform(-jitter_y, jitter_y)))
         mask = glyph.mask
         if tilt:
-            turned = Image.fromarray(mask).rotate(rng.uniform(-tilt, tilt), Image.BILINEAR, expand=True)
+            turned = Image.fromarray(mask).rotate(rng.uniform(-tilt, tilt), Image.Resampling.BILINEAR, expand=True)
             x -= (turned.width - mask.shape[1]) // 2
             y -= (turned.height - mask.shape[0]) // 2
             mask = np.asarray(turned)
@@ -137,13 +137,12 @@ def _layout_text(vin: str, face: Face, cap: int, rng: random.Random) -> Tuple[np
     canvas = np.zeros((y1 - y0 + 2 * margin_y, x1 - x0 + 2 * margin_x), dtype=np.float32)
     for mask, x, y in placements:
         top, left = y - y0 + margin_y, x - x0 + margin_x
-        region = canvas[top:top + mask.shape[0], left:left + mask.shape[1]]
+        region = canvas[top : top + mask.shape[0], left : left + mask.shape[1]]
         np.maximum(region, mask * (1.0 / 255.0), out=region)
     return canvas, (margin_x, margin_y, margin_x + x1 - x0, margin_y + y1 - y0)
 
 
-def _wear(mask: np.ndarray, box: Tuple[int, int, int, int], rng: random.Random,
-          np_rng: np.random.Generator) -> np.ndarray:
+def _wear(mask: np.ndarray, box: Tuple[int, int, int, int], rng: random.Random, np_rng: np.random.Generator) -> np.ndarray:
     """Ink that did not take: a worn ribbon or dirty die (speckled gaps), or a dead thermal
     print-head dot (a thin blank line through every character)."""
     roll = rng.random()
@@ -154,7 +153,7 @@ def _wear(mask: np.ndarray, box: Tuple[int, int, int, int], rng: random.Random,
         worn = mask.copy()
         for _ in range(rng.randint(1, 2)):
             row = rng.randint(top + 1, max(top + 1, bottom - 2))
-            worn[row:row + 1] = 0.0
+            worn[row : row + 1] = 0.0
         return worn
     return mask
 
@@ -185,8 +184,7 @@ def _stroke_weight(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray
 # Clutter drawn around the text before the geometry, so it bends with the plate.
 
 
-def _draw_clutter(mask: np.ndarray, box: Tuple[int, int, int, int], cap: int, rng: random.Random,
-                  printed: bool) -> np.ndarray:
+def _draw_clutter(mask: np.ndarray, box: Tuple[int, int, int, int], cap: int, rng: random.Random, printed: bool) -> np.ndarray:
     """Another mask with things that are not the VIN: barcode, rules, frame, rivets, small print."""
     height, width = mask.shape
     x0, y0, x1, y1 = box
@@ -239,8 +237,8 @@ def _draw_clutter(mask: np.ndarray, box: Tuple[int, int, int, int], cap: int, rn
 
 def _solve_homography(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Coefficients (a..h) mapping `source` points onto `target` points, as PIL's PERSPECTIVE wants."""
-    rows = []
-    rhs = []
+    rows: list[tuple[float, ...]] = []
+    rhs: list[float] = []
     for (x, y), (u, v) in zip(source, target):
         rows.append((x, y, 1, 0, 0, 0, -u * x, -u * y))
         rows.append((0, 0, 0, x, y, 1, -v * x, -v * y))
@@ -248,8 +246,7 @@ def _solve_homography(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     return np.linalg.solve(np.asarray(rows, dtype=np.float64), np.asarray(rhs, dtype=np.float64))
 
 
-def _crop_box(text_box: Tuple[int, int, int, int], shape: Tuple[int, int], cap: float,
-              rng: random.Random) -> Tuple[int, int, int, int]:
+def _crop_box(text_box: Tuple[int, int, int, int], shape: Tuple[int, int], cap: float, rng: random.Random) -> Tuple[int, int, int, int]:
     """Margins from tight (a detector's crop) to generous (a photo of the plate), never cutting text."""
     height, width = shape
     x0, y0, x1, y1 = text_box
@@ -289,7 +286,7 @@ def _warp(layers: Sequence[np.ndarray], cap: int, rng: random.Random) -> List[np
             warped.append(np.zeros((out_height, out_width), dtype=np.float32))
             continue
         image = Image.fromarray((layer * 255).astype(np.uint8))
-        result = image.transform((out_width, out_height), Image.PERSPECTIVE, tuple(inverse), Image.BILINEAR)
+        result = image.transform((out_width, out_height), Image.Transform.PERSPECTIVE, tuple(inverse), Image.Resampling.BILINEAR)
         warped.append(np.asarray(result, dtype=np.float32) / 255.0)
     return warped
 
@@ -301,7 +298,7 @@ def _warp(layers: Sequence[np.ndarray], cap: int, rng: random.Random) -> List[np
 def _low_frequency(shape: Tuple[int, int], np_rng: np.random.Generator, cells: Tuple[int, int] = (3, 6)) -> np.ndarray:
     """Smooth random field in -1..1 (stains, uneven paint, lighting)."""
     coarse = (np_rng.random(cells, dtype=np.float32) * 255).astype(np.uint8)
-    field = Image.fromarray(coarse).resize((shape[1], shape[0]), Image.BICUBIC)
+    field = Image.fromarray(coarse).resize((shape[1], shape[0]), Image.Resampling.BICUBIC)
     return np.asarray(field, dtype=np.float32) / 127.5 - 1.0
 
 
@@ -309,7 +306,7 @@ def _brushed(shape: Tuple[int, int], np_rng: np.random.Generator, strength: floa
     """Streaks along one direction, like brushed or rolled metal."""
     height, width = shape
     coarse = (np_rng.random((height, max(2, width // 24)), dtype=np.float32) * 255).astype(np.uint8)
-    streaks = np.asarray(Image.fromarray(coarse).resize((width, height), Image.BILINEAR), dtype=np.float32)
+    streaks = np.asarray(Image.fromarray(coarse).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
     return (streaks / 127.5 - 1.0) * strength
 
 
@@ -352,8 +349,7 @@ def _emboss(mask: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
     else:
         radius = max(0.6, cap * rng.uniform(0.02, 0.06))
         shift = max(1, int(round(cap * rng.uniform(0.03, 0.08))))
-    soft = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(radius)),
-                      dtype=np.float32) / 255.0
+    soft = np.asarray(Image.fromarray((mask * 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(radius)), dtype=np.float32) / 255.0
     dy, dx = rng.choice(((shift, shift), (shift, 0), (0, shift), (shift, -shift)))
     moved = np.roll(soft, (dy, dx), axis=(0, 1))
     relief = soft - moved  # positive on edges facing the light, negative on the far side
@@ -413,7 +409,7 @@ def _lighting(image: np.ndarray, cap: int, rng: random.Random, budget: _Budget) 
     if rng.random() < 0.5:  # a light gradient across the plate
         direction = rng.uniform(0, 2 * np.pi)
         ys, xs = np.ogrid[0:height, 0:width]
-        ramp = (np.cos(direction) * xs / max(1, width) + np.sin(direction) * ys / max(1, height))
+        ramp = np.cos(direction) * xs / max(1, width) + np.sin(direction) * ys / max(1, height)
         image = image * (1.0 + rng.uniform(-0.45, 0.45) * (ramp - ramp.mean()))
     if rng.random() < 0.2 and budget.allow():  # glare: a bright soft spot that washes contrast out
         ys, xs = np.ogrid[0:height, 0:width]
@@ -448,8 +444,7 @@ def _scratches(image: np.ndarray, cap: int, rng: random.Random) -> np.ndarray:
     return np.asarray(picture, dtype=np.float32)
 
 
-def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.Generator,
-            budget: _Budget) -> Image.Image:
+def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.Generator, budget: _Budget) -> Image.Image:
     image = _lighting(image, cap, rng, budget)
     if rng.random() < 0.12:
         image = _scratches(image, cap, rng)
@@ -472,8 +467,8 @@ def _camera(image: np.ndarray, cap: int, rng: random.Random, np_rng: np.random.G
         if factor < 0.5 and not budget.allow():
             factor = 0.5
         small = (max(8, int(picture.width * factor)), max(4, int(picture.height * factor)))
-        resample = rng.choice((Image.BILINEAR, Image.NEAREST, Image.BICUBIC))
-        picture = picture.resize(small, resample).resize(picture.size, Image.BILINEAR)
+        resample = rng.choice((Image.Resampling.BILINEAR, Image.Resampling.NEAREST, Image.Resampling.BICUBIC))
+        picture = picture.resize(small, resample).resize(picture.size, Image.Resampling.BILINEAR)
     if rng.random() < 0.7:
         pixels = np.asarray(picture, dtype=np.float32)
         sigma = rng.uniform(2, 18)
@@ -517,8 +512,8 @@ def legibility(picture: Image.Image, mask: np.ndarray, height: int = 32) -> floa
     """
     pixels = np.asarray(picture, dtype=np.float32)
     width = max(_BANDS, round(pixels.shape[1] * height / max(1, pixels.shape[0])))
-    image = np.asarray(Image.fromarray(pixels).resize((width, height), Image.BILINEAR), dtype=np.float32)
-    ink = np.asarray(Image.fromarray(mask * 255.0).resize((width, height), Image.BILINEAR), dtype=np.float32) / 255.0
+    image = np.asarray(Image.fromarray(pixels).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
+    ink = np.asarray(Image.fromarray(mask * 255.0).resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32) / 255.0
     # Ink is what covers at least half as much of a pixel as the boldest stroke does: a hairline
     # font covers under half of any pixel at model resolution, and is still ink.
     peak = float(ink.max())
@@ -527,7 +522,7 @@ def legibility(picture: Image.Image, mask: np.ndarray, height: int = 32) -> floa
     columns = np.flatnonzero(ink.max(axis=0) > peak / 2)
     left, right = columns[0], columns[-1] + 1
     rows = np.flatnonzero(ink[:, left:right].max(axis=1) > peak / 2)
-    region, region_ink = image[rows[0]:rows[-1] + 1, left:right], ink[rows[0]:rows[-1] + 1, left:right]
+    region, region_ink = image[rows[0] : rows[-1] + 1, left:right], ink[rows[0] : rows[-1] + 1, left:right]
     bands = np.broadcast_to(np.arange(right - left) * _BANDS // (right - left), region.shape)
     strokes, ground = region_ink > peak / 2, region_ink < 0.05
     ground_bands, ground_values = bands[ground], region[ground]
@@ -596,8 +591,9 @@ def _sample_rng(seed: int, space: str, worker: int, index: int) -> random.Random
     return random.Random(f"vin-ocr/{space}/{seed}/{worker}/{index}")
 
 
-def _render_sample(seed: int, space: str, worker: int, index: int, height: int, width: int,
-                   north_american_ratio: float, fonts: Optional[Sequence[str]]) -> Tuple[np.ndarray, str]:
+def _render_sample(
+    seed: int, space: str, worker: int, index: int, height: int, width: int, north_american_ratio: float, fonts: Optional[Sequence[str]]
+) -> Tuple[np.ndarray, str]:
     rng = _sample_rng(seed, space, worker, index)
     vin = random_vin(rng, north_american=rng.random() < north_american_ratio)
     return to_model_input(render_vin(vin, rng, fonts), height, width), vin
@@ -608,7 +604,7 @@ def _check_ratio(north_american_ratio: float) -> None:
         raise ValueError(f"north_american_ratio must lie in 0..1, got {north_american_ratio}")
 
 
-class SyntheticStream(_IterableBase):  # type: ignore[misc,valid-type]
+class SyntheticStream(_IterableBase):
     """An endless stream of `(float32 array [height, width], vin)` for a torch DataLoader.
 
     Each DataLoader worker renders its own share: sample k of worker w depends only on
@@ -616,8 +612,9 @@ class SyntheticStream(_IterableBase):  # type: ignore[misc,valid-type]
     skips the first samples of every worker (for resuming mid-stream).
     """
 
-    def __init__(self, seed: int, height: int, width: int, north_american_ratio: float = 0.6,
-                 fonts: Optional[Sequence[str]] = None, start: int = 0):
+    def __init__(
+        self, seed: int, height: int, width: int, north_american_ratio: float = 0.6, fonts: Optional[Sequence[str]] = None, start: int = 0
+    ):
         _check_ratio(north_american_ratio)
         faces_for(fonts)  # fail now, in the parent process, on an unknown family
         self.seed = seed
@@ -632,17 +629,16 @@ class SyntheticStream(_IterableBase):  # type: ignore[misc,valid-type]
         worker = info.id if info is not None else 0
         index = self.start
         while True:
-            yield _render_sample(self.seed, "stream", worker, index, self.height, self.width,
-                                 self.north_american_ratio, self.fonts)
+            yield _render_sample(self.seed, "stream", worker, index, self.height, self.width, self.north_american_ratio, self.fonts)
             index += 1
 
 
-def synthetic_split(seed: int, size: int, height: int, width: int, north_american_ratio: float = 0.6,
-                    fonts: Optional[Sequence[str]] = None) -> List[Tuple[np.ndarray, str]]:
+def synthetic_split(
+    seed: int, size: int, height: int, width: int, north_american_ratio: float = 0.6, fonts: Optional[Sequence[str]] = None
+) -> List[Tuple[np.ndarray, str]]:
     """A fixed, pre-rendered held-out set: the same seed gives the same images, and none of them
     comes from `SyntheticStream` (a separate seed space), so it measures generalisation."""
     _check_ratio(north_american_ratio)
     if size < 0:
         raise ValueError(f"size must not be negative, got {size}")
-    return [_render_sample(seed, "heldout", 0, index, height, width, north_american_ratio, fonts)
-            for index in range(size)]
+    return [_render_sample(seed, "heldout", 0, index, height, width, north_american_ratio, fonts) for index in range(size)]

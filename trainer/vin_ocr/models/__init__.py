@@ -1,12 +1,16 @@
-"""Model families the trainer can build from a config's ``model`` section."""
+"""The baseline's network (the CRNN); the vision-language models' building blocks are in ``hf/``."""
+
 from __future__ import annotations
 
-from ..config import ModelConfig
-from .crnn import CRNN, NUM_CLASSES, BLANK
+from typing import TYPE_CHECKING
+
+from .crnn import BLANK, CRNN, NUM_CLASSES
+
+if TYPE_CHECKING:
+    from ..families.baseline import BaselineModel
 
 
-def build_model(config: ModelConfig) -> CRNN:
-    """Only the baseline exists so far; config.py rejects other types with a clear message."""
+def build_model(config: "BaselineModel") -> CRNN:
     return CRNN(height=config.height, width=config.width, hidden_size=config.hidden_size)
 
 

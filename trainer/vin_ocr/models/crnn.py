@@ -4,6 +4,7 @@ Sized for a laptop CPU: the convolutions shrink the 32-pixel-high line to a sing
 (depthwise-separable blocks after the first two layers), keeping width/4 time steps —
 160 px give 40 frames, enough for 17 characters plus the blanks CTC needs between repeats.
 """
+
 from __future__ import annotations
 
 from typing import Tuple, Union

@@ -4,6 +4,7 @@ A checkpoint is written to a temporary file in the same folder, flushed to disk,
 renamed over the old one, so a crash or a kill mid-write leaves the previous checkpoint
 intact — never a truncated file that fails to load.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,7 +60,9 @@ def resolve_checkpoint(target: Union[str, Path], prefer: str = LAST) -> Path:
             "Pass a run directory that has trained at least until its first checkpoint, or a .pt file.",
         )
     if not path.is_file():
-        raise TrainerError(CHECKPOINT_INVALID, f"Checkpoint {path} does not exist.", "Check the path; runs keep theirs in <run>/checkpoints/.")
+        raise TrainerError(
+            CHECKPOINT_INVALID, f"Checkpoint {path} does not exist.", "Check the path; runs keep theirs in <run>/checkpoints/."
+        )
     return path
 
 
@@ -75,7 +78,9 @@ def load_checkpoint(target: Union[str, Path], prefer: str = LAST) -> tuple[dict[
             "Use another checkpoint (best.pt or last.pt of a finished run).",
         ) from error
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise TrainerError(CHECKPOINT_INVALID, f"{path} is not a VIN OCR checkpoint.", "Pass a checkpoint written by `python -m vin_ocr train`.")
+        raise TrainerError(
+            CHECKPOINT_INVALID, f"{path} is not a VIN OCR checkpoint.", "Pass a checkpoint written by `python -m vin_ocr train`."
+        )
     if state.get("format_version", 0) > FORMAT_VERSION:
         raise TrainerError(CHECKPOINT_INVALID, f"{path} was written by a newer trainer.", "Update the VIN OCR extension.")
     return state, path

@@ -10,6 +10,7 @@ uninterrupted run would have seen, with nothing about the stream stored in the c
   batches it held (deterministic, so identical).
 * labelled: a fresh permutation of the dataset per epoch, seeded by (seed, epoch).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -24,7 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from ..config import Config, SYNTHETIC
+from ..config import SYNTHETIC, Config
 from ..errors import INVALID_DATASET, TrainerError
 from .signals import ignore_in_worker
 
@@ -177,9 +178,9 @@ class TrainStream:
         loader = DataLoader(
             self.source,
             batch_size=None,
-            sampler=itertools.count(start),  # type: ignore[arg-type]
+            sampler=itertools.count(start),
             num_workers=self.num_workers,
-            collate_fn=_collate,
+            collate_fn=_collate,  # type: ignore[arg-type]  # with batch_size=None it gets one item, not a list
             worker_init_fn=ignore_in_worker if self.num_workers else None,
             prefetch_factor=4 if self.num_workers else None,
             persistent_workers=False,
@@ -248,7 +249,9 @@ def fresh_share(setting: Union[float, str], device: str) -> float:
     return float(setting)
 
 
-def build_train_stream(config: Config, num_workers: int, batch_size: int, device: str = "cpu") -> tuple[TrainStream, Optional[int], int, list[str]]:
+def build_train_stream(
+    config: Config, num_workers: int, batch_size: int, device: str = "cpu"
+) -> tuple[TrainStream, Optional[int], int, list[str]]:
     """The training stream, the training set's size (None for synthetic), rows skipped, warnings."""
     model = config.model
     if config.data.train == SYNTHETIC:

@@ -1,4 +1,4 @@
-"""Device and precision selection, per the hardware policy in ARCHITECTURE.md.
+"""Device and precision selection, per the hardware policy (``src/core/hardware/policy.ts``; see docs/architecture.md).
 
 Platform: cuda when this torch sees CUDA, else mps when it sees MPS, else cpu.
 Precision: bf16 on compute capability >= 8.0, fp16 (with a GradScaler) on older CUDA GPUs,
@@ -6,6 +6,7 @@ fp32 on MPS and the CPU, except bf16 autocast on CPUs with native bf16 (AVX-512 
 Asking for something the machine cannot do is an error with a hint, never a silent fallback,
 except ``auto``.
 """
+
 from __future__ import annotations
 
 import os
@@ -66,7 +67,8 @@ def choose_device(requested: str = "auto") -> str:
         raise TrainerError(
             CUDA_UNAVAILABLE,
             f"CUDA was requested but is not available ({why}; torch {torch.__version__}).",
-            "Use --device auto or cpu, or install a CUDA build of torch (VIN OCR: Set Up Trainer Environment) on a machine with an NVIDIA driver.",
+            "Use --device auto or cpu, or install a CUDA build of torch (VIN OCR: Set Up Trainer Environment) "
+            "on a machine with an NVIDIA driver.",
         )
     if requested == "mps" and not _mps_available():
         raise TrainerError(

@@ -1,4 +1,5 @@
 """Evaluation and prediction with a model: shared by the training loop and the CLI commands."""
+
 from __future__ import annotations
 
 import base64

@@ -4,6 +4,7 @@ While the run is still setting up there is no step to finish, so a signal stops 
 During training the first signal only raises a flag the loop checks after every step; a
 second one stops at once, for a user who really means it.
 """
+
 from __future__ import annotations
 
 import signal

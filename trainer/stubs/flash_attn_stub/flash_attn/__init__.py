@@ -4,6 +4,7 @@ Model code that imports flash_attn unconditionally (DeepSeek-OCR's) can load wit
 attention on machines without the real package. Every function the real package exports
 raises :class:`FlashAttentionStubError` with advice instead of computing anything.
 """
+
 from __future__ import annotations
 
 from typing import Any, NoReturn

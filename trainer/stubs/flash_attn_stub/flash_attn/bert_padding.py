@@ -1,4 +1,5 @@
 """Stub of flash_attn.bert_padding: importable, raises if used."""
+
 from . import _unavailable
 
 index_first_axis = _unavailable("bert_padding.index_first_axis")

@@ -1,4 +1,5 @@
 """A minimal remote-code config, shaped like DeepSeek-OCR's (auto_map + trust_remote_code)."""
+
 from transformers import PretrainedConfig
 
 

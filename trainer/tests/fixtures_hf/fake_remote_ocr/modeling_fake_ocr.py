@@ -8,6 +8,7 @@
   of (crops, global view) tensors, images_seq_mask, images_spatial_crop): the image features
   replace the embeddings where images_seq_mask is true, and labels give a causal LM loss.
 """
+
 import torch
 from flash_attn import flash_attn_func  # noqa: F401 - the import the stub exists for
 from transformers import GenerationMixin, PreTrainedModel

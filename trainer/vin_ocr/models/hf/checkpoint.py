@@ -2,13 +2,16 @@
 
 ``<run>/checkpoints/last/`` and ``best/`` are folders: peft's ``adapter_model.safetensors`` +
 ``adapter_config.json`` (loadable by ``PeftModel.from_pretrained`` on top of the base model),
-or the full model for full fine-tuning, and ``trainer_state.pt`` (step, optimizer, best
-metric) written with the baseline's atomic ``save_atomically``. A folder is written beside
+or the full model for full fine-tuning, ``trainer_state.pt`` (step, optimizer, best metric)
+written with the baseline's atomic ``save_atomically``, and ``checkpoint.json`` (family, step and
+resolved config: what ``evaluate``/``predict`` need, without loading the optimiser state). A folder is written beside
 its final name and swapped in with renames, so a kill mid-write never leaves a half folder
 under the final name.
 """
+
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -21,14 +24,17 @@ from ...errors import CHECKPOINT_INVALID, TrainerError
 from ...training.checkpoints import FORMAT, save_atomically
 
 STATE_FILE = "trainer_state.pt"
+SUMMARY_FILE = "checkpoint.json"
 
 
-def save_checkpoint(model: Any, state: dict[str, Any], folder: Path) -> Path:
+def save_checkpoint(model: Any, state: dict[str, Any], folder: Path, summary: Optional[dict[str, Any]] = None) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
     try:
         model.save_pretrained(staging)
         save_atomically(state, staging / STATE_FILE)
+        if summary is not None:
+            (staging / SUMMARY_FILE).write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
         retired = folder.with_name(f".{folder.name}.old")
         if retired.exists():
             shutil.rmtree(retired)
@@ -53,9 +59,13 @@ def load_state(folder: Path) -> dict[str, Any]:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:
-        raise TrainerError(CHECKPOINT_INVALID, f"{path} is not readable ({error}).", "Use the run's other checkpoint (best or last).") from error
+        raise TrainerError(
+            CHECKPOINT_INVALID, f"{path} is not readable ({error}).", "Use the run's other checkpoint (best or last)."
+        ) from error
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise TrainerError(CHECKPOINT_INVALID, f"{path} is not a VIN OCR checkpoint.", "Resume from a run directory written by the trainer.")
+        raise TrainerError(
+            CHECKPOINT_INVALID, f"{path} is not a VIN OCR checkpoint.", "Resume from a run directory written by the trainer."
+        )
     return state
 
 
@@ -75,6 +85,14 @@ def load_adapter_weights(model: Any, folder: Path) -> None:
             f"The adapter in {folder} does not fit this model ({len(unexpected)} unexpected weights, e.g. {unexpected[0]}).",
             "Resume with the same model_id and LoRA rank the run was started with.",
         )
+
+
+def read_summary(folder: Path) -> Optional[dict[str, Any]]:
+    try:
+        summary = json.loads((folder / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 def find_checkpoint(run_dir: Path, prefer: str = "last") -> Optional[Path]:

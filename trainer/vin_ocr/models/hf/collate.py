@@ -8,6 +8,7 @@ The training sequence is built as "the exact prompt the model sees at generation
 "the answer's tokens", so training and inference agree token for token, whatever the
 tokenizer does at the prompt/answer boundary.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -84,8 +85,8 @@ class Lfm2VlCollator:
         input_ids = torch.full((len(prompts), width), self.tokenizer.pad_token_id, dtype=torch.long)
         attention = torch.zeros((len(prompts), width), dtype=torch.long)
         for index, prompt in enumerate(prompts):
-            input_ids[index, width - len(prompt.input_ids):] = prompt.input_ids
-            attention[index, width - len(prompt.input_ids):] = 1
+            input_ids[index, width - len(prompt.input_ids) :] = prompt.input_ids
+            attention[index, width - len(prompt.input_ids) :] = 1
         return {"input_ids": input_ids, "attention_mask": attention, **_stack_images([p.images for p in prompts])}
 
 

@@ -4,6 +4,7 @@ Labelled data goes through the project's one loader (``vin_ocr.data.labels.load_
 labels.txt, metadata.jsonl/csv, every bad row reported). Images are opened lazily, as RGB,
 when a batch needs them; the vision-language processor does its own resizing.
 """
+
 from __future__ import annotations
 
 import random
@@ -30,11 +31,15 @@ class Example:
                 with Image.open(self.path) as opened:
                     return opened.convert("RGB")
             except OSError as error:
-                raise TrainerError(INVALID_DATASET, f"Cannot read image {self.path}: {error}", "Fix or remove that row of the labels file.") from error
+                raise TrainerError(
+                    INVALID_DATASET, f"Cannot read image {self.path}: {error}", "Fix or remove that row of the labels file."
+                ) from error
         return _render(self.vin, self.seed or 0)
 
 
-def load_examples(source: str, base: Path, on_bad_rows: str = "fail", limit: Optional[int] = None, synthetic_size: int = 64, seed: int = 0) -> list[Example]:
+def load_examples(
+    source: str, base: Path, on_bad_rows: str = "fail", limit: Optional[int] = None, synthetic_size: int = 64, seed: int = 0
+) -> list[Example]:
     """Examples from a labels path (relative to ``base``) or ``synthetic`` (``synthetic_size`` renders)."""
     if source == SYNTHETIC:
         return synthetic_examples(limit or synthetic_size, seed)
@@ -47,9 +52,13 @@ def load_examples(source: str, base: Path, on_bad_rows: str = "fail", limit: Opt
         data = load_labelled(path, on_bad_rows=on_bad_rows)
     except DatasetError as error:
         issues = [str(issue) for issue in getattr(error, "issues", [])]
-        raise TrainerError(INVALID_DATASET, f"{path} has {len(issues)} bad row(s).", "Fix the rows listed, or set data.on_bad_rows: skip.", issues=issues) from error
+        raise TrainerError(
+            INVALID_DATASET, f"{path} has {len(issues)} bad row(s).", "Fix the rows listed, or set data.on_bad_rows: skip.", issues=issues
+        ) from error
     except FileNotFoundError as error:
-        raise TrainerError(INVALID_DATASET, f"{path} does not exist.", "Check the path (relative paths are relative to the config file).") from error
+        raise TrainerError(
+            INVALID_DATASET, f"{path} does not exist.", "Check the path (relative paths are relative to the config file)."
+        ) from error
     rows = [Example(vin=vin, path=Path(image)) for image, vin in data.rows]
     if not rows:
         raise TrainerError(INVALID_DATASET, f"{path} has no usable rows.", "Add labelled images: image/path<TAB>VIN per line.")

@@ -14,6 +14,7 @@ row; the global view is followed by one separator token. This module computes th
 token layout and the training labels (prompt masked, answer learnt); the model consumes
 ``input_ids``, ``images_seq_mask``, ``images_spatial_crop`` and the view tensors.
 """
+
 from __future__ import annotations
 
 import math
@@ -77,7 +78,13 @@ def tile_grid(width: int, height: int, min_tiles: int = MIN_TILES, max_tiles: in
     """(columns, rows) of the tile grid whose aspect ratio best matches the image."""
     aspect = width / height
     candidates = sorted(
-        {(c, r) for n in range(min_tiles, max_tiles + 1) for c in range(1, n + 1) for r in range(1, n + 1) if min_tiles <= c * r <= max_tiles},
+        {
+            (c, r)
+            for n in range(min_tiles, max_tiles + 1)
+            for c in range(1, n + 1)
+            for r in range(1, n + 1)
+            if min_tiles <= c * r <= max_tiles
+        },
         key=lambda grid: grid[0] * grid[1],
     )
     best, best_diff = (1, 1), float("inf")
@@ -103,13 +110,13 @@ def prepare_views(image: Image.Image, mode: ImageMode) -> Views:
     if mode.crop_mode and (rgb.width > mode.image_size or rgb.height > mode.image_size):
         grid = tile_grid(rgb.width, rgb.height)
         columns, rows = grid
-        resized = rgb.resize((columns * mode.image_size, rows * mode.image_size), Image.BICUBIC)
+        resized = rgb.resize((columns * mode.image_size, rows * mode.image_size), Image.Resampling.BICUBIC)
         for row in range(rows):
             for column in range(columns):
                 left, top = column * mode.image_size, row * mode.image_size
                 crops.append(resized.crop((left, top, left + mode.image_size, top + mode.image_size)))
     if not mode.crop_mode and mode.base_size <= 640:
-        global_view = rgb.resize((mode.image_size, mode.image_size), Image.LANCZOS)
+        global_view = rgb.resize((mode.image_size, mode.image_size), Image.Resampling.LANCZOS)
     else:
         global_view = ImageOps.pad(rgb, (mode.base_size, mode.base_size), color=fill)
     return Views(global_view, crops, grid)

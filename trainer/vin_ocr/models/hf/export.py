@@ -8,6 +8,7 @@ only general route is Hugging Face optimum's exporter, which must know the archi
 When optimum is missing or has no exporter for it, the result says so plainly instead of
 writing a half-working file.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ def export_merged(model: Any, processor: Any, folder: Path) -> Path:
 
 def export_onnx(model_dir: Path, output: Path, task: str = "image-to-text") -> OnnxResult:
     try:
-        from optimum.exporters.onnx import main_export  # type: ignore[import-not-found]
+        from optimum.exporters.onnx import main_export
     except ImportError:
         return OnnxResult(
             False,
@@ -49,7 +50,8 @@ def export_onnx(model_dir: Path, output: Path, task: str = "image-to-text") -> O
         architecture = _architecture(model_dir)
         return OnnxResult(
             False,
-            message=f"The {architecture} architecture cannot be exported to ONNX ({str(error).splitlines()[0]}); the merged weights were exported instead.",
+            message=f"The {architecture} architecture cannot be exported to ONNX ({str(error).splitlines()[0]}); "
+            "the merged weights were exported instead.",
             fix="Use the merged weights with transformers, or the baseline model (which exports to ONNX).",
         )
     return OnnxResult(True, path=output)

@@ -5,12 +5,14 @@ characters (0-9, A-Z without I, O, Q) or the end-of-answer token may be chosen, 
 17 characters only the end. A model that has not yet learnt the format then still answers
 with something VIN-shaped, and metrics measure reading, not formatting.
 """
+
 from __future__ import annotations
 
 from typing import Any, Iterable, Optional, Sequence
 
 import torch
 
+from ...decoding import Read
 from ...vin import ALPHABET, VIN_LENGTH, normalise_label
 
 
@@ -40,7 +42,7 @@ class VinAlphabetLogits:
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
         mask = torch.full_like(scores, float("-inf"))
         for row, sequence in enumerate(input_ids):
-            written = sum(self.lengths.get(int(t), 0) for t in sequence[self.prompt_length:])
+            written = sum(self.lengths.get(int(t), 0) for t in sequence[self.prompt_length :])
             if written < self.max_chars:
                 mask[row, self._ids.to(scores.device)] = 0.0
             mask[row, self.end_token_id] = 0.0
@@ -65,20 +67,25 @@ def move_batch(batch: Any, device: Any, float_dtype: Optional[torch.dtype] = Non
 
 
 @torch.no_grad()
-def greedy_decode(model: Any, batch: dict[str, Any], end_token_id: int, max_new_tokens: int, constraint: Optional[Any]) -> torch.Tensor:
+def greedy_decode(
+    model: Any, batch: dict[str, Any], end_token_id: int, max_new_tokens: int, constraint: Optional[Any]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Greedy decoding through plain forward passes (no cache): for models whose generate() cannot be relied on.
 
     Each step re-runs the whole sequence, so it costs more than generate(); it is only used to
-    evaluate DeepSeek-OCR, whose answers are 18 tokens long.
+    evaluate DeepSeek-OCR, whose answers are 18 tokens long. Returns the new tokens and each one's
+    probability.
     """
     batch = dict(batch)
     prompt_length = batch["input_ids"].shape[1]
     finished = torch.zeros(batch["input_ids"].shape[0], dtype=torch.bool, device=batch["input_ids"].device)
+    probabilities: list[torch.Tensor] = []
     for _ in range(max_new_tokens):
         logits = model(**batch).logits[:, -1, :].float()
         if constraint is not None:
             logits = constraint(batch["input_ids"], logits)
         chosen = logits.argmax(dim=-1)
+        probabilities.append(torch.softmax(logits, dim=-1).gather(1, chosen[:, None])[:, 0])
         chosen = torch.where(finished, torch.full_like(chosen, end_token_id), chosen)
         finished |= chosen == end_token_id
         batch["input_ids"] = torch.cat([batch["input_ids"], chosen[:, None]], dim=1)
@@ -87,18 +94,37 @@ def greedy_decode(model: Any, batch: dict[str, Any], end_token_id: int, max_new_
             batch["images_seq_mask"] = torch.cat([batch["images_seq_mask"], torch.zeros_like(chosen[:, None], dtype=torch.bool)], dim=1)
         if bool(finished.all()):
             break
-    return batch["input_ids"][:, prompt_length:]
+    return batch["input_ids"][:, prompt_length:], torch.stack(probabilities, dim=1)
+
+
+def _read(tokenizer: Any, tokens: list[int], probabilities: list[float], end_token_id: int) -> Read:
+    """The answer as a VIN candidate; each character scored by the probability of the token that wrote it."""
+    text = clean_prediction(tokenizer.decode(tokens, skip_special_tokens=True))
+    answer: list[float] = []  # the probability of each token before the end of the answer
+    confidences: list[float] = []
+    for token, probability in zip(tokens, probabilities):
+        if token == end_token_id:
+            break
+        answer.append(probability)
+        confidences += [probability] * len(clean_prediction(tokenizer.decode([token], skip_special_tokens=True)))
+    if len(confidences) != len(text):  # pieces that only make sense together: the answer's mean for each
+        confidences = [sum(answer) / len(answer) if answer else 0.0] * len(text)
+    confidence = 1.0
+    for value in confidences:
+        confidence *= value
+    return Read(text, confidence if text else 0.0, confidences)
 
 
 @torch.no_grad()
-def generate_vins(
+def generate_reads(
     model: Any,
     collator: Any,
     images: Sequence[Any],
     device: Any,
     max_new_tokens: int = 32,
     constrain: bool = True,
-) -> list[str]:
+) -> list[Read]:
+    """The model's answer for each image, as a ``Read`` (text, per-character and overall confidence)."""
     from transformers import LogitsProcessorList
 
     dtype = next(model.parameters()).dtype
@@ -115,11 +141,29 @@ def generate_vins(
             logits_processor=LogitsProcessorList([constraint]) if constraint else None,
             eos_token_id=collator.end_of_answer,
             pad_token_id=tokenizer.pad_token_id,
+            output_scores=True,
+            return_dict_in_generate=True,
         )
-        new_tokens = output[:, prompt_length:]
+        new_tokens = output.sequences[:, prompt_length:]
+        scores = torch.stack([step.float() for step in output.scores], dim=1)  # [batch, new tokens, vocabulary]
+        probabilities = torch.softmax(scores, dim=-1).gather(2, new_tokens[:, : scores.shape[1], None])[..., 0]
     else:
-        new_tokens = greedy_decode(model, batch, collator.end_of_answer, max_new_tokens, constraint)
-    return [clean_prediction(text) for text in tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        new_tokens, probabilities = greedy_decode(model, batch, collator.end_of_answer, max_new_tokens, constraint)
+    return [
+        _read(tokenizer, tokens, chances, collator.end_of_answer)
+        for tokens, chances in zip(new_tokens.tolist(), probabilities.float().cpu().tolist())
+    ]
+
+
+def generate_vins(
+    model: Any,
+    collator: Any,
+    images: Sequence[Any],
+    device: Any,
+    max_new_tokens: int = 32,
+    constrain: bool = True,
+) -> list[str]:
+    return [read.text for read in generate_reads(model, collator, images, device, max_new_tokens, constrain)]
 
 
 def batched(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:

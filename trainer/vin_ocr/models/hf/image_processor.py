@@ -11,10 +11,11 @@ are multiples of patch size x downsample factor and the token count lies within
 tiled; VIN crops are small and wide, so tiling rarely applies to them anyway.
 The real class is always preferred when torchvision works (see ``loading.load_processor``).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Optional, Sequence
+from typing import Any, Iterator, Optional
 
 import numpy as np
 from PIL import Image
@@ -24,7 +25,7 @@ from transformers.image_utils import IMAGENET_STANDARD_MEAN, IMAGENET_STANDARD_S
 from transformers.processing_utils import ImagesKwargs
 
 
-class Lfm2VlImagesKwargs(ImagesKwargs, total=False):
+class Lfm2VlImagesKwargs(ImagesKwargs, total=False):  # type: ignore[call-arg]  # transformers is not type-checked here
     """The keyword arguments LFM2-VL's processor passes on; declared so transformers accepts them."""
 
     downsample_factor: int
@@ -113,7 +114,9 @@ class Lfm2VlImageProcessorPil(PilBackend):
     def __call__(self, images: Any, **kwargs: Any) -> BatchFeature:
         return self.preprocess(images, **kwargs)
 
-    def preprocess(self, images: Any, return_tensors: Optional[str] = None, return_row_col_info: Optional[bool] = None, **_: Any) -> BatchFeature:
+    def preprocess(
+        self, images: Any, return_tensors: Optional[str] = None, return_row_col_info: Optional[bool] = None, **_: Any
+    ) -> BatchFeature:
         flat = list(_flatten(images))
         if not flat:
             raise ValueError("No image was given to the LFM2-VL image processor.")
@@ -122,7 +125,7 @@ class Lfm2VlImageProcessorPil(PilBackend):
         for image in flat:
             rgb = _to_rgb(image)
             height, width = fit_to_token_budget(rgb.height, rgb.width, patch, factor, self.min_image_tokens, self.max_image_tokens)
-            array = np.asarray(rgb.resize((width, height), Image.BILINEAR), dtype=np.float32)
+            array: np.ndarray = np.asarray(rgb.resize((width, height), Image.Resampling.BILINEAR), dtype=np.float32)
             array = (array * self.rescale_factor - np.asarray(self.image_mean, np.float32)) / np.asarray(self.image_std, np.float32)
             patches = _to_patches(array, patch)
             padded = np.zeros((self.max_num_patches, patches.shape[1]), dtype=np.float32)
@@ -151,7 +154,7 @@ class Lfm2VlImageProcessorPil(PilBackend):
         return config
 
 
-def _flatten(images: Any) -> Sequence[Image.Image]:
+def _flatten(images: Any) -> Iterator[Image.Image]:
     if isinstance(images, (list, tuple)):
         for item in images:
             yield from _flatten(item)

@@ -1,11 +1,16 @@
 """Loading a vision-language model and its processor, with the attention fallback chain.
 
-* LFM2.5-VL: ``AutoModelForImageTextToText`` + ``AutoProcessor`` (transformers >= 4.57).
-* DeepSeek-OCR: ``AutoModel`` with ``trust_remote_code`` (its own environment, transformers 4.46.3).
+Which loader a family uses is part of its registration (``families/lfm2_vl.py``,
+``families/deepseek_ocr.py``):
+
+* LFM2.5-VL: ``AutoModelForImageTextToText`` + ``AutoProcessor`` (transformers >= 4.57);
+* DeepSeek-OCR: ``AutoModel`` with ``trust_remote_code`` and its tokenizer (its own environment,
+  transformers 4.46.3).
 
 Downloads go to the standard Hugging Face cache and show transformers' own progress bars;
 with ``HF_HUB_OFFLINE=1`` a model that is not cached fails with a message that says so.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from ...errors import INVALID_CONFIG, MISSING_DEPENDENCY, TrainerError, flash_attn_missing, missing_dependency
-from .policy import DEEPSEEK_OCR, fallback_chain
+from .policy import fallback_chain
 
 DTYPES = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
@@ -99,7 +104,15 @@ def missing_weights(model_id: str, error: BaseException) -> TrainerError:
 def _is_missing_files(error: BaseException) -> bool:
     text = str(error)
     return isinstance(error, OSError) and any(
-        marker in text for marker in ("does not appear to have", "Can't load", "offline", "not the path to a directory", "couldn't connect", "Incorrect path_or_model_id")
+        marker in text
+        for marker in (
+            "does not appear to have",
+            "Can't load",
+            "offline",
+            "not the path to a directory",
+            "couldn't connect",
+            "Incorrect path_or_model_id",
+        )
     )
 
 
@@ -138,6 +151,30 @@ def _raise_if_remote_code_import_missing(error: BaseException) -> None:
     raise missing_dependency(missing, missing) from error
 
 
+def image_text_model(model_id: str, attention: str, trust_remote_code: bool, options: dict[str, Any]) -> Any:
+    """A model transformers knows natively (LFM2.5-VL)."""
+    import transformers
+
+    return transformers.AutoModelForImageTextToText.from_pretrained(
+        model_id, attn_implementation=attention, trust_remote_code=trust_remote_code, **options
+    )
+
+
+def remote_code_model(model_id: str, attention: str, trust_remote_code: bool, options: dict[str, Any]) -> Any:
+    """A model that ships its own modelling code (DeepSeek-OCR): only with the user's consent."""
+    import transformers
+
+    if not trust_remote_code:
+        raise TrainerError(
+            INVALID_CONFIG,
+            "DeepSeek-OCR ships its own modelling code and needs trust_remote_code.",
+            "Set model.trust_remote_code: true (or pass --trust-remote-code) if you trust the model's repository.",
+        )
+    return transformers.AutoModel.from_pretrained(
+        model_id, trust_remote_code=True, use_safetensors=True, _attn_implementation=attention, **options
+    )
+
+
 def load_vlm(
     model_id: str,
     family: str,
@@ -146,32 +183,19 @@ def load_vlm(
     trust_remote_code: bool = False,
     revision: Optional[str] = None,
 ) -> Loaded:
-    """Loads the model with ``attention`` first, then each fallback after it."""
+    """Loads the model with ``attention`` first, then each fallback after it, with the family's loader."""
     import torch
     import transformers
 
+    from ...families.vlm import traits_of
+
+    loader = traits_of(family).load_model
     torch_dtype = getattr(torch, DTYPES[dtype])
     # transformers renamed torch_dtype to dtype in 4.56; DeepSeek-OCR's pinned 4.46.3 knows only the old name.
     dtype_key = "dtype" if _version_at_least(transformers.__version__, (4, 56)) else "torch_dtype"
-
-    def load(attn: str) -> Any:
-        common: dict[str, Any] = {dtype_key: torch_dtype, "revision": revision}
-        if family == DEEPSEEK_OCR:
-            if not trust_remote_code:
-                raise TrainerError(
-                    INVALID_CONFIG,
-                    "DeepSeek-OCR ships its own modelling code and needs trust_remote_code.",
-                    "Set training.trust_remote_code: true (or pass --trust-remote-code) if you trust the model's repository.",
-                )
-            return transformers.AutoModel.from_pretrained(
-                model_id, trust_remote_code=True, use_safetensors=True, _attn_implementation=attn, **common
-            )
-        return transformers.AutoModelForImageTextToText.from_pretrained(
-            model_id, attn_implementation=attn, trust_remote_code=trust_remote_code, **common
-        )
-
+    options: dict[str, Any] = {dtype_key: torch_dtype, "revision": revision}
     try:
-        return load_with_fallback(load, fallback_chain(family, attention))
+        return load_with_fallback(lambda attn: loader(model_id, attn, trust_remote_code, options), fallback_chain(family, attention))
     except OSError as error:
         if _is_missing_files(error):
             raise missing_weights(model_id, error) from error

@@ -1,16 +1,12 @@
 """LoRA adapters through peft, with the targets and ranks of the models' published recipes.
 
-* LFM2.5-VL (Liquid's TRL SFT recipe): r=16 on the language model's attention
-  (q/k/v/out_proj), short-convolution (in_proj/out_proj) and feed-forward (w1/w2/w3)
-  projections; the SigLIP2 vision tower stays frozen.
-* DeepSeek-OCR (the published LoRA recipe): r=16 on q/k/v/o_proj and gate/up/down_proj.
+Each family registers its recipe (``families/lfm2_vl.py``, ``families/deepseek_ocr.py``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Optional, Union
-
-from .policy import DEEPSEEK_OCR, LFM2_VL
 
 
 @dataclass(frozen=True)
@@ -22,26 +18,18 @@ class LoraRecipe:
     targets: Union[str, list[str]]
 
 
-RECIPES = {
-    LFM2_VL: LoraRecipe(
-        r=16,
-        alpha=32,
-        dropout=0.05,
-        targets=r".*language_model.*\.(q_proj|k_proj|v_proj|out_proj|in_proj|w1|w2|w3)",
-    ),
-    DEEPSEEK_OCR: LoraRecipe(
-        r=16,
-        alpha=32,
-        dropout=0.05,
-        targets=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-    ),
-}
+def recipe_of(family: Union[str, LoraRecipe]) -> LoraRecipe:
+    if isinstance(family, LoraRecipe):
+        return family
+    from ...families.vlm import traits_of
+
+    return traits_of(family).lora
 
 
-def lora_config(family: str, rank: Optional[int] = None) -> Any:
+def lora_config(family: Union[str, LoraRecipe], rank: Optional[int] = None) -> Any:
     from peft import LoraConfig
 
-    recipe = RECIPES[family]
+    recipe = recipe_of(family)
     r = rank or recipe.r
     return LoraConfig(
         r=r,
@@ -53,7 +41,8 @@ def lora_config(family: str, rank: Optional[int] = None) -> Any:
     )
 
 
-def apply_lora(model: Any, family: str, rank: Optional[int] = None) -> Any:
+def apply_lora(model: Any, family: Union[str, LoraRecipe], rank: Optional[int] = None) -> Any:
+    """``model`` wrapped with a fresh adapter of ``family``'s recipe (a family name or the recipe itself)."""
     from peft import get_peft_model
 
     return get_peft_model(model, lora_config(family, rank))

@@ -1,9 +1,11 @@
 """Attention and dtype for the vision-language models: the hardware policy, on the Python side.
 
-The same rules as ``src/core/hardware/policy.ts`` (see ARCHITECTURE.md, "Policy"), applied to
-what this interpreter really has, plus the fallback chain used when loading with the chosen
-implementation fails anyway (a broken flash-attn wheel, a model that lacks sdpa, …).
+The same rules as ``src/core/hardware/policy.ts``, applied to what this interpreter really has.
+Each family's attention implementations, best first, come from ``data/requirements.json``
+(``vin_ocr.requirements``); loading walks down that chain when the chosen implementation fails
+anyway (a broken flash-attn wheel, a model that lacks sdpa, …).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,12 +15,16 @@ FLASH = "flash_attention_2"
 SDPA = "sdpa"
 EAGER = "eager"
 
+# The families' names (model.type), for callers that name one.
 LFM2_VL = "lfm2-vl"
 DEEPSEEK_OCR = "deepseek-ocr"
 
-# Best first. DeepSeek-OCR's remote code builds its attention class as "mha_" + the
-# implementation name and defines only these two.
-CHAINS = {LFM2_VL: (FLASH, SDPA, EAGER), DEEPSEEK_OCR: (FLASH, EAGER)}
+
+def attention_chain(family: str) -> tuple[str, ...]:
+    """The family's implementations, best first (DeepSeek-OCR's remote code has no sdpa)."""
+    from ...requirements import requirements_of
+
+    return requirements_of(family).attention or (EAGER,)
 
 
 @dataclass(frozen=True)
@@ -38,8 +44,10 @@ class Choice:
 
 
 def family_of(model_id: str) -> str:
-    """``deepseek-ocr`` for DeepSeek-OCR checkpoints, ``lfm2-vl`` for everything else we load."""
-    return DEEPSEEK_OCR if "deepseek" in model_id.lower() and "ocr" in model_id.lower() else LFM2_VL
+    """The registered family that recognises ``model_id`` (see ``families/registry.py``)."""
+    from ...families import registry
+
+    return registry.for_model_id(model_id).name
 
 
 def flash_attention_usable(machine: Machine) -> tuple[bool, str]:
@@ -58,25 +66,27 @@ def flash_attention_usable(machine: Machine) -> tuple[bool, str]:
 
 def choose_attention(family: str, machine: Machine, requested: str = "auto") -> Choice:
     """The policy's attention for ``family`` on ``machine``, or the user's explicit request."""
+    chain = attention_chain(family)
     if requested and requested != "auto":
-        if requested not in CHAINS[family]:
-            supported = ", ".join(CHAINS[family])
-            raise ValueError(f"{family} does not implement attention '{requested}' (it supports {supported})")
+        if requested not in chain:
+            raise ValueError(f"{family} does not implement attention '{requested}' (it supports {', '.join(chain)})")
         return Choice(requested, f"requested in the configuration (attn_implementation: {requested})")
     usable, why = flash_attention_usable(machine)
-    if usable:
+    if usable and FLASH in chain:
         return Choice(FLASH, why)
-    if family == DEEPSEEK_OCR:
-        return Choice(EAGER, f"DeepSeek-OCR implements no sdpa and {why}")
+    if SDPA not in chain:
+        from ...requirements import requirements_of
+
+        return Choice(EAGER, f"{requirements_of(family).label} implements no sdpa and {why}")
     if machine.device in ("cuda", "mps") and machine.torch_major >= 2:
         return Choice(SDPA, f"{why}; torch's scaled-dot-product attention on {machine.device}")
-    return Choice(EAGER, "the CPU uses eager attention (the seed's rule for CPU)")
+    return Choice(EAGER, "the CPU uses eager attention (the hardware policy's rule for the CPU)")
 
 
 def fallback_chain(family: str, first: str) -> list[str]:
     """``first`` and every implementation after it in the family's preference order."""
-    chain = CHAINS[family]
-    return list(chain[chain.index(first):]) if first in chain else [first, *chain]
+    chain = attention_chain(family)
+    return list(chain[chain.index(first) :]) if first in chain else [first, *chain]
 
 
 def choose_dtype(machine: Machine, precision: str = "auto", fp16_flag: bool = False) -> Choice:

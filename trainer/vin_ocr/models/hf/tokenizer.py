@@ -6,6 +6,7 @@ printable ASCII character is one token (so every VIN character is exactly one to
 also keeps alphabet-constrained decoding trivial to check) plus the chat and image special
 tokens that LFM2-VL's processor and chat template use.
 """
+
 from __future__ import annotations
 
 from typing import Any
