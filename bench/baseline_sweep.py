@@ -12,25 +12,30 @@ Each best checkpoint is then scored on the held-out synthetic set (from its own 
 renders in typefaces held out of training, the robustness set (drawn unlike the renderer) and
 examples/data.
 """
+
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any
+
+import torch
+from torch import nn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "trainer"))
-
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
-
-from vin_ocr.models.crnn import CRNN, NUM_CLASSES, _conv, _separable  # noqa: E402
+# Imported by name, not by an import statement: the path above must come first.
+crnn = importlib.import_module("vin_ocr.models.crnn")
+CRNN, NUM_CLASSES = crnn.CRNN, crnn.NUM_CLASSES
+_conv, _separable = crnn._conv, crnn._separable
 
 
 # ---- variants ------------------------------------------------------------------------------------
@@ -43,10 +48,18 @@ def _bn_relu(channels: int) -> list[nn.Module]:
 class Variant(nn.Module):
     """Stem → features → row collapse → BiLSTM → classifier, with `subframes` CTC frames per step."""
 
-    def __init__(self, features: nn.Sequential, channels: int, hidden: int, subframes: int, width: int) -> None:
+    def __init__(
+        self,
+        features: nn.Sequential,
+        channels: int,
+        hidden: int,
+        subframes: int,
+        width: int,
+    ) -> None:
         super().__init__()
         self.features, self.subframes, self.width = features, subframes, width
-        self.collapse = nn.Sequential(nn.Conv2d(channels, channels, (2, 1), bias=False), *_bn_relu(channels))
+        collapse = nn.Conv2d(channels, channels, (2, 1), bias=False)
+        self.collapse = nn.Sequential(collapse, *_bn_relu(channels))
         self.rnn = nn.LSTM(channels, hidden, bidirectional=True, batch_first=True)
         self.classifier = nn.Linear(2 * hidden, NUM_CLASSES * subframes)
 
@@ -64,17 +77,31 @@ def _stem() -> list[nn.Module]:
     return [nn.Conv2d(1, 32, 3, stride=2, padding=1, bias=False), *_bn_relu(32)]
 
 
-def _early(c: int = 192) -> nn.Sequential:  # the 3×3 full convolution at quarter resolution
-    return nn.Sequential(*_stem(), _conv(32, 64, 2), _separable(64, 128), _separable(128, 128),
-                         _separable(128, c, (2, 1)), _separable(c, c, (2, 1)))
+def _early(c: int = 192) -> nn.Sequential:
+    """The 3×3 full convolution at quarter resolution."""
+    return nn.Sequential(
+        *_stem(),
+        _conv(32, 64, 2),
+        _separable(64, 128),
+        _separable(128, 128),
+        _separable(128, c, (2, 1)),
+        _separable(c, c, (2, 1)),
+    )
 
 
-def _strided() -> nn.Sequential:  # max pools replaced by strided depthwise convolutions
-    return nn.Sequential(*_stem(), _conv(32, 64), _separable(64, 128, 2), _separable(128, 128),
-                         _separable(128, 192, (2, 1)), _separable(192, 192, (2, 1)))
+def _strided() -> nn.Sequential:
+    """Max pools replaced by strided depthwise convolutions."""
+    return nn.Sequential(
+        *_stem(),
+        _conv(32, 64),
+        _separable(64, 128, 2),
+        _separable(128, 128),
+        _separable(128, 192, (2, 1)),
+        _separable(192, 192, (2, 1)),
+    )
 
 
-VARIANTS: Dict[str, Callable[[Any], nn.Module]] = {
+VARIANTS: dict[str, Callable[[Any], nn.Module]] = {
     "current": lambda m: CRNN(m.height, m.width, m.hidden_size),
     "strided": lambda m: Variant(_strided(), 192, m.hidden_size, 1, m.width),
     "early": lambda m: Variant(_early(), 192, m.hidden_size, 1, m.width),
@@ -86,19 +113,25 @@ VARIANTS: Dict[str, Callable[[Any], nn.Module]] = {
 
 
 def install(variant: str) -> None:
-    """Make the trainer build `variant` wherever it builds a model."""
-    import vin_ocr.training.loop as loop
-    import vin_ocr.training.predict as predict
+    """Make the trainer build `variant` wherever it builds a baseline model: the training run
+    and the reader of its checkpoints (`evaluate`/`predict`)."""
+    from vin_ocr.families.baseline import reader, run
 
     build = VARIANTS[variant]
-    loop.build_model = build  # type: ignore[assignment]
-    predict.build_model = build  # type: ignore[assignment]
+    run.build_model = build  # type: ignore[assignment]
+    reader.build_model = build  # type: ignore[assignment]
 
 
 # ---- measuring -----------------------------------------------------------------------------------
 
 
-def step_rate(model: nn.Module, device: str, batch: int, dtype: Optional[torch.dtype], seconds: float) -> float:
+def step_rate(
+    model: nn.Module,
+    device: str,
+    batch: int,
+    dtype: torch.dtype | None,
+    seconds: float,
+) -> float:
     """Training steps of `model` on made-up tensors (AdamW, CTC in fp32): images/s after warm-up."""
     model = model.to(device)
     optimizer = torch.optim.AdamW(model.parameters(), 1e-3)
@@ -106,17 +139,22 @@ def step_rate(model: nn.Module, device: str, batch: int, dtype: Optional[torch.d
     images = torch.rand(batch, 1, 32, 160, device=device)
     targets = torch.randint(1, 34, (batch, 17), device=device)
     lengths = torch.full((batch,), 17, device=device)
+    autocast = dtype is not None
 
     def step() -> None:
-        with torch.autocast(device, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with torch.autocast(device, dtype=dtype or torch.float32, enabled=autocast):
             log_probs = model(images)
         log_probs = log_probs.float().transpose(0, 1)
-        loss = ctc(log_probs, targets, torch.full((batch,), log_probs.shape[0], device=device), lengths)
+        frames = torch.full((batch,), log_probs.shape[0], device=device)
+        loss = ctc(log_probs, targets, frames, lengths)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
 
-    sync: Callable[[], None] = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    def sync() -> None:
+        if device == "cuda":
+            torch.cuda.synchronize()
+
     for _ in range(5):
         step()
     sync()
@@ -142,41 +180,84 @@ def extra_sets(size: int) -> dict[str, list]:
 
     _, held = split_font_families()
     suite = robustness_suite(7, max(1, size // 8), 32, 160, fonts=held)
-    robust = [pair for pairs in suite.values() for pair in pairs] if isinstance(suite, dict) else list(suite)
-    return {"typefaces": synthetic_split(99991, size, 32, 160, fonts=held), "robustness": robust}
+    if isinstance(suite, dict):
+        robust = [pair for pairs in suite.values() for pair in pairs]
+    else:
+        robust = list(suite)
+    typefaces = synthetic_split(99991, size, 32, 160, fonts=held)
+    return {"typefaces": typefaces, "robustness": robust}
 
 
 def score_run(variant: str, run_dir: Path, size: int) -> dict[str, Any]:
+    from vin_ocr.reading import evaluate_labels, load_reader
     from vin_ocr.training.evaluate import read_images, score
-    from vin_ocr.training.predict import evaluate_labels, load_model
 
     install(variant)
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    loaded = load_model(run_dir, "cpu")
+    # A baseline run's reader has .model and .placement.
+    loaded = load_reader(run_dir, "cpu")
+    seconds = max(1e-9, metrics["elapsed_seconds"])
     result = {
-        "variant": variant, "steps": metrics["step"], "samples": metrics["samples_seen"],
-        "img_s": round(metrics["samples_seen"] / max(1e-9, metrics["elapsed_seconds"]), 1),
-        "val": metrics["val"]["exact_match"], "val_cer": round(metrics["val"]["cer"], 4),
+        "variant": variant,
+        "steps": metrics["step"],
+        "samples": metrics["samples_seen"],
+        "img_s": round(metrics["samples_seen"] / seconds, 1),
+        "val": metrics["val"]["exact_match"],
+        "val_cer": round(metrics["val"]["cer"], 4),
         "params": sum(p.numel() for p in loaded.model.parameters()),
     }
     for name, pairs in extra_sets(size).items():
-        reads = read_images(loaded.model, [image for image, _ in pairs], loaded.placement)
+        images = [image for image, _ in pairs]
+        reads = read_images(loaded.model, images, loaded.placement)
         result[name] = score(reads, [vin for _, vin in pairs], True)[0]["exact_match"]
-    result["examples"] = evaluate_labels(loaded, str(ROOT / "examples" / "data" / "labels.txt"))["metrics"]["exact_match"]
+    labels = str(ROOT / "examples" / "data" / "labels.txt")
+    result["examples"] = evaluate_labels(loaded, labels)["metrics"]["exact_match"]
     return result
 
 
-def _pin(cores: list[int]) -> Callable[[], None]:
-    """Runs in the child before exec: the trainer then sizes its threads and workers to these cores."""
-    return lambda: os.sched_setaffinity(0, cores)
+def _pin(cores: str) -> None:
+    """In a run's or a scorer's own process, first thing: the trainer then sizes its threads and
+    render workers to these cores (a comma list)."""
+    os.sched_setaffinity(0, [int(core) for core in cores.split(",")])
+
+
+COLUMNS = [
+    "variant",
+    "params",
+    "steps",
+    "img/s",
+    "val",
+    "val CER",
+    "typefaces",
+    "robustness",
+    "examples",
+]
+
+
+def _line(cells: list[Any]) -> str:
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _row(r: dict[str, Any]) -> str:
+    cells = [r["variant"], r["params"], r["steps"], r["img_s"], f"{r['val']:.3f}"]
+    cells.append(r["val_cer"])
+    cells += [f"{r[name]:.3f}" for name in ("typefaces", "robustness", "examples")]
+    return _line(cells)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--variants", default="current")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--max-minutes", type=float, help="cap on the scaled time")
-    parser.add_argument("--reference-rate", type=float, help="--calibrate figure of the reference machine")
+    parser.add_argument(
+        "--reference-rate",
+        type=float,
+        help="--calibrate figure of the reference machine",
+    )
     parser.add_argument("--cores-per-run", type=int, default=2)
     parser.add_argument("--first-core", type=int, default=0)
     parser.add_argument("--config", default=str(ROOT / "examples" / "baseline.yaml"))
@@ -184,10 +265,14 @@ def main() -> int:
     parser.add_argument("--score-size", type=int, default=400)
     parser.add_argument("--json")
     parser.add_argument("--calibrate", action="store_true")
-    parser.add_argument("--run", nargs=3, metavar=("VARIANT", "OUTPUT", "MINUTES"), help=argparse.SUPPRESS)
-    parser.add_argument("--score", nargs=2, metavar=("VARIANT", "RUN_DIR"), help=argparse.SUPPRESS)
+    hide = argparse.SUPPRESS
+    parser.add_argument("--pin", help=hide)
+    parser.add_argument("--run", nargs=3, metavar=("VARIANT", "OUT", "MIN"), help=hide)
+    parser.add_argument("--score", nargs=2, metavar=("VARIANT", "RUN"), help=hide)
     args = parser.parse_args()
 
+    if args.pin:
+        _pin(args.pin)
     if args.calibrate:
         print(f"{calibrate():.1f}")
         return 0
@@ -196,9 +281,11 @@ def main() -> int:
         install(variant)
         from vin_ocr.__main__ import main as trainer_main
 
-        return trainer_main(["train", args.config, "--output-dir", output, "--max-minutes", minutes, "--device", "cpu"])
+        train = ["train", args.config, "--output-dir", output, "--max-minutes", minutes]
+        return trainer_main([*train, "--device", "cpu"])
     if args.score:
-        print(json.dumps(score_run(args.score[0], Path(args.score[1]), args.score_size)))
+        run_dir = Path(args.score[1])
+        print(json.dumps(score_run(args.score[0], run_dir, args.score_size)))
         return 0
 
     variants = args.variants.split(",")
@@ -209,30 +296,49 @@ def main() -> int:
     if args.reference_rate:
         here = calibrate()
         minutes = args.minutes * args.reference_rate / here
-        print(f"calibration: {here:.1f} img/s here vs {args.reference_rate:.1f} reference → {minutes:.2f} min", flush=True)
+        reference = f"{args.reference_rate:.1f} reference → {minutes:.2f} min"
+        print(f"calibration: {here:.1f} img/s here vs {reference}", flush=True)
     if args.max_minutes:
         minutes = min(minutes, args.max_minutes)
     output = Path(args.output_dir or tempfile.mkdtemp(prefix="sweep-"))
     output.mkdir(parents=True, exist_ok=True)
     # The sweep measures CPU training: a GPU on the machine must not be picked up.
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "trainer"), PYTHONUNBUFFERED="1", CUDA_VISIBLE_DEVICES="")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(ROOT / "trainer"),
+        PYTHONUNBUFFERED="1",
+        CUDA_VISIBLE_DEVICES="",
+    )
     processes = []
     for index, variant in enumerate(variants):
         first = args.first_core + index * args.cores_per_run
-        cores = list(range(first, first + args.cores_per_run))
-        log = open(output / f"{variant}.log", "w")
-        command = [sys.executable, __file__, "--config", args.config, "--run", variant, str(output / variant), f"{minutes:.3f}"]
-        processes.append((variant, cores, subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=_pin(cores))))
-    for variant, _, process in processes:
+        cores = ",".join(str(core) for core in range(first, first + args.cores_per_run))
+        run = ["--run", variant, str(output / variant), f"{minutes:.3f}"]
+        pinned = [sys.executable, __file__, "--pin", cores]
+        command = [*pinned, "--config", args.config, *run]
+        # The child keeps its own copy of the log's descriptor.
+        with open(output / f"{variant}.log", "w") as log:
+            process = subprocess.Popen(
+                command,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        processes.append((variant, cores, process))
+    for *_, process in processes:
         process.wait()
     scorers = []
     for variant, cores, process in processes:
         runs = sorted((output / variant).glob("*/metrics.json"))
         if process.returncode != 0 or not runs:
-            print(f"{variant}: failed (exit {process.returncode}); see {output / variant}.log", flush=True)
+            log = output / f"{variant}.log"
+            print(f"{variant}: failed (exit {process.returncode}); see {log}")
             continue
-        command = [sys.executable, __file__, "--score-size", str(args.score_size), "--score", variant, str(runs[-1].parent)]
-        scorers.append((variant, subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, preexec_fn=_pin(cores))))
+        size = str(args.score_size)
+        score = ["--score-size", size, "--score", variant, str(runs[-1].parent)]
+        command = [sys.executable, __file__, "--pin", cores, *score]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+        scorers.append((variant, process))
     rows = []
     for variant, process in scorers:
         out, _ = process.communicate()
@@ -240,13 +346,15 @@ def main() -> int:
             rows.append(json.loads(out.strip().splitlines()[-1]))
         else:
             print(f"{variant}: scoring failed", flush=True)
-    print(f"\n{minutes:.2f} min per run, {args.cores_per_run} cores each; exact match (check-digit decoding on)")
-    print("| variant | params | steps | img/s | val | val CER | typefaces | robustness | examples |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['variant']} | {r['params']} | {r['steps']} | {r['img_s']} | {r['val']:.3f} | {r['val_cer']} | {r['typefaces']:.3f} | {r['robustness']:.3f} | {r['examples']:.3f} |")
+    each = f"{args.cores_per_run} cores each"
+    print(f"\n{minutes:.2f} min per run, {each}; exact match (check-digit decoding on)")
+    print(_line(COLUMNS))
+    print(_line(["---"] * len(COLUMNS)).replace(" ", ""))
+    for row in rows:
+        print(_row(row))
     if args.json:
-        Path(args.json).write_text(json.dumps({"minutes": minutes, "rows": rows}, indent=2))
+        summary = {"minutes": minutes, "rows": rows}
+        Path(args.json).write_text(json.dumps(summary, indent=2))
     return 0
 
 

@@ -3,23 +3,21 @@
 Run from the repository root:  .venv/bin/python bench/render_bench.py [--seconds 10] [--height 32] [--width 256]
 The model trains at 100–300 images/s on a 2-core CPU, so the renderer must stay well above that.
 """
+
 from __future__ import annotations
 
 import argparse
 import random
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "trainer"))
-
-from vin_ocr.data.fonts import all_faces, font_families  # noqa: E402
-from vin_ocr.data.preprocess import to_model_input  # noqa: E402
-from vin_ocr.data.synthetic import SyntheticStream, render_vin  # noqa: E402
-from vin_ocr.vin import random_vin  # noqa: E402
+# The trainer's modules are imported in main(): the path above must come first.
 
 
-def _rate(work, seconds: float) -> float:
+def _rate(work: Callable[[], object], seconds: float) -> float:
     """Calls of `work` per second over about `seconds` of wall time."""
     count, start = 0, time.perf_counter()
     while time.perf_counter() - start < seconds:
@@ -29,8 +27,14 @@ def _rate(work, seconds: float) -> float:
 
 
 def main() -> int:
+    from vin_ocr.data.fonts import all_faces, font_families
+    from vin_ocr.data.preprocess import to_model_input
+    from vin_ocr.data.synthetic import SyntheticStream, render_vin
+    from vin_ocr.vin import random_vin
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=8.0, help="measuring time per figure")
+    seconds_help = "measuring time per figure"
+    parser.add_argument("--seconds", type=float, default=8.0, help=seconds_help)
     parser.add_argument("--height", type=int, default=32)
     parser.add_argument("--width", type=int, default=256)
     parser.add_argument("--workers", type=int, default=2)
@@ -38,8 +42,9 @@ def main() -> int:
 
     started = time.perf_counter()
     faces = all_faces()
-    print(f"font discovery: {len(faces)} faces in {len(font_families())} families, "
-          f"{(time.perf_counter() - started) * 1000:.0f} ms")
+    families = len(font_families())
+    took = (time.perf_counter() - started) * 1000
+    print(f"font discovery: {len(faces)} faces in {families} families, {took:.0f} ms")
 
     rng = random.Random(1)
 
@@ -49,20 +54,27 @@ def main() -> int:
     def sample() -> None:
         to_model_input(render_vin(random_vin(rng, True), rng), args.height, args.width)
 
-    cold = _rate(render, min(2.0, args.seconds))  # the glyph cache fills during this first pass
+    # The glyph cache fills during this first pass.
+    cold = _rate(render, min(2.0, args.seconds))
     for _ in range(3000):
         render()  # warm the glyph cache as a long training run would
     warm = _rate(render, args.seconds)
     with_input = _rate(sample, args.seconds)
     print(f"render_vin, 1 process, cold glyph cache: {cold:7.0f} images/s")
-    print(f"render_vin, 1 process, warm:             {warm:7.0f} images/s ({1000 / warm:.2f} ms/image)")
+    per_image = f"({1000 / warm:.2f} ms/image)"
+    print(f"render_vin, 1 process, warm:             {warm:7.0f} images/s {per_image}")
     print(f"render + to_model_input, 1 process:      {with_input:7.0f} images/s")
 
     import torch
     from torch.utils.data import DataLoader
 
-    loader = DataLoader(SyntheticStream(seed=1, height=args.height, width=args.width), batch_size=64,
-                        num_workers=args.workers, persistent_workers=False)
+    stream = SyntheticStream(seed=1, height=args.height, width=args.width)
+    loader = DataLoader(
+        stream,
+        batch_size=64,
+        num_workers=args.workers,
+        persistent_workers=False,
+    )
     batches = iter(loader)
     for _ in range(3):
         next(batches)  # workers started
@@ -72,8 +84,9 @@ def main() -> int:
         count += images.shape[0]
     rate = count / (time.perf_counter() - start)
     del batches
-    print(f"SyntheticStream via DataLoader, {args.workers} workers, batch 64: {rate:7.0f} images/s "
-          f"(torch {torch.__version__}, {torch.get_num_threads()} threads)")
+    how = f"{args.workers} workers, batch 64"
+    torch_is = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    print(f"SyntheticStream via DataLoader, {how}: {rate:7.0f} images/s ({torch_is})")
     return 0
 
 

@@ -1,9 +1,9 @@
 // The trainer's command line in one place: `python -m vin_ocr train|evaluate|predict …`.
 // Events always go to stdout (`--events -`); the human log stays on stderr.
 
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { DEFAULT_OUTPUT_DIR } from './run-layout';
+import { ADAPTER_CONFIG_FILE, CHECKPOINT_EXTENSION, CHECKPOINT_SUMMARY_FILE, DEFAULT_OUTPUT_DIR } from './run-layout';
 
 export type DeviceChoice = 'auto' | 'cuda' | 'mps' | 'cpu';
 
@@ -46,6 +46,70 @@ export function evaluateArgs(checkpoint: string, labels: string): string[] {
 
 export function predictArgs(checkpoint: string, images: readonly string[]): string[] {
   return ['predict', '--checkpoint', checkpoint, '--json', ...images];
+}
+
+/** The images `predict` reads (for the open dialog; any other file is still handed over, and the trainer says if it cannot read it). */
+export const IMAGE_EXTENSIONS: readonly string[] = ['png', 'jpg', 'jpeg', 'bmp', 'webp', 'tif', 'tiff'];
+
+/**
+ * The `--checkpoint` a path names, or undefined when it names none (then it is an image to read).
+ * `evaluate` and `predict` take a baseline `.pt` file, a fine-tuning checkpoint folder
+ * (`<run>/checkpoints/best/`), a bare LoRA adapter folder and a run folder (its best checkpoint), so:
+ * a `.pt` file is itself; every folder is itself (the trainer tells which kind, and says so when it
+ * holds no checkpoint); the summary or adapter config inside a checkpoint folder stands for its
+ * folder; any other file is not a checkpoint.
+ */
+export function checkpointTarget(path: string, isFolder: boolean): string | undefined {
+  if (isFolder) return path;
+  const name = basename(path);
+  if (name.toLowerCase().endsWith(CHECKPOINT_EXTENSION)) return path;
+  if (name === CHECKPOINT_SUMMARY_FILE || name === ADAPTER_CONFIG_FILE) return dirname(path);
+  return undefined;
+}
+
+/** What a fine-tuning checkpoint's summary file (`checkpoint.json`) says about it, as far as it is readable. */
+export interface CheckpointSummary {
+  /** The model family, the config's `model.type` (`lfm2-vl`, `deepseek-ocr` …). */
+  family?: string;
+  step?: number;
+  modelId?: string;
+  /** `lora` or `full`. */
+  finetune?: string;
+}
+
+/** Parses `checkpoint.json` defensively: a broken or foreign file gives an empty summary, never a throw. */
+export function parseCheckpointSummary(text: string): CheckpointSummary {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const record = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const config = typeof record.config === 'object' && record.config !== null ? (record.config as Record<string, unknown>) : {};
+  const model = typeof config.model === 'object' && config.model !== null ? (config.model as Record<string, unknown>) : {};
+  const nonEmpty = (entry: unknown) => (typeof entry === 'string' && entry ? entry : undefined);
+  const summary: CheckpointSummary = {};
+  const family = nonEmpty(record.family) ?? nonEmpty(model.type);
+  if (family) summary.family = family;
+  if (typeof record.step === 'number' && Number.isFinite(record.step)) summary.step = record.step;
+  const modelId = nonEmpty(model.model_id);
+  if (modelId) summary.modelId = modelId;
+  const finetune = nonEmpty(model.finetune);
+  if (finetune) summary.finetune = finetune;
+  return summary;
+}
+
+/**
+ * The model a checkpoint holds, for the checkpoint picker: `baseline` for a `.pt` file (only the
+ * baseline writes those), else the summary's family and kind of fine-tuning (`lfm2-vl LoRA`, step),
+ * or `fine-tuned` when the summary could not be read.
+ */
+export function describeCheckpointModel(folder: boolean, summary: CheckpointSummary = {}): string {
+  if (!folder) return 'baseline';
+  const kind = summary.finetune === 'lora' ? 'LoRA' : summary.finetune === 'full' ? 'full fine-tune' : undefined;
+  const model = [summary.family ?? 'fine-tuned', kind].filter(Boolean).join(' ');
+  return summary.step === undefined ? model : `${model} · step ${summary.step}`;
 }
 
 const SPECIAL_SOURCES = new Set(['synthetic']);

@@ -1,6 +1,6 @@
 // "Read VIN from Image" and "Evaluate Checkpoint": one-shot trainer commands on a chosen checkpoint,
 // started through the window's launcher like every other trainer.
-import { basename, dirname } from 'node:path';
+import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { describeFailure } from '../../core/trainer/failure';
 import { runTrainerOnce, type OneShotResult } from '../../core/trainer/launch';
@@ -8,18 +8,35 @@ import type { TrainerLauncher } from '../../core/trainer/launcher';
 import { EXACT_MATCH, formatMetric, formatPercent } from '../../core/trainer/metrics';
 import {
   CHECKPOINT_EXTENSION,
-  CHECKPOINT_FILES,
+  CHECKPOINT_FOLDER_GLOB,
   CHECKPOINT_GLOB,
-  isBestCheckpointName,
+  CHECKPOINT_SUMMARY_FILE,
+  checkpointDisplayName,
+  checkpointOfFoundFile,
   NOT_RUNS_GLOB,
+  type FoundCheckpoint,
 } from '../../core/trainer/run-layout';
-import { evaluateArgs, parsePredictOutput, predictArgs, type PredictResult } from '../../core/trainer/trainer-args';
+import {
+  checkpointTarget,
+  describeCheckpointModel,
+  evaluateArgs,
+  IMAGE_EXTENSIONS,
+  parseCheckpointSummary,
+  parsePredictOutput,
+  predictArgs,
+  type CheckpointSummary,
+  type PredictResult,
+} from '../../core/trainer/trainer-args';
 import type { InterpreterService } from '../interpreter';
 import type { TrainingLog } from './log';
 import { requireTrust } from './trust';
 
 const PREDICT_TIMEOUT_MS = 5 * 60 * 1000;
 const EVALUATE_TIMEOUT_MS = 30 * 60 * 1000;
+/** Checkpoints of each kind the picker looks for: one findFiles per kind, bounded like every workspace search. */
+const MAX_CHECKPOINTS = 500;
+/** A summary file is a few KB; a bigger one is not read (the item just says "fine-tuned"). */
+const MAX_SUMMARY_BYTES = 256 * 1024;
 
 /** What a one-shot command needs: which Python, which launcher, where to log. */
 export interface OneShotContext {
@@ -28,32 +45,96 @@ export interface OneShotContext {
   log: TrainingLog;
 }
 
-const isCheckpointPath = (path: string) => path.toLowerCase().endsWith(CHECKPOINT_EXTENSION);
+interface CheckpointItem extends vscode.QuickPickItem {
+  path?: string;
+  browse?: 'file' | 'folder';
+}
 
-/** A checkpoint from the workspace's runs (best ones first), or one the user browses to. */
+async function readSummary(folder: string): Promise<CheckpointSummary> {
+  const uri = vscode.Uri.joinPath(vscode.Uri.file(folder), CHECKPOINT_SUMMARY_FILE);
+  try {
+    if ((await vscode.workspace.fs.stat(uri)).size > MAX_SUMMARY_BYTES) return {};
+    return parseCheckpointSummary(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri)));
+  } catch {
+    return {};
+  }
+}
+
+/** The workspace's checkpoints: baseline `.pt` files and fine-tuning checkpoint folders, best ones first, newest runs first. */
+async function workspaceCheckpoints(): Promise<CheckpointItem[]> {
+  const [files, summaries] = await Promise.all([
+    vscode.workspace.findFiles(CHECKPOINT_GLOB, NOT_RUNS_GLOB, MAX_CHECKPOINTS),
+    vscode.workspace.findFiles(CHECKPOINT_FOLDER_GLOB, NOT_RUNS_GLOB, MAX_CHECKPOINTS),
+  ]);
+  const found = [...files, ...summaries]
+    .map((uri) => checkpointOfFoundFile(uri.fsPath))
+    .filter((checkpoint): checkpoint is FoundCheckpoint => checkpoint !== undefined);
+  const described = await Promise.all(
+    found.map(async (checkpoint) => {
+      const summary = checkpoint.folder ? await readSummary(checkpoint.path) : undefined;
+      const run = vscode.workspace.asRelativePath(checkpoint.runDir);
+      return { checkpoint, run, model: describeCheckpointModel(checkpoint.folder, summary), modelId: summary?.modelId };
+    }),
+  );
+  return described
+    .sort((a, b) => Number(b.checkpoint.best) - Number(a.checkpoint.best) || b.run.localeCompare(a.run))
+    .map(({ checkpoint, run, model, modelId }) => ({
+      label: `$(${checkpoint.best ? 'star-full' : 'package'}) ${checkpoint.name}${checkpoint.folder ? '/' : ''}`,
+      description: `${run} · ${model}`,
+      // The model a fine-tuning run adapted (a Hugging Face id or a local folder).
+      detail: modelId,
+      path: checkpoint.path,
+    }));
+}
+
+/** A checkpoint from the workspace's runs (best ones first), or one the user browses to: a `.pt` file or a checkpoint folder. */
 export async function pickCheckpoint(): Promise<string | undefined> {
-  const files = await vscode.workspace.findFiles(CHECKPOINT_GLOB, NOT_RUNS_GLOB, 500);
-  const items = files
-    .map((uri) => {
-      const runDir = vscode.workspace.asRelativePath(dirname(dirname(uri.fsPath)));
-      return { label: basename(uri.fsPath), description: runDir, path: uri.fsPath, best: isBestCheckpointName(basename(uri.fsPath)) };
-    })
-    .sort((a, b) => Number(b.best) - Number(a.best) || b.description.localeCompare(a.description));
-  const browse = { label: '$(folder-opened) Browse…', description: '', path: '', best: false };
-  const chosen = await vscode.window.showQuickPick([...items, browse], {
-    title: 'VIN OCR: which checkpoint?',
-    placeHolder: items.length ? `${CHECKPOINT_FILES.best} reads best` : 'No checkpoints in this workspace yet',
-  });
+  const items = await workspaceCheckpoints();
+  const browseFile: CheckpointItem = { label: '$(file) Browse for a .pt checkpoint…', description: 'baseline', browse: 'file' };
+  const browseFolder: CheckpointItem = {
+    label: '$(folder-opened) Browse for a checkpoint folder…',
+    description: 'a fine-tuning checkpoint, a LoRA adapter or a run folder',
+    browse: 'folder',
+  };
+  const chosen = await vscode.window.showQuickPick<CheckpointItem>(
+    [...items, { label: '', kind: vscode.QuickPickItemKind.Separator }, browseFile, browseFolder],
+    {
+      title: 'VIN OCR: which checkpoint?',
+      placeHolder: items.length ? 'A run’s best checkpoint reads best' : 'No checkpoints in this workspace yet',
+      matchOnDescription: true,
+    },
+  );
   if (!chosen) return undefined;
-  if (chosen !== browse) return chosen.path;
+  if (chosen.path) return chosen.path;
+  if (chosen.browse === 'folder') {
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      canSelectFiles: false,
+      canSelectFolders: true,
+      openLabel: 'Use Checkpoint',
+    });
+    return picked?.[0]?.fsPath;
+  }
+  if (chosen.browse !== 'file') return undefined;
   const filters = { Checkpoints: [CHECKPOINT_EXTENSION.slice(1)] };
   const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters, openLabel: 'Use Checkpoint' });
   return picked?.[0]?.fsPath;
 }
 
-/** A checkpoint named by a command argument: a Runs-tree checkpoint node, or a `.pt` file's URI (not an image's). */
-function checkpointArgument(arg: unknown): string | undefined {
-  if (arg instanceof vscode.Uri) return isCheckpointPath(arg.fsPath) ? arg.fsPath : undefined;
+async function isFolder(uri: vscode.Uri): Promise<boolean> {
+  try {
+    return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.Directory) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A checkpoint named by a command argument: a Runs-tree checkpoint node (a `.pt` file or a checkpoint
+ * folder), or the URI of a `.pt` file, a checkpoint folder, a run folder or an adapter folder (not an image's).
+ */
+async function checkpointArgument(arg: unknown): Promise<string | undefined> {
+  if (arg instanceof vscode.Uri) return checkpointTarget(arg.fsPath, await isFolder(arg));
   const candidate = arg as { kind?: string; path?: string } | undefined;
   return candidate?.kind === 'checkpoint' && typeof candidate.path === 'string' ? candidate.path : undefined;
 }
@@ -98,10 +179,11 @@ function silentFailure(outcome: OneShotResult): string | undefined {
  */
 export async function readVin(arg: unknown, checkpointArg: unknown, context: OneShotContext): Promise<PredictResult[] | undefined> {
   if (!requireTrust('Reading a VIN')) return undefined;
-  let image = arg instanceof vscode.Uri && !isCheckpointPath(arg.fsPath) ? arg.fsPath : undefined;
-  let checkpoint = checkpointArgument(arg) ?? (typeof checkpointArg === 'string' ? checkpointArg : checkpointArgument(checkpointArg));
+  const fromArg = await checkpointArgument(arg);
+  let image = arg instanceof vscode.Uri && fromArg === undefined ? arg.fsPath : undefined;
+  let checkpoint = fromArg ?? (typeof checkpointArg === 'string' ? checkpointArg : await checkpointArgument(checkpointArg));
   if (!image) {
-    const filters = { Images: ['png', 'jpg', 'jpeg', 'bmp', 'webp', 'tif', 'tiff'] };
+    const filters = { Images: [...IMAGE_EXTENSIONS] };
     const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters, openLabel: 'Read VIN' });
     image = picked?.[0]?.fsPath;
   }
@@ -156,7 +238,7 @@ function parseEvaluateOutput(stdout: string): EvaluateOutput | undefined {
 
 function evaluationMarkdown(checkpoint: string, labels: string, result: EvaluateOutput & { metrics: Record<string, number> }): string {
   const lines = [
-    `# Evaluation of ${basename(checkpoint)}`,
+    `# Evaluation of ${checkpointDisplayName(checkpoint)}`,
     '',
     `Checkpoint: \`${checkpoint}\`  `,
     `Data: \`${labels}\` (${result.size ?? '?'} images)`,
@@ -174,14 +256,14 @@ export async function evaluateCheckpoint(
   context: OneShotContext,
 ): Promise<Record<string, number> | undefined> {
   if (!requireTrust('Evaluating a checkpoint')) return undefined;
-  const checkpoint = checkpointArgument(arg) ?? (typeof arg === 'string' ? arg : undefined) ?? (await pickCheckpoint());
+  const checkpoint = (await checkpointArgument(arg)) ?? (typeof arg === 'string' ? arg : undefined) ?? (await pickCheckpoint());
   if (!checkpoint) return undefined;
   const labels = labelsArg instanceof vscode.Uri ? [labelsArg] : await pickLabels();
   if (!labels?.[0]) return undefined;
   const labelsPath = labels[0].fsPath;
   const python = await context.interpreter.require('evaluate the checkpoint');
   if (!python) return undefined;
-  const title = `VIN OCR: evaluating ${basename(checkpoint)}`;
+  const title = `VIN OCR: evaluating ${checkpointDisplayName(checkpoint)}`;
   const outcome = await runWithProgress(context, python, title, evaluateArgs(checkpoint, labelsPath), EVALUATE_TIMEOUT_MS);
   const result = parseEvaluateOutput(outcome.stdout);
   if (!result?.metrics) {

@@ -2,7 +2,10 @@ import * as assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { compareMetricNames, exactMatchOf, formatMetric, isBetter, metricInfo } from '../../../src/core/trainer/metrics';
 import {
+  CHECKPOINT_FOLDER_GLOB,
   CHECKPOINT_GLOB,
+  checkpointDisplayName,
+  checkpointOfFoundFile,
   fileNameOf,
   isListedCheckpoint,
   isTensorboardFile,
@@ -60,6 +63,43 @@ describe('run layout', () => {
     assert.equal(paths.lastCheckpoint, join('runs', 'r1', 'checkpoints', 'last.pt'));
     assert.equal(RUN_MARKER_GLOB, '**/{events.jsonl,metrics.json}');
     assert.equal(CHECKPOINT_GLOB, '**/checkpoints/*.pt');
+    assert.equal(CHECKPOINT_FOLDER_GLOB, '**/checkpoints/{best,last}/checkpoint.json');
+  });
+
+  it('turns the files the checkpoint searches find into checkpoints of their runs', () => {
+    const run = join('/w', 'runs', 'r1');
+    const checkpoints = join(run, 'checkpoints');
+    assert.deepEqual(checkpointOfFoundFile(join(checkpoints, 'best.pt')), {
+      path: join(checkpoints, 'best.pt'),
+      runDir: run,
+      name: 'best.pt',
+      best: true,
+      folder: false,
+    });
+    assert.deepEqual(checkpointOfFoundFile(join(checkpoints, 'last', 'checkpoint.json')), {
+      path: join(checkpoints, 'last'),
+      runDir: run,
+      name: 'last',
+      best: false,
+      folder: true,
+    });
+    assert.equal(checkpointOfFoundFile(join(checkpoints, 'best', 'checkpoint.json'))?.best, true);
+    for (const stray of [
+      join(checkpoints, '.best.pt.x1.tmp'),
+      join(checkpoints, '.best.abc', 'checkpoint.json'),
+      join(run, 'best.pt'),
+      join(run, 'best', 'checkpoint.json'),
+      join(checkpoints, 'best', 'trainer_state.pt'),
+      join(checkpoints, 'best', 'adapter_config.json'),
+    ])
+      assert.equal(checkpointOfFoundFile(stray), undefined, stray);
+  });
+
+  it('names checkpoints in titles by their run', () => {
+    assert.equal(checkpointDisplayName('/w/runs/r1/checkpoints/best.pt'), 'r1/best.pt');
+    assert.equal(checkpointDisplayName('C:\\w\\runs\\r1\\checkpoints\\last\\'), 'r1/last');
+    assert.equal(checkpointDisplayName('/w/adapter'), 'adapter');
+    assert.equal(checkpointDisplayName('model.pt'), 'model.pt');
   });
 
   it('tells checkpoints, TensorBoard files and run ids apart', () => {

@@ -1,6 +1,16 @@
 import * as assert from 'node:assert/strict';
 import { parse } from 'yaml';
-import { derivedConfig, evaluateArgs, parsePredictOutput, predictArgs, trainArgs } from '../../../src/core/trainer/trainer-args';
+import { join } from 'node:path';
+import {
+  checkpointTarget,
+  derivedConfig,
+  describeCheckpointModel,
+  evaluateArgs,
+  parseCheckpointSummary,
+  parsePredictOutput,
+  predictArgs,
+  trainArgs,
+} from '../../../src/core/trainer/trainer-args';
 import { isTrainingConfigText, runsFolderOf } from '../../../src/core/trainer/training-config';
 
 describe('trainer command lines', () => {
@@ -31,6 +41,49 @@ describe('trainer command lines', () => {
     assert.equal(ok[1]!.error, 'cannot open');
     assert.deepEqual(parsePredictOutput('{"error": {"code": "checkpoint_invalid", "message": "not a checkpoint", "hint": "pick best.pt"}}'), { error: 'not a checkpoint (pick best.pt)' });
     assert.match((parsePredictOutput('Traceback …') as { error: string }).error, /no JSON/);
+  });
+});
+
+describe('checkpoint arguments', () => {
+  const run = join('/w', 'runs', 'r1');
+  const checkpoints = join(run, 'checkpoints');
+
+  it('passes every kind of checkpoint evaluate and predict read as --checkpoint', () => {
+    const best = join(checkpoints, 'best');
+    assert.equal(checkpointTarget(join(checkpoints, 'best.pt'), false), join(checkpoints, 'best.pt'), 'a baseline file');
+    assert.equal(checkpointTarget(join('/w', 'MODEL.PT'), false), join('/w', 'MODEL.PT'), 'any .pt file, any case');
+    assert.equal(checkpointTarget(best, true), best, 'a fine-tuning checkpoint folder');
+    assert.equal(checkpointTarget(run, true), run, 'a run folder: the trainer takes its best checkpoint');
+    assert.equal(checkpointTarget(join('/w', 'adapter'), true), join('/w', 'adapter'), 'a bare LoRA adapter folder');
+    assert.deepEqual(evaluateArgs(best, '/d/labels.txt'), ['evaluate', '--checkpoint', best, '--labels', '/d/labels.txt', '--json']);
+    assert.deepEqual(predictArgs(best, ['/i/a.png']), ['predict', '--checkpoint', best, '--json', '/i/a.png']);
+  });
+
+  it('takes a checkpoint folder’s own files for the folder, and images for images', () => {
+    assert.equal(checkpointTarget(join(checkpoints, 'last', 'checkpoint.json'), false), join(checkpoints, 'last'));
+    assert.equal(checkpointTarget(join('/w', 'adapter', 'adapter_config.json'), false), join('/w', 'adapter'));
+    for (const image of ['vin.png', 'VIN.JPG', 'scan.tiff', 'best.pt.png', 'notes.json'])
+      assert.equal(checkpointTarget(join('/w', image), false), undefined, image);
+  });
+
+  it('reads what a checkpoint summary says, and survives broken ones', () => {
+    const summary = { family: 'lfm2-vl', step: 40, config: { model: { type: 'lfm2-vl', model_id: 'LiquidAI/LFM2-VL-450M', finetune: 'lora' } } };
+    assert.deepEqual(parseCheckpointSummary(JSON.stringify(summary)), {
+      family: 'lfm2-vl',
+      step: 40,
+      modelId: 'LiquidAI/LFM2-VL-450M',
+      finetune: 'lora',
+    });
+    assert.deepEqual(parseCheckpointSummary('{"config": {"model": {"type": "deepseek-ocr", "model_id": null}}}'), { family: 'deepseek-ocr' });
+    for (const broken of ['', 'not json', 'null', '[1]', '{"family": 3, "step": "7", "config": {"model": 1}}'])
+      assert.deepEqual(parseCheckpointSummary(broken), {}, broken);
+  });
+
+  it('labels checkpoints with their model type', () => {
+    assert.equal(describeCheckpointModel(false), 'baseline');
+    assert.equal(describeCheckpointModel(true, { family: 'lfm2-vl', finetune: 'lora', step: 40 }), 'lfm2-vl LoRA · step 40');
+    assert.equal(describeCheckpointModel(true, { family: 'deepseek-ocr', finetune: 'full' }), 'deepseek-ocr full fine-tune');
+    assert.equal(describeCheckpointModel(true, {}), 'fine-tuned');
   });
 });
 
