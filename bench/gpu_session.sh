@@ -12,10 +12,14 @@ PY=${PYTHON:-python3}
 VARIANTS=${1:-current,strided,early,strided-sub2,early-sub2,early-sub2-c256}
 mkdir -p "$OUT"
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1
-pin() { local cores=$1; shift; "$PY" -c 'import os, sys; os.sched_setaffinity(0, eval(sys.argv[1])); os.execvp(sys.argv[2], sys.argv[2:])' "$cores" "$@"; }
+pin() {
+  local cores=$1; shift
+  "$PY" -c 'import os, sys; os.sched_setaffinity(0, eval(sys.argv[1])); os.execvp(sys.argv[2], sys.argv[2:])' "$cores" "$@"
+}
 {
   echo "== machine"; nproc; grep -m1 'model name' /proc/cpuinfo; date -u
-  "$PY" -c 'import torch, transformers, peft; print("torch", torch.__version__, "transformers", transformers.__version__, "peft", peft.__version__)'
+  "$PY" -c 'import torch, transformers, peft
+print("torch", torch.__version__, "transformers", transformers.__version__, "peft", peft.__version__)'
   echo "== cuda_bench"; "$PY" bench/cuda_bench.py --out "$OUT" --seconds 40
   cores=$(nproc); runs=$(( (cores - 4) / 2 )); (( runs > 6 )) && runs=6
   echo "== sweep ($runs runs) + hf_bench"

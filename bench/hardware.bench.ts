@@ -62,7 +62,8 @@ async function main(): Promise<void> {
   const cachedMedian = median(cachedTimes);
   const cachedMax = Math.max(...cachedTimes);
   console.log(
-    `cached collection: median ${cachedMedian.toFixed(3)} ms, max ${cachedMax.toFixed(3)} ms over ${CACHED_RUNS} calls  ${verdict(cachedMax, CACHED_TARGET_MS)}`,
+    `cached collection: median ${cachedMedian.toFixed(3)} ms, max ${cachedMax.toFixed(3)} ms ` +
+      `over ${CACHED_RUNS} calls  ${verdict(cachedMax, CACHED_TARGET_MS)}`,
   );
 
   const policyTimes: number[] = [];

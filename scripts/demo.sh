@@ -2,6 +2,7 @@
 # The main job (`npm run demo`): set up the trainer environment, train the baseline VIN reader
 # from examples/baseline.yaml on this machine (about 10 minutes on a laptop CPU), then print its
 # held-out metrics, its score on the example photos-like renders and where the model was saved.
+# The run is written to runs/<run-id>/ in the repository root.
 # Extra arguments go to `train`, e.g. `npm run demo -- --max-minutes 2`.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +13,8 @@ python="$root/.venv/bin/python"
 events="$(mktemp -t vin-ocr-demo-events.XXXXXX)"
 trap 'rm -f "$events"' EXIT
 status=0
-"$python" -m vin_ocr train "$root/examples/baseline.yaml" --events "$events" "$@" || status=$?
+# Runs go to runs/ at the repository root (git-ignored), never into examples/, which the extension ships.
+"$python" -m vin_ocr train "$root/examples/baseline.yaml" --output-dir "$root/runs" --events "$events" "$@" || status=$?
 
 # The last run_finished event says how the run ended and where its best checkpoint is.
 best="$("$python" - "$events" <<'PY'

@@ -247,14 +247,10 @@ function draw(): void {
   if (!model) {
     content.push(el('p', { class: 'muted' }, probing ? 'Probing hardware…' : 'No hardware facts yet.'));
   } else {
-    if (model.hypothetical)
-      content.push(
-        el(
-          'p',
-          { class: 'banner', role: 'note' },
-          `Checking against ${model.targets.find((target) => target.id === model.targetId)?.label ?? model.targetId}: a hypothetical machine.`,
-        ),
-      );
+    if (model.hypothetical) {
+      const targetLabel = model.targets.find((target) => target.id === model.targetId)?.label ?? model.targetId;
+      content.push(el('p', { class: 'banner', role: 'note' }, `Checking against ${targetLabel}: a hypothetical machine.`));
+    }
     content.push(
       decisions(model),
       warnings(model),

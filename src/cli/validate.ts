@@ -126,5 +126,7 @@ export async function runValidate(args: string[], io: CliIO = processIO): Promis
 function summary(problems: Problem[], fileCount: number): string {
   const count = (severity: Problem['severity']) => problems.filter((problem) => problem.severity === severity).length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  return `${plural(count('error'), 'error')}, ${plural(count('warning'), 'warning')}, ${count('info')} info in ${plural(fileCount, 'file')}`;
+  const errors = plural(count('error'), 'error');
+  const warnings = plural(count('warning'), 'warning');
+  return `${errors}, ${warnings}, ${count('info')} info in ${plural(fileCount, 'file')}`;
 }

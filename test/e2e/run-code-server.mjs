@@ -1,40 +1,69 @@
-// `npm run test:integration`: runs the integration suites inside a real VS Code (code-server 4.100.3 =
-// VS Code 1.100.3, driven by Debian's Chromium), then checks what a person sees (badge, F1 → panel, tree,
-// warm start from cache). Sets itself up on a fresh machine and always stops every process it started.
+// `npm run test:integration`: the integration suites inside a real VS Code, in the two versions we support:
+// our minimum engines.vscode (code-server 4.100.3 = VS Code 1.100.3, Node 20) and the current release
+// (code-server 4.139.1 = VS Code 1.139.1, Node 24), driven by Debian's Chromium. Per version: the suites, then
+// what a person sees (badge, F1 → panel, tree, themes, warm start from cache), then the Restricted Mode suites
+// with workspace trust on. Then, in the current version, a new user's first run (new-user.mjs). Installs what it
+// needs on first use (into .vscode-test/) and always stops every process it started.
 //
-//   node test/e2e/run-code-server.mjs [--trust] [--grep PATTERN] [--skip-ui] [--keep]
-//     --trust    workspace trust on: the test workspace opens untrusted (Restricted Mode)
-//     --grep     run only the suites/tests whose title matches (mocha grep)
-//     --skip-ui  suites only, no UI checks
-//     --keep     keep the temporary profile and logs
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+//   node test/e2e/run-code-server.mjs [--vscode VERSION]… [--trust] [--grep PATTERN] [--skip-ui] [--new-user] [--keep]
+//     --vscode    run only in this VS Code version (1.100.3 or 1.139.1; repeatable). Default: both
+//     --trust     only the suites, with workspace trust on: the test workspace opens untrusted (Restricted Mode)
+//     --grep      only the suites/tests whose title matches (mocha grep), no Restricted Mode pass
+//     --skip-ui   no UI checks
+//     --new-user  only the new-user scenario (in the current VS Code unless --vscode says otherwise)
+//     --keep      keep the temporary profiles, workspaces and logs
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { format, parseArgs } from 'node:util';
-import { ensureCodeServer } from './code-server-install.mjs';
-import { descendantsOf, stopProcesses } from './processes.mjs';
+import { CURRENT_VSCODE, MINIMUM_VSCODE, VSCODE_VERSIONS } from './code-server-install.mjs';
+import { runNewUser } from './new-user.mjs';
+import {
+  checker,
+  closeAllSessions,
+  copyWorkspace,
+  openSession,
+  repoRoot,
+  runFromCommandPalette,
+  quickPickRow,
+  step,
+  UI_TIMEOUT_MS,
+  visibleFrameTitled,
+  withTimeout,
+} from './workbench.mjs';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const workspace = join(repoRoot, 'test', 'fixtures', 'workspace');
-const CHROMIUM = process.env.VIN_OCR_CHROMIUM ?? '/usr/bin/chromium';
-const SUITE_TIMEOUT_MS = 5 * 60_000;
-const UI_TIMEOUT_MS = 60_000;
-const WHOLE_RUN_TIMEOUT_MS = 12 * 60_000;
+const fixtureWorkspace = join(repoRoot, 'test', 'fixtures', 'workspace');
+const SUITE_TIMEOUT_MS = 8 * 60_000;
+const WHOLE_PASS_TIMEOUT_MS = 14 * 60_000;
 
 const { values: options } = parseArgs({
   options: {
+    vscode: { type: 'string', multiple: true },
     trust: { type: 'boolean', default: false },
     grep: { type: 'string' },
     'skip-ui': { type: 'boolean', default: false },
+    'new-user': { type: 'boolean', default: false },
     keep: { type: 'boolean', default: false },
   },
 });
 
-function step(message) {
-  console.log(`\n▶ ${message}`);
+const versions = options.vscode ?? (options['new-user'] ? [CURRENT_VSCODE] : [MINIMUM_VSCODE, CURRENT_VSCODE]);
+for (const version of versions) {
+  if (!VSCODE_VERSIONS[version]) throw new Error(`--vscode ${version}: known versions are ${Object.keys(VSCODE_VERSIONS).join(', ')}`);
+}
+
+/** What to run: one pass is one code-server session. */
+function plan() {
+  if (options['new-user']) return versions.map((version) => ({ kind: 'new-user', version }));
+  const narrowed = options.trust || options.grep !== undefined;
+  const passes = [];
+  for (const version of versions) {
+    passes.push({ kind: 'suites', version, trust: options.trust, grep: options.grep, ui: !options['skip-ui'] && !options.trust });
+    if (!narrowed) passes.push({ kind: 'suites', version, trust: true, grep: 'Restricted Mode', ui: false });
+  }
+  if (!narrowed && versions.includes(CURRENT_VSCODE)) passes.push({ kind: 'new-user', version: CURRENT_VSCODE });
+  return passes;
 }
 
 // This run's suites: inside the repo (so they find mocha in node_modules), apart from any other run's.
@@ -46,82 +75,53 @@ function build() {
   if (result.status !== 0) throw new Error('the build failed');
 }
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
+/** The Debian packages the tests need (Chromium, libkrb5-dev, ripgrep …): installed when missing, as `npm test` does first. */
+function systemPackages() {
+  const setup = spawnSync('bash', [join(repoRoot, 'scripts', 'setup-system.sh')], { cwd: repoRoot, stdio: 'inherit' });
+  if (setup.status !== 0) throw new Error('scripts/setup-system.sh failed: see above for the command that installs what is missing');
 }
 
-async function waitForHealth(base, child, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`code-server exited early with ${child.exitCode}`);
-    try {
-      const response = await fetch(`${base}/healthz`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      /* not listening yet */
-    }
-    await new Promise((resolveWait) => setTimeout(resolveWait, 250));
-  }
-  throw new Error(`code-server did not answer /healthz within ${timeoutMs / 1000} s`);
-}
-
-function withTimeout(promise, ms, what) {
-  let timer;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms / 1000} s: ${what}`)), ms);
-    }),
-  ]);
-}
-
-function filesUnder(dir) {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
+/** The repo's trainer environment (torch CPU): the suites' interpreter, always set, so no suite depends on luck. */
+function trainerPython() {
+  const python = join(repoRoot, '.venv', 'bin', 'python');
+  const setup = spawnSync('bash', [join(repoRoot, 'scripts', 'setup-python.sh')], { cwd: repoRoot, stdio: 'inherit' });
+  if (setup.status !== 0 || !existsSync(python))
+    throw new Error('scripts/setup-python.sh failed: the suites need the trainer environment in .venv');
+  return python;
 }
 
 /** Activation figures the suites' first test appended, one JSON line per window (cold, then warm). */
 function activationFigures(metricsFile) {
   if (!existsSync(metricsFile)) return [];
-  return readFileSync(metricsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  return readFileSync(metricsFile, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
 }
 
-function workbenchUrl(base, port, withTests) {
-  const remote = (path) => `vscode-remote://127.0.0.1:${port}${path}`;
-  const payload = [['extensionDevelopmentPath', remote(repoRoot)]];
-  if (withTests) payload.push(['extensionTestsPath', remote(join(suitesDir, 'index.js'))]);
-  return `${base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
-}
-
-/** The mocha suites inside the extension host (one window); resolves with their exit code. */
-async function runSuites(context, base, port, grepFile, grep) {
+/** The mocha suites inside the extension host (one window); resolves with their exit code and counts. */
+async function runSuites(session, grepFile, grep) {
   writeFileSync(grepFile, grep ?? '');
-  const page = await context.newPage();
+  const page = await session.context.newPage();
   let resolveExit;
   const exited = new Promise((resolveCode) => (resolveExit = resolveCode));
   await page.exposeFunction('codeAutomationExit', (code) => resolveExit(code));
+  const counts = { passing: 0, failing: 0, pending: 0 };
   // The extension host's console (mocha's reporter) is forwarded to the page console.
   // Messages arrive as console.log(format, ...args) with %c styling: format them as Node would, minus the CSS.
   page.on('console', async (message) => {
     const args = await Promise.all(message.args().map((arg) => arg.jsonValue().catch(() => String(arg))));
     const text = (args.length > 0 ? format(...args) : message.text()).replace(/color: ?[^;]*;?/g, '').trim();
     const line = /(✔ |✘ |\d+ passing, ).*|- .* \(pending\)$/s.exec(text);
-    if (line) console.log(`  ${line[0]}`);
+    if (!line) return;
+    console.log(`  ${line[0]}`);
+    const summary = /(\d+) passing, (\d+) failing, (\d+) pending/.exec(line[0]);
+    if (summary) Object.assign(counts, { passing: Number(summary[1]), failing: Number(summary[2]), pending: Number(summary[3]) });
   });
-  await page.goto(workbenchUrl(base, port, true));
+  await page.goto(session.url(join(suitesDir, 'index.js')));
   const code = await withTimeout(exited, SUITE_TIMEOUT_MS, 'the integration suites');
   await page.close();
-  return code;
+  return { code, counts };
 }
 
 /**
@@ -143,11 +143,24 @@ function contrastReport(body) {
       if (a >= 1) break;
     }
     let colour = [255, 255, 255];
-    for (const [r, g, b, a] of layers.reverse()) colour = [r * a + colour[0] * (1 - a), g * a + colour[1] * (1 - a), b * a + colour[2] * (1 - a)];
+    for (const [r, g, b, a] of layers.reverse())
+      colour = [r * a + colour[0] * (1 - a), g * a + colour[1] * (1 - a), b * a + colour[2] * (1 - a)];
     return `rgb(${colour.map(Math.round).join(', ')})`;
   };
   let worst = { ratio: Infinity };
-  for (const selector of ['h1', 'dd', 'dt', '.muted', 'table.models th', 'table.models td', '.fit', 'button', 'button.copy', '.command code', 'summary']) {
+  for (const selector of [
+    'h1',
+    'dd',
+    'dt',
+    '.muted',
+    'table.models th',
+    'table.models td',
+    '.fit',
+    'button',
+    'button.copy',
+    '.command code',
+    'summary',
+  ]) {
     const element = body.querySelector(selector);
     if (!element) continue;
     const fg = getComputedStyle(element).color;
@@ -159,62 +172,13 @@ function contrastReport(body) {
   return worst;
 }
 
-/** The quick-pick row whose label is exactly `label` (fuzzy matching lists look-alikes above it). */
-function quickPickRow(page, label) {
-  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return page.getByRole('option', { name: new RegExp(`^${escaped}(,|$)`) }).first();
-}
-
-/** F1, type the command's title, pick it — as a person would. */
-async function runFromCommandPalette(page, title) {
-  // Keys typed while a webview has focus stay in its iframe: give the focus back to the workbench first.
-  await page.evaluate(() => document.activeElement instanceof HTMLElement && document.activeElement.blur());
-  await page.keyboard.press('F1');
-  await page.locator('.quick-input-widget input').waitFor();
-  await page.keyboard.type(title);
-  await quickPickRow(page, title).click();
-}
-
-/**
- * The visible webview document with this <title>. Other features' webviews (the Training view) live in the
- * page too, so "the webview iframe" is ambiguous; the title is ours.
- */
-async function visibleFrameTitled(page, title, timeoutMs = UI_TIMEOUT_MS) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    for (const frame of page.frames()) {
-      if (frame.isDetached() || (await frame.title().catch(() => '')) !== title) continue;
-      const outer = await frame.parentFrame()?.frameElement().catch(() => undefined);
-      if (!outer || (await outer.isVisible())) return frame;
-    }
-    await page.waitForTimeout(200);
-  }
-  throw new Error(`no visible webview titled "${title}" within ${timeoutMs / 1000} s`);
-}
-
-/** Phase 2: what a person sees. Returns a list of failed checks (empty = all passed). */
-async function runUiChecks(context, base, port) {
-  const failures = [];
-  const screenshots = join(repoRoot, '.vscode-test', 'ui-failures');
-  rmSync(screenshots, { recursive: true, force: true });
+/** What a person sees. Returns a list of failed checks (empty = all passed). */
+async function runUiChecks(session) {
   let page;
-  const check = async (name, body) => {
-    const started = Date.now();
-    try {
-      await body();
-      console.log(`  ✔ ${name} (${Date.now() - started} ms)`);
-    } catch (error) {
-      failures.push(name);
-      console.log(`  ✘ ${name}: ${error instanceof Error ? error.message.split('\n')[0] : error}`);
-      // What the page looked like when the check failed, for whoever reads the CI log.
-      mkdirSync(screenshots, { recursive: true });
-      const file = join(screenshots, `${failures.length}-${name.replace(/[^\w]+/g, '-').slice(0, 60)}.png`);
-      await page.screenshot({ path: file }).then(() => console.log(`    screenshot: ${file}`), () => {});
-    }
-  };
-  page = await context.newPage();
+  const { check, failures } = checker(() => page, join(repoRoot, '.vscode-test', 'ui-failures', session.vscodeVersion));
+  page = await session.context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT_MS);
-  await page.goto(workbenchUrl(base, port, false));
+  await page.goto(session.url());
   // The badge's accessible name says "trains on …" once a snapshot exists and drops "Probing" when done.
   const settledBadge = page.locator('[aria-label^="VIN OCR hardware: trains on"]:not([aria-label*="Probing"])');
 
@@ -231,7 +195,11 @@ async function runUiChecks(context, base, port) {
     panel = await visibleFrameTitled(page, 'VIN OCR: Hardware');
     await panel.locator('h1', { hasText: 'VIN OCR: Hardware' }).waitFor();
     // The heading is drawn at once; the machine arrives one message round trip later.
-    await panel.locator('table.models tbody tr').first().waitFor().catch(() => {});
+    await panel
+      .locator('table.models tbody tr')
+      .first()
+      .waitFor()
+      .catch(() => {});
     const rows = await panel.locator('table.models tbody tr').count();
     if (rows < 4) throw new Error(`the model table has ${rows} rows`);
     const machine = await panel.locator('section[aria-labelledby="machine"]').innerText();
@@ -267,7 +235,10 @@ async function runUiChecks(context, base, port) {
   await check('the VIN OCR activity-bar container shows a filled Hardware tree', async () => {
     // Clicking the icon of the container already shown would hide it; the generated focus command always shows it.
     await runFromCommandPalette(page, 'VIN OCR: Focus on Hardware View');
-    await page.locator('.monaco-list-row', { hasText: /Platform: (cuda|mps|cpu)/ }).first().waitFor();
+    await page
+      .locator('.monaco-list-row', { hasText: /Platform: (cuda|mps|cpu)/ })
+      .first()
+      .waitFor();
     await page.locator('.monaco-list-row', { hasText: 'Models' }).first().waitFor();
   });
 
@@ -279,148 +250,142 @@ async function runUiChecks(context, base, port) {
   return failures;
 }
 
+/** One code-server session running the suites (and, for the default pass, the UI checks and a warm start). */
+async function suitesPass(pass, python) {
+  const label = `VS Code ${pass.version}${pass.trust ? ', workspace trust on' : ''}${pass.grep ? `, grep "${pass.grep}"` : ''}`;
+  step(`code-server ${VSCODE_VERSIONS[pass.version].codeServer} (${label})`);
+  // A fresh copy of the fixture workspace per pass: runs, settings and files the suites write never carry over.
+  const scratch = mkdtempSync(join(tmpdir(), 'vin-ocr-workspace-'));
+  const workspace = copyWorkspace(fixtureWorkspace, join(scratch, 'workspace'));
+  const metricsFile = join(scratch, 'activation-metrics.jsonl');
+  const grepFile = join(scratch, 'test-grep.txt');
+  const result = { name: label, ok: false, counts: undefined, uiFailures: [], seconds: 0 };
+  const started = Date.now();
+  let session;
+  try {
+    session = await openSession({
+      vscodeVersion: pass.version,
+      workspace,
+      trust: pass.trust,
+      keep: options.keep,
+      // The user's own setting, where a user puts it (User settings.json); the hardware suite checks it arrived.
+      settings: { 'vinOcr.pythonPath': python },
+      env: {
+        VIN_OCR_METRICS_FILE: metricsFile,
+        VIN_OCR_TEST_GREP_FILE: grepFile,
+        VIN_OCR_TEST_PYTHON: python,
+        VIN_OCR_TEST_VSCODE: pass.version,
+      },
+    });
+    await withTimeout(
+      (async () => {
+        step(`integration suites inside the extension host (VS Code ${pass.version})`);
+        const suites = await runSuites(session, grepFile, pass.grep);
+        result.counts = suites.counts;
+        console.log(`  suites exited with ${suites.code}`);
+        let warmCode = 0;
+        if (pass.ui) {
+          step(`UI checks in the workbench (VS Code ${pass.version})`);
+          result.uiFailures = await runUiChecks(session);
+          // A second window finds the snapshot the first cached in globalState: the warm-start figures.
+          step('warm start: a new window activates from the cached snapshot');
+          warmCode = (await runSuites(session, grepFile, 'activates quickly')).code;
+          if (warmCode !== 0) console.log(`  the warm-start window exited with ${warmCode}`);
+        }
+        result.ok = suites.code === 0 && warmCode === 0 && result.uiFailures.length === 0;
+      })(),
+      WHOLE_PASS_TIMEOUT_MS,
+      `the integration pass (${label})`,
+    );
+  } catch (error) {
+    console.error(`\n✘ ${error instanceof Error ? error.message : error}`);
+    if (session) console.error(`  code-server log (last lines):\n${session.serverLogTail()}`);
+    result.ok = false;
+  } finally {
+    step('stopping every process started');
+    await session?.close();
+  }
+  result.seconds = (Date.now() - started) / 1000;
+
+  const figures = activationFigures(metricsFile);
+  if (options.keep) console.log(`  kept ${scratch}`);
+  else rmSync(scratch, { recursive: true, force: true });
+  if (figures.length > 0 && !pass.trust) {
+    const cold = figures.find((figure) => figure.badgeFromCacheMs == null) ?? figures[0];
+    const warm = [...figures].reverse().find((figure) => figure.badgeFromCacheMs != null);
+    const metrics = {
+      at: new Date().toISOString(),
+      vscode: `${pass.version} (code-server ${VSCODE_VERSIONS[pass.version].codeServer})`,
+      activations: figures,
+      cold,
+      warm,
+    };
+    mkdirSync(join(repoRoot, '.vscode-test', 'metrics'), { recursive: true });
+    writeFileSync(join(repoRoot, '.vscode-test', 'metrics', `activation-${pass.version}.json`), JSON.stringify(metrics, null, 2));
+    // bench/activation.bench.ts reads activation.json: the first version of the run (our minimum by default).
+    if (pass.version === versions[0])
+      writeFileSync(join(repoRoot, '.vscode-test', 'metrics', 'activation.json'), JSON.stringify(metrics, null, 2));
+    const perFeature = (figure) =>
+      Object.entries(figure.featureMs ?? {})
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ');
+    console.log(
+      `\nactivate() in VS Code ${pass.version}: ` +
+        figures.map((figure) => `${figure.activateMs.toFixed(2)} ms (${perFeature(figure)})`).join('; ') +
+        (warm ? `; warm start: badge from cache ${warm.badgeFromCacheMs.toFixed(2)} ms after activate began` : ''),
+    );
+  }
+  return result;
+}
+
 async function main() {
   const started = Date.now();
-  step('code-server');
-  const codeServerDir = ensureCodeServer(repoRoot);
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium), or set VIN_OCR_CHROMIUM`);
-  step('build (extension, webview, integration suites)');
+  const passes = plan();
+  step('system packages, the trainer environment (.venv) and the build (extension, webview, integration suites)');
+  systemPackages();
+  const python = trainerPython();
   build();
-
-  const temp = mkdtempSync(join(tmpdir(), 'vin-ocr-it-'));
-  const dirs = Object.fromEntries(['user-data', 'extensions', 'xdg-config', 'xdg-data', 'browser'].map((name) => [name, join(temp, name)]));
-  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
-  mkdirSync(join(dirs['user-data'], 'User'), { recursive: true });
-  const venvPython = join(repoRoot, '.venv', 'bin', 'python');
-  const settings = {
-    'security.workspace.trust.enabled': options.trust,
-    'workbench.startupEditor': 'none',
-    'workbench.tips.enabled': false,
-    'telemetry.telemetryLevel': 'off',
-    'extensions.autoCheckUpdates': false,
-    'extensions.autoUpdate': false,
-    // The repo's .venv (torch CPU) makes the probe's answer known; without it the resolver's own order applies.
-    ...(existsSync(venvPython) ? { 'vinOcr.pythonPath': venvPython } : {}),
-  };
-  const settingsFile = join(dirs['user-data'], 'User', 'settings.json');
-  writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
-  const configFile = join(temp, 'config.yaml');
-  writeFileSync(configFile, 'auth: none\n');
-  const metricsFile = join(temp, 'activation-metrics.jsonl');
-  const grepFile = join(temp, 'test-grep.txt');
-
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const serverLog = join(temp, 'code-server.log');
-  const logFd = openSync(serverLog, 'a');
-  const args = [
-    '--config', configFile, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`,
-    '--disable-telemetry', '--disable-update-check', '--disable-getting-started-override',
-    '--user-data-dir', dirs['user-data'], '--extensions-dir', dirs.extensions,
-    '--enable-smoke-test-driver',
-    ...(options.trust ? [] : ['--disable-workspace-trust']),
-    workspace,
-  ];
-  let server;
-  let context;
-  const cleanup = async () => {
-    // Record the whole tree first (code-server, its extension host and the probe's Python, Chromium), then stop it.
-    const tree = descendantsOf(process.pid);
-    await context?.close().catch(() => {});
-    if (server?.pid) {
-      try {
-        process.kill(-server.pid, 'SIGTERM'); // its process group
-      } catch {
-        /* already gone */
-      }
-    }
-    const stubborn = await stopProcesses([...tree, ...descendantsOf(process.pid)]);
-    if (stubborn.length > 0) console.log(`  (needed SIGKILL: ${stubborn.join(', ')})`);
-  };
-  const removeTemp = () => {
-    if (options.keep) console.log(`  kept ${temp}`);
-    else rmSync(temp, { recursive: true, force: true });
-    rmSync(suitesDir, { recursive: true, force: true });
-  };
+  const results = [];
   const onSignal = async () => {
-    await cleanup();
-    removeTemp();
+    await closeAllSessions();
+    rmSync(suitesDir, { recursive: true, force: true });
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
-  let suiteCode = 1;
-  let warmCode = 1;
-  let uiFailures = [];
-  let figures = [];
   try {
-    step(`code-server on ${base} (workspace trust ${options.trust ? 'on' : 'off'})`);
-    const launcher = join(repoRoot, 'test', 'e2e', 'code-server-launcher.cjs');
-    server = spawn(process.execPath, [launcher, codeServerDir, ...args], {
-      detached: true,
-      stdio: ['ignore', logFd, logFd],
-      env: {
-        ...process.env,
-        XDG_CONFIG_HOME: dirs['xdg-config'],
-        XDG_DATA_HOME: dirs['xdg-data'],
-        VIN_OCR_METRICS_FILE: metricsFile,
-        VIN_OCR_TEST_GREP_FILE: grepFile,
-      },
-    });
-    await waitForHealth(base, server);
-
-    const { chromium } = await import('playwright-core');
-    context = await chromium.launchPersistentContext(dirs.browser, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1400, height: 900 },
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
-
-    await withTimeout(
-      (async () => {
-        step('integration suites inside the extension host');
-        suiteCode = await runSuites(context, base, port, grepFile, options.grep);
-        console.log(`  suites exited with ${suiteCode}`);
-        if (!options['skip-ui']) {
-          step('UI checks in the workbench');
-          uiFailures = await runUiChecks(context, base, port);
-        }
-        // A second window finds the snapshot the first cached in globalState: the warm-start figures.
-        step('warm start: a new window activates from the cached snapshot');
-        warmCode = await runSuites(context, base, port, grepFile, 'activates quickly');
-        if (warmCode !== 0) console.log(`  the warm-start window exited with ${warmCode}`);
-      })(),
-      WHOLE_RUN_TIMEOUT_MS,
-      'the whole integration run',
-    );
-  } catch (error) {
-    console.error(`\n✘ ${error instanceof Error ? error.message : error}`);
-    console.error(`  code-server log (last lines):\n${readFileSync(serverLog, 'utf8').split('\n').slice(-20).join('\n')}`);
-    suiteCode = suiteCode || 1;
-    if (uiFailures.length === 0 && !options['skip-ui']) uiFailures.push('run aborted');
+    for (const pass of passes) {
+      if (pass.kind === 'new-user') {
+        const passStarted = Date.now();
+        const outcome = await runNewUser({ vscodeVersion: pass.version, keep: options.keep });
+        results.push({
+          name: `VS Code ${pass.version}, new user (first run)`,
+          ok: outcome.ok,
+          uiFailures: outcome.failures,
+          seconds: (Date.now() - passStarted) / 1000,
+          note: outcome.note,
+        });
+      } else {
+        results.push(await suitesPass(pass, python));
+      }
+    }
   } finally {
-    step('stopping every process started');
-    await cleanup();
-    figures = activationFigures(metricsFile);
-    removeTemp();
+    rmSync(suitesDir, { recursive: true, force: true });
   }
 
-  if (figures.length > 0) {
-    const cold = figures.find((figure) => figure.badgeFromCacheMs == null) ?? figures[0];
-    const warm = [...figures].reverse().find((figure) => figure.badgeFromCacheMs != null);
-    const metrics = { at: new Date().toISOString(), vscode: '1.100.3 (code-server 4.100.3)', activations: figures, cold, warm };
-    mkdirSync(join(repoRoot, '.vscode-test', 'metrics'), { recursive: true });
-    writeFileSync(join(repoRoot, '.vscode-test', 'metrics', 'activation.json'), JSON.stringify(metrics, null, 2));
-    const perFeature = (figure) => Object.entries(figure.featureMs ?? {}).map(([name, ms]) => `${name} ${ms}`).join(', ');
-    console.log(`\nactivate(): ${figures.map((figure) => `${figure.activateMs.toFixed(2)} ms (${perFeature(figure)})`).join('; ')}` +
-      (warm ? `; warm start: badge from cache ${warm.badgeFromCacheMs.toFixed(2)} ms after activate began` : ''));
+  console.log('\nSummary');
+  for (const result of results) {
+    const counts = result.counts
+      ? ` ${result.counts.passing} passing, ${result.counts.failing} failing, ${result.counts.pending} pending;`
+      : '';
+    const ui = result.uiFailures?.length ? ` failed checks: ${result.uiFailures.join('; ')};` : '';
+    console.log(
+      `  ${result.ok ? '✔' : '✘'} ${result.name}:${counts}${ui}${result.note ? ` ${result.note};` : ''} ${result.seconds.toFixed(0)} s`,
+    );
   }
-  const ok = suiteCode === 0 && warmCode === 0 && uiFailures.length === 0;
-  console.log(`\n${ok ? '✔' : '✘'} integration: suites ${suiteCode === 0 ? 'passed' : `failed (${suiteCode})`}` +
-    `${options['skip-ui'] ? '' : `, UI checks ${uiFailures.length === 0 ? 'passed' : `failed: ${uiFailures.join('; ')}`}`} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const ok = results.length === passes.length && results.every((result) => result.ok);
+  const where = versions.map((version) => `VS Code ${version}`).join(', ');
+  console.log(`\n${ok ? '✔' : '✘'} integration (${where}) in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   process.exitCode = ok ? 0 : 1;
 }
 

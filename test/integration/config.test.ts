@@ -51,7 +51,8 @@ describe('VIN OCR configs (in a real VS Code)', function () {
       const found = configDiagnostics(mistakes);
       return found.length >= 6 ? found : undefined;
     });
-    const at = (code: string) => diagnostics.filter((diagnostic) => codeOf(diagnostic) === code).map((diagnostic) => diagnostic.range.start.line + 1);
+    const at = (code: string) =>
+      diagnostics.filter((diagnostic) => codeOf(diagnostic) === code).map((diagnostic) => diagnostic.range.start.line + 1);
     assert.deepEqual(at('invalid-enum'), [16]);
     assert.deepEqual(at('unknown-key'), [17]);
     assert.deepEqual(at('deepseek-sdpa'), [10]);
@@ -70,35 +71,74 @@ describe('VIN OCR configs (in a real VS Code)', function () {
     const fixture = await vscode.workspace.openTextDocument(mistakes);
     const document = await vscode.workspace.openTextDocument({ language: 'yaml', content: fixture.getText() });
     await vscode.window.showTextDocument(document);
-    const typo = await eventually('the enum diagnostic', () => configDiagnostics(document.uri).find((diagnostic) => codeOf(diagnostic) === 'invalid-enum'));
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', document.uri, typo.range, vscode.CodeActionKind.QuickFix.value);
+    const typo = await eventually('the enum diagnostic', () =>
+      configDiagnostics(document.uri).find((diagnostic) => codeOf(diagnostic) === 'invalid-enum'),
+    );
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      document.uri,
+      typo.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     const fix = actions.find((action) => action.title === 'Change to "flash_attention_2"');
     assert.ok(fix?.edit, `quick fix offered (got: ${actions.map((action) => action.title).join(', ')})`);
     assert.ok(await vscode.workspace.applyEdit(fix.edit));
     assert.equal(document.lineAt(15).text, '  attn_implementation: flash_attention_2  # typo of flash_attention_2');
     assert.equal(document.lineAt(0).text, '# DeepSeek-OCR profile with the mistakes people make (line numbers matter to the tests)');
-    await eventually('the fixed diagnostic to disappear', () => !configDiagnostics(document.uri).some((diagnostic) => codeOf(diagnostic) === 'invalid-enum') || undefined);
-    assert.ok(configDiagnostics(document.uri).some((diagnostic) => codeOf(diagnostic) === 'unknown-key'), 'the other problems remain');
+    await eventually(
+      'the fixed diagnostic to disappear',
+      () => !configDiagnostics(document.uri).some((diagnostic) => codeOf(diagnostic) === 'invalid-enum') || undefined,
+    );
+    assert.ok(
+      configDiagnostics(document.uri).some((diagnostic) => codeOf(diagnostic) === 'unknown-key'),
+      'the other problems remain',
+    );
   });
 
   it('offers "Open the hardware panel" for problems about this machine', async () => {
-    const sdpa = await eventually('the sdpa diagnostic', () => configDiagnostics(mistakes).find((diagnostic) => codeOf(diagnostic) === 'deepseek-sdpa'));
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', mistakes, sdpa.range, vscode.CodeActionKind.QuickFix.value);
+    const sdpa = await eventually('the sdpa diagnostic', () =>
+      configDiagnostics(mistakes).find((diagnostic) => codeOf(diagnostic) === 'deepseek-sdpa'),
+    );
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      mistakes,
+      sdpa.range,
+      vscode.CodeActionKind.QuickFix.value,
+    );
     assert.ok(actions.some((action) => action.command?.command === 'vinOcr.showHardware'));
     assert.ok(actions.some((action) => action.title === 'Use flash_attention_2'));
   });
 
   it('completes the enum values of attn_implementation', async () => {
-    const document = await vscode.workspace.openTextDocument({ language: 'yaml', content: 'model_id: LiquidAI/LFM2.5-VL-1.6B\ntraining:\n  attn_implementation: \n' });
-    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', document.uri, new vscode.Position(2, 23));
+    const document = await vscode.workspace.openTextDocument({
+      language: 'yaml',
+      content: 'model_id: LiquidAI/LFM2.5-VL-1.6B\ntraining:\n  attn_implementation: \n',
+    });
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>(
+      'vscode.executeCompletionItemProvider',
+      document.uri,
+      new vscode.Position(2, 23),
+    );
     const labels = list.items.map((item) => (typeof item.label === 'string' ? item.label : item.label.label));
-    for (const value of ['auto', 'flash_attention_2', 'sdpa', 'eager']) assert.ok(labels.includes(value), `${value} offered (got ${labels.join(', ')})`);
+    for (const value of ['auto', 'flash_attention_2', 'sdpa', 'eager'])
+      assert.ok(labels.includes(value), `${value} offered (got ${labels.join(', ')})`);
   });
 
   it('explains a key on hover with the schema description', async () => {
-    const document = await vscode.workspace.openTextDocument({ language: 'yaml', content: 'model:\n  type: baseline\ntraining:\n  precision: auto\n' });
-    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', document.uri, new vscode.Position(3, 4));
-    const text = hovers.flatMap((hover) => hover.contents.map((content) => (typeof content === 'string' ? content : 'value' in content ? content.value : ''))).join('\n');
+    const document = await vscode.workspace.openTextDocument({
+      language: 'yaml',
+      content: 'model:\n  type: baseline\ntraining:\n  precision: auto\n',
+    });
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>(
+      'vscode.executeHoverProvider',
+      document.uri,
+      new vscode.Position(3, 4),
+    );
+    const text = hovers
+      .flatMap((hover) =>
+        hover.contents.map((content) => (typeof content === 'string' ? content : 'value' in content ? content.value : '')),
+      )
+      .join('\n');
     assert.match(text, /\*\*precision\*\*/);
     assert.match(text, /bf16 on compute capability ≥ 8\.0/);
   });

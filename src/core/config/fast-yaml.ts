@@ -316,7 +316,7 @@ class FastParser {
     if (this.text[at] === "'") return inner.replace(/''/g, "'");
     if (!inner.includes('\\')) return inner;
     // JSON's escapes are a subset of YAML's; anything else (\x, \0, \e, \N …) goes to `yaml`.
-    if (/\\(?!["\\/bfnrt]|u[0-9a-fA-F]{4})/.test(inner) || /[\u0000-\u001f]/.test(inner)) throw new NotSimple();
+    if (/\\(?!["\\/bfnrt]|u[0-9a-fA-F]{4})/.test(inner) || hasControlCharacter(inner)) throw new NotSimple();
     return JSON.parse(`"${inner}"`) as string;
   }
 }
@@ -357,4 +357,10 @@ function resolvePlain(raw: string): unknown {
   if (INFINITY.test(raw)) return raw.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
   if (NAN.test(raw)) return Number.NaN;
   return raw;
+}
+
+/** A raw control character (U+0000–U+001F) inside a quoted scalar: JSON.parse would refuse it. */
+function hasControlCharacter(text: string): boolean {
+  for (let index = 0; index < text.length; index += 1) if (text.charCodeAt(index) < 0x20) return true;
+  return false;
 }

@@ -138,7 +138,9 @@ function deepseekWithoutSdpa(
       span: at(place.path),
       severity: 'error',
       code: 'deepseek-sdpa',
-      message: `DeepSeek-OCR implements only flash_attention_2 and eager attention; sdpa fails when the model loads. Use ${place.replacement}.`,
+      message:
+        'DeepSeek-OCR implements only flash_attention_2 and eager attention; sdpa fails when the model loads. ' +
+        `Use ${place.replacement}.`,
       fix: { title: `Use ${place.replacement}`, replacement: place.replacement },
     });
   }
@@ -185,9 +187,9 @@ function transformersTooOld(data: Record<string, unknown>, at: At): Finding[] {
       span: at(['requirements', 'transformers']),
       severity: verdict.onlyTooOld ? 'error' : 'warning',
       code: 'transformers-too-old',
-      message: verdict.onlyTooOld
-        ? `LFM2.5-VL needs transformers ${LFM_MIN_TRANSFORMERS} or newer; "${specifier}" only allows older releases, which cannot load the model.`
-        : `LFM2.5-VL needs transformers ${LFM_MIN_TRANSFORMERS} or newer; "${specifier}" also allows older releases, which cannot load the model.`,
+      message:
+        `LFM2.5-VL needs transformers ${LFM_MIN_TRANSFORMERS} or newer; ` +
+        `"${specifier}" ${verdict.onlyTooOld ? 'only' : 'also'} allows older releases, which cannot load the model.`,
       fix: { title: `Require transformers ${replacement}`, replacement },
     },
   ];

@@ -64,7 +64,9 @@ function errorFinding(kind: ConfigKind, doc: SourceLocator, error: ErrorObject):
         span: doc.span(path, 'value'),
         severity: 'error',
         code: 'invalid-enum',
-        message: `${JSON.stringify(value)} is not a valid ${name}${suggestion ? `; did you mean "${suggestion}"?` : '.'} Allowed: ${alternatives}.`,
+        message:
+          `${JSON.stringify(value)} is not a valid ${name}${suggestion ? `; did you mean "${suggestion}"?` : '.'} ` +
+          `Allowed: ${alternatives}.`,
         fix: suggestion ? { title: `Change to "${suggestion}"`, replacement: suggestion } : undefined,
       };
     }
@@ -128,7 +130,9 @@ function combinatorFinding(doc: SourceLocator, error: ErrorObject, all: ErrorObj
     span: doc.span(path, 'value'),
     severity: 'error',
     code: suggestion ? 'invalid-enum' : typeof error.data === 'string' ? 'invalid-value' : 'wrong-type',
-    message: `${displayPath(path)} must be ${forms.length ? forms.join(' or ') : 'valid'}, not ${describeValue(error.data)}${suggestion ? `; did you mean "${suggestion}"?` : '.'}`,
+    message:
+      `${displayPath(path)} must be ${forms.length ? forms.join(' or ') : 'valid'}, ` +
+      `not ${describeValue(error.data)}${suggestion ? `; did you mean "${suggestion}"?` : '.'}`,
   };
   if (suggestion) finding.fix = { title: `Change to "${suggestion}"`, replacement: suggestion };
   return finding;

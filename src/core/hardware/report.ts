@@ -35,7 +35,9 @@ function pythonLine(facts: HardwareFacts): string {
   if (!python) return 'not checked (no interpreter found, or the probe failed)';
   const torch = python.torch ? `torch ${python.torch}` : python.torch_error ? `torch broken (${python.torch_error})` : 'no torch';
   const flash = python.flash_attn === 'stub' ? 'flash-attn stub' : python.flash_attn ? `flash-attn ${python.flash_attn}` : 'no flash-attn';
-  return `${python.path} (Python ${python.version}) · ${torch} · CUDA ${python.cuda_available ? 'yes' : 'no'} · MPS ${python.mps_available ? 'yes' : 'no'} · ${flash}`;
+  const cuda = `CUDA ${python.cuda_available ? 'yes' : 'no'}`;
+  const mps = `MPS ${python.mps_available ? 'yes' : 'no'}`;
+  return `${python.path} (Python ${python.version}) · ${torch} · ${cuda} · ${mps} · ${flash}`;
 }
 
 function machineRows(facts: HardwareFacts): Array<[string, string]> {

@@ -76,7 +76,8 @@ function torchWarnings(facts: HardwareFacts): DoctorWarning[] {
     return [
       warning(
         'no-probe',
-        "The trainer's Python interpreter was not checked (none was found, or its probe failed), so platform and attention are inferred from the hardware alone.",
+        "The trainer's Python interpreter was not checked (none was found, or its probe failed), " +
+          'so platform and attention are inferred from the hardware alone.',
         'Choose the interpreter you train with: the setting vinOcr.pythonPath in VS Code, or `vin-ocr doctor --python PATH`.',
       ),
     ];
@@ -140,8 +141,10 @@ function accessWarnings(facts: HardwareFacts): DoctorWarning[] {
       warnings.push(
         warning(
           'cuda-unavailable',
-          `The trainer's torch ${python.torch} was built for CUDA ${python.torch_cuda} but cannot use the GPU${detail}; the driver supports CUDA ${facts.cuda_driver_version ?? 'unknown'}.`,
-          `Update the NVIDIA driver to one that supports CUDA ${python.torch_cuda}, or install a torch build for the driver's CUDA: ${torchInstallFix(facts, 'cuda')}`,
+          `The trainer's torch ${python.torch} was built for CUDA ${python.torch_cuda} but cannot use the GPU${detail}; ` +
+            `the driver supports CUDA ${facts.cuda_driver_version ?? 'unknown'}.`,
+          `Update the NVIDIA driver to one that supports CUDA ${python.torch_cuda}, ` +
+            `or install a torch build for the driver's CUDA: ${torchInstallFix(facts, 'cuda')}`,
         ),
       );
     }
@@ -168,7 +171,8 @@ function gpuWarnings(facts: HardwareFacts, platform: Platform): DoctorWarning[] 
     warnings.push(
       warning(
         'mixed-gpus',
-        `This machine has different GPUs (${gpus.map((gpu) => gpu.name).join(', ')}); the report judges by ${primary?.name}, the one with the most memory.`,
+        `This machine has different GPUs (${gpus.map((gpu) => gpu.name).join(', ')}); ` +
+          `the report judges by ${primary?.name}, the one with the most memory.`,
         'Set CUDA_VISIBLE_DEVICES to the GPUs you train on, so training sees the card this report describes.',
       ),
     );
@@ -189,7 +193,8 @@ function gpuWarnings(facts: HardwareFacts, platform: Platform): DoctorWarning[] 
     warnings.push(
       warning(
         'flash-attn-missing',
-        `${primary?.name} supports flash_attention_2 but flash-attn is not installed: attention falls back to sdpa (eager for DeepSeek-OCR).`,
+        `${primary?.name} supports flash_attention_2 but flash-attn is not installed: ` +
+          'attention falls back to sdpa (eager for DeepSeek-OCR).',
         pip(facts, 'install flash-attn==2.7.3 --no-build-isolation'),
       ),
     );
@@ -205,8 +210,10 @@ function gpuWarnings(facts: HardwareFacts, platform: Platform): DoctorWarning[] 
     warnings.push(
       warning(
         'flash-attn-unsupported-gpu',
-        `flash-attn ${flashAttn} is installed, but ${primary?.name} has compute capability ${primary?.compute_capability}; flash-attn 2 needs 8.0 or newer, so it is not used.`,
-        `Nothing is required (sdpa, or eager for DeepSeek-OCR, is used); ${pip(facts, 'uninstall -y flash-attn')} avoids confusing import errors.`,
+        `flash-attn ${flashAttn} is installed, but ${primary?.name} has compute capability ${primary?.compute_capability}; ` +
+          'flash-attn 2 needs 8.0 or newer, so it is not used.',
+        'Nothing is required (sdpa, or eager for DeepSeek-OCR, is used); ' +
+          `${pip(facts, 'uninstall -y flash-attn')} avoids confusing import errors.`,
       ),
     );
   }

@@ -39,8 +39,9 @@ export const RUN_MARKER_FILES: readonly string[] = [RUN_FILES.events, RUN_FILES.
 /** Workspace globs (VS Code's findFiles and file watchers). */
 export const RUN_MARKER_GLOB = `**/{${RUN_MARKER_FILES.join(',')}}`;
 export const CHECKPOINT_GLOB = `**/${RUN_FILES.checkpoints}/*${CHECKPOINT_EXTENSION}`;
+const BEST_OR_LAST = `{${CHECKPOINT_FOLDERS.best},${CHECKPOINT_FOLDERS.last}}`;
 /** Finds fine-tuning checkpoint folders by their summary file (file searches see files, not folders). */
-export const CHECKPOINT_FOLDER_GLOB = `**/${RUN_FILES.checkpoints}/{${CHECKPOINT_FOLDERS.best},${CHECKPOINT_FOLDERS.last}}/${CHECKPOINT_SUMMARY_FILE}`;
+export const CHECKPOINT_FOLDER_GLOB = `**/${RUN_FILES.checkpoints}/${BEST_OR_LAST}/${CHECKPOINT_SUMMARY_FILE}`;
 /** Folders never searched for runs or configs. */
 export const NOT_RUNS_GLOB = '{**/node_modules/**,**/.venv/**}';
 /** Config searches also skip the runs: a run's config.yaml is the trainer's copy, not a config to train. */

@@ -71,5 +71,6 @@ export function badgeAccessibilityLabel(snapshot: HardwareSnapshot | undefined, 
   if (!snapshot) return `VIN OCR hardware: not known yet.${status}`;
   const device = deviceSummary(snapshot);
   const platform = PLATFORM_LABEL[snapshot.report.platform];
-  return `VIN OCR hardware: trains on ${platform}${device ? `, ${device}` : ''}, with ${ATTENTION_SPOKEN[snapshot.report.attention]}.${status}`;
+  const attention = ATTENTION_SPOKEN[snapshot.report.attention];
+  return `VIN OCR hardware: trains on ${platform}${device ? `, ${device}` : ''}, with ${attention}.${status}`;
 }

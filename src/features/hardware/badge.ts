@@ -24,10 +24,8 @@ function tooltipFor(snapshot: HardwareSnapshot | undefined, probing: boolean): v
     line('Attention', `${report.attention}${report.explanations ? ` — ${report.explanations.attention}` : ''}`);
     if (report.precision) line('Precision', `${report.precision}${report.explanations ? ` — ${report.explanations.precision}` : ''}`);
     for (const gpu of facts.gpus) {
-      line(
-        'GPU',
-        `${gpu.name}${gpu.vram_mib ? ` · ${mibToDecimalGb(gpu.vram_mib)} GB` : ''}${gpu.compute_capability ? ` · compute ${gpu.compute_capability}` : ''}`,
-      );
+      const vram = gpu.vram_mib ? ` · ${mibToDecimalGb(gpu.vram_mib)} GB` : '';
+      line('GPU', `${gpu.name}${vram}${gpu.compute_capability ? ` · compute ${gpu.compute_capability}` : ''}`);
     }
     line('CPU', `${facts.cpu.brand} · ${facts.cpu.cores} cores · ${ramGb(facts.ram_bytes)} GB RAM`);
     line('Python', interpreter ? `${interpreter.path} (${interpreter.reason})` : 'none found');

@@ -26,19 +26,25 @@ function troubleshooting(facts: HardwareFacts, report: DoctorReport, context: Pa
   return [
     {
       title: '"flash_attn not available"',
-      body: 'Models whose code imports flash_attn (DeepSeek-OCR) need it even where it cannot run. On MPS and CPU install the bundled stub; on CUDA with compute capability 8.0 or newer install the real package.',
+      body:
+        'Models whose code imports flash_attn (DeepSeek-OCR) need it even where it cannot run. ' +
+        'On MPS and CPU install the bundled stub; on CUDA with compute capability 8.0 or newer install the real package.',
       commands: [withTrainerPaths('pip install -e ./stubs/flash_attn_stub', context.trainerDir)],
       relevant: report.platform !== 'cuda' && !realFlashAttn && facts.python?.flash_attn !== 'stub',
     },
     {
       title: 'OpenMP library conflict on macOS',
-      body: 'Two copies of the OpenMP runtime (libomp from torch and from another package) abort the process. If it persists, allow the duplicate before training.',
+      body:
+        'Two copies of the OpenMP runtime (libomp from torch and from another package) abort the process. ' +
+        'If it persists, allow the duplicate before training.',
       commands: ['export KMP_DUPLICATE_LIB_OK=TRUE'],
       relevant: facts.os === 'darwin',
     },
     {
       title: '"MPS out of memory"',
-      body: 'Unified memory is shared with the system. Reduce training.batch_size in the config (down to 1), or train on the CPU with training.device: cpu.',
+      body:
+        'Unified memory is shared with the system. ' +
+        'Reduce training.batch_size in the config (down to 1), or train on the CPU with training.device: cpu.',
       commands: ['training:\n  batch_size: 1'],
       relevant: report.platform === 'mps',
     },

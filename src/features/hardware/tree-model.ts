@@ -62,7 +62,9 @@ export function hardwareTreeNodes(snapshot: HardwareSnapshot | undefined, probin
           id: 'python',
           label: `Python: ${facts.python ? facts.python.version : 'probe failed'}`,
           description: interpreter.path,
-          tooltip: `${interpreter.path}\n${interpreter.reason}${facts.python?.torch ? `\ntorch ${facts.python.torch}` : '\ntorch not installed'}`,
+          tooltip:
+            `${interpreter.path}\n${interpreter.reason}` +
+            (facts.python?.torch ? `\ntorch ${facts.python.torch}` : '\ntorch not installed'),
           icon: 'symbol-misc',
           tone: facts.python?.torch ? undefined : 'warning',
         }

@@ -19,7 +19,11 @@ function venvFolder(context: vscode.ExtensionContext): string | undefined {
   return join(context.globalStorageUri.fsPath, 'trainer-venv');
 }
 
-export async function setUpEnvironment(context: vscode.ExtensionContext, hardware: HardwareState, log: TrainingLog): Promise<string | undefined> {
+export async function setUpEnvironment(
+  context: vscode.ExtensionContext,
+  hardware: HardwareState,
+  log: TrainingLog,
+): Promise<string | undefined> {
   if (!requireTrust('Setting up the trainer environment')) return undefined;
   const venvDir = venvFolder(context);
   if (!venvDir) {
@@ -28,11 +32,19 @@ export async function setUpEnvironment(context: vscode.ExtensionContext, hardwar
   }
   const basePython = (await findOnPath(process.platform === 'win32' ? 'python' : 'python3')) ?? (await findOnPath('python'));
   if (!basePython) {
-    void vscode.window.showErrorMessage('VIN OCR: no Python 3 found on PATH to create the environment with. Install Python 3.9 or newer first.');
+    void vscode.window.showErrorMessage(
+      'VIN OCR: no Python 3 found on PATH to create the environment with. Install Python 3.9 or newer first.',
+    );
     return undefined;
   }
   const snapshot = hardware.current ?? (await hardware.refresh('environment set-up').catch(() => undefined));
-  const facts = snapshot?.facts ?? { os: process.platform as 'linux', arch: process.arch, gpus: [], nvidia_driver: null, cuda_driver_version: null };
+  const facts = snapshot?.facts ?? {
+    os: process.platform as 'linux',
+    arch: process.arch,
+    gpus: [],
+    nvidia_driver: null,
+    cuda_driver_version: null,
+  };
   const torch = chooseTorchBuild(facts);
   const requirementsFile = vscode.Uri.joinPath(context.extensionUri, 'trainer', 'requirements.txt').fsPath;
   const plan = planEnvironment({
@@ -54,13 +66,16 @@ export async function setUpEnvironment(context: vscode.ExtensionContext, hardwar
         token.onCancellationRequested(() => abort.abort());
         return runEnvironmentPlan(plan, (line) => log.info(line), {
           signal: abort.signal,
-          onStep: (index, step) => progress.report({ message: `${step.title} (${index + 1}/${plan.steps.length})`, increment: 100 / plan.steps.length }),
+          onStep: (index, step) =>
+            progress.report({ message: `${step.title} (${index + 1}/${plan.steps.length})`, increment: 100 / plan.steps.length }),
         });
       },
     );
     await vscode.workspace.getConfiguration('vinOcr').update('pythonPath', result.python, vscode.ConfigurationTarget.Global);
     void vscode.window.showInformationMessage(
-      result.upToDate ? `VIN OCR: the trainer environment is already up to date (${torch.build}).` : `VIN OCR: trainer environment ready (${torch.build}). Training now uses ${result.python}.`,
+      result.upToDate
+        ? `VIN OCR: the trainer environment is already up to date (${torch.build}).`
+        : `VIN OCR: trainer environment ready (${torch.build}). Training now uses ${result.python}.`,
     );
     void hardware.refresh('environment set up').catch(() => undefined);
     return result.python;

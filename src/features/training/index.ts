@@ -89,7 +89,7 @@ export function registerTrainingFeatures(
     await vscode.window.showTextDocument(target);
   }
 
-  const command = (id: string, handler: (...args: any[]) => unknown) => vscode.commands.registerCommand(id, handler);
+  const command = (id: string, handler: (...args: never[]) => unknown) => vscode.commands.registerCommand(id, handler);
   context.subscriptions.push(
     log,
     interpreter.onDidResolve((resolution) => logResolution(log, resolution)),

@@ -6,7 +6,8 @@ export function requireTrust(action: string): boolean {
   if (vscode.workspace.isTrusted) return true;
   void vscode.window
     .showWarningMessage(
-      `VIN OCR: ${action} is not available in Restricted Mode: it runs Python code and reads paths from this workspace. Trust the workspace to ${action.toLowerCase()}.`,
+      `VIN OCR: ${action} is not available in Restricted Mode: it runs Python code and reads paths from this workspace. ` +
+        `Trust the workspace to ${action.toLowerCase()}.`,
       'Manage Workspace Trust',
     )
     .then((choice) => {

@@ -123,7 +123,8 @@ describe('bad input never crashes or hangs', () => {
 
   it('enormous numbers are type or range errors, not crashes', () => {
     const text =
-      'model_id: a/b\nhardware:\n  min_vram_gb: 1e400\n  min_ram_gb: 123456789012345678901234567890\ntraining:\n  max_new_tokens: 99999999999999999999999\n';
+      'model_id: a/b\nhardware:\n  min_vram_gb: 1e400\n  min_ram_gb: 123456789012345678901234567890\n' +
+      'training:\n  max_new_tokens: 99999999999999999999999\n';
     const problems = answeredQuickly(() => validateText(text, { file: PROFILE }));
     assert.deepEqual(
       problems.map((problem) => problem.line),
@@ -139,7 +140,8 @@ describe('bad input never crashes or hangs', () => {
 
   it('hostile tags are never resolved: information only', () => {
     const text =
-      'model_id: !!python/object/apply:os.system ["rm -rf /"]\nmodel_name: !!js/function "function(){}"\nloader: !<tag:evil.example,2024:x> y\n';
+      'model_id: !!python/object/apply:os.system ["rm -rf /"]\n' +
+      'model_name: !!js/function "function(){}"\nloader: !<tag:evil.example,2024:x> y\n';
     const problems = answeredQuickly(() => validateText(text, { file: PROFILE }));
     assert.ok(problems.filter((problem) => problem.code === 'unknown-tag').length >= 3);
     assert.ok(problems.every((problem) => problem.code !== 'unknown-tag' || problem.severity === 'info'));

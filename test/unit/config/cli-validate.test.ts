@@ -24,7 +24,8 @@ describe('vin-ocr validate', () => {
       stdout
         .split('\n')
         .includes(
-          `${mistakes}:16:24 error invalid-enum "flash_attn_2" is not a valid training.attn_implementation; did you mean "flash_attention_2"? Allowed: auto, flash_attention_2, sdpa, eager.`,
+          `${mistakes}:16:24 error invalid-enum "flash_attn_2" is not a valid training.attn_implementation; ` +
+            'did you mean "flash_attention_2"? Allowed: auto, flash_attention_2, sdpa, eager.',
         ),
     );
     assert.match(stderr, /4 errors, 2 warnings, 0 info in 1 file/);

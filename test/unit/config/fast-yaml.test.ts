@@ -41,9 +41,11 @@ function assertSameAsYaml(text: string, label: string): void {
 
 const SNIPPETS: Record<string, string> = {
   'scalars of every core type':
-    'a: 1\nb: -2\nc: 0o17\nd: 0x1F\ne: 1.5\nf: .5\ng: 1e3\nh: -.inf\ni: .nan\nj: true\nk: FALSE\nl: null\nm: ~\nn:\no: yes\np: 1.2.3\nq: 123456789012345678901234567890\n',
+    'a: 1\nb: -2\nc: 0o17\nd: 0x1F\ne: 1.5\nf: .5\ng: 1e3\nh: -.inf\ni: .nan\nj: true\nk: FALSE\nl: null\nm: ~\nn:\no: yes\n' +
+    'p: 1.2.3\nq: 123456789012345678901234567890\n',
   'quoted strings and comments':
-    'a: "x # not a comment"  # comment\nb: \'it\'\'s\'\nc: "tab\\tand \\u00e9"\nd: plain # comment\ne: a#b\nf: "  padded  "\n"quoted key": 1\n\'single key\': 2\n',
+    'a: "x # not a comment"  # comment\nb: \'it\'\'s\'\nc: "tab\\tand \\u00e9"\nd: plain # comment\ne: a#b\n' +
+    'f: "  padded  "\n"quoted key": 1\n\'single key\': 2\n',
   'nested maps and sequences': 'm:\n  a: 1\n  b:\n    c: [x]\n'.replace(' [x]', '\n      - x\n      - y'),
   'sequences at the parent indent': 's:\n- a\n- b: 1\n  c: 2\nt: end\n',
   'maps inside sequences': 'list:\n  - platform: cuda\n    attn_implementation: eager   \n    notes: "x"\n  - platform: cpu\n',

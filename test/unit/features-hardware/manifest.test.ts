@@ -34,8 +34,9 @@ describe('extension manifest (hardware)', () => {
     assert.ok(manifest.contributes.views.vinOcr.some((view: { id: string }) => view.id === 'vinOcr.hardware'));
   });
 
-  it('lets only the machine choose the interpreter in an untrusted workspace', () => {
-    assert.equal(manifest.contributes.configuration.properties['vinOcr.pythonPath'].scope, 'machine-overridable');
+  // window, not machine-overridable: code-server and remote windows drop machine-scoped User values (VS Code 1.139).
+  it("takes the interpreter from the user's own settings, and ignores an untrusted workspace's", () => {
+    assert.equal(manifest.contributes.configuration.properties['vinOcr.pythonPath'].scope, 'window');
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
     assert.ok(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.includes('vinOcr.pythonPath'));
   });

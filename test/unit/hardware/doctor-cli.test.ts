@@ -64,7 +64,10 @@ describe('vin-ocr doctor', function () {
     [
       'wrong values',
       factsFile('invalid-values'),
-      /invalid-values\.json: not a hardware-facts file: os must be one of "linux", "darwin", "win32"; cpu\.cores must be integer; ram_bytes must be > 0/,
+      new RegExp(
+        /invalid-values\.json: not a hardware-facts file: os must be one of "linux", "darwin", "win32"; /.source +
+          /cpu\.cores must be integer; ram_bytes must be > 0/.source,
+      ),
     ],
     ['a missing file', path.join(FACTS, 'no-such-machine.json'), /no-such-machine\.json: no such file/],
     ['a folder', FACTS, /facts: is a folder, not a facts file/],

@@ -12,7 +12,10 @@ describe('JsonLinesReader', () => {
   it('parses one value per line and skips blank lines', () => {
     const { reader, values, problems } = collect();
     reader.push('{"event":"progress","step":1}\n\n{"event":"progress","step":2}\r\n');
-    assert.deepEqual(values, [{ event: 'progress', step: 1 }, { event: 'progress', step: 2 }]);
+    assert.deepEqual(values, [
+      { event: 'progress', step: 1 },
+      { event: 'progress', step: 2 },
+    ]);
     assert.deepEqual(problems, []);
   });
 
@@ -32,7 +35,10 @@ describe('JsonLinesReader', () => {
     reader.push('Warning: something from a library\n{"a":1}\n{"broken":\n[1,2]\n');
     assert.deepEqual(values, [{ a: 1 }, [1, 2]]);
     assert.equal(problems.length, 2);
-    assert.deepEqual(problems.map((problem) => problem.kind), ['not-json', 'not-json']);
+    assert.deepEqual(
+      problems.map((problem) => problem.kind),
+      ['not-json', 'not-json'],
+    );
     assert.equal((problems[0] as { line: string }).line, 'Warning: something from a library');
   });
 

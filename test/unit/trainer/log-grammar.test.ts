@@ -5,14 +5,25 @@ import { join } from 'node:path';
 // The grammar's regular expressions are Oniguruma in VS Code; these use only syntax JavaScript shares,
 // so compiling them here catches typos, and the lines below are what the trainer really prints.
 const root = join(__dirname, '../../../syntaxes');
-interface Rule { match: string; name?: string; captures?: Record<string, { name: string }> }
-const grammar = JSON.parse(readFileSync(join(root, 'vin-ocr-log.tmLanguage.json'), 'utf8')) as { scopeName: string; repository: Record<string, Rule> };
-const injection = JSON.parse(readFileSync(join(root, 'vin-ocr-log.injection.tmLanguage.json'), 'utf8')) as { injectionSelector: string; repository: Record<string, Rule> };
+interface Rule {
+  match: string;
+  name?: string;
+  captures?: Record<string, { name: string }>;
+}
+const grammar = JSON.parse(readFileSync(join(root, 'vin-ocr-log.tmLanguage.json'), 'utf8')) as {
+  scopeName: string;
+  repository: Record<string, Rule>;
+};
+const injection = JSON.parse(readFileSync(join(root, 'vin-ocr-log.injection.tmLanguage.json'), 'utf8')) as {
+  injectionSelector: string;
+  repository: Record<string, Rule>;
+};
 const rule = (name: string) => new RegExp(grammar.repository[name]!.match);
 
 describe('training log grammar', () => {
   it('compiles every rule', () => {
-    for (const [name, entry] of Object.entries({ ...grammar.repository, ...injection.repository })) assert.doesNotThrow(() => new RegExp(entry.match), name);
+    for (const [name, entry] of Object.entries({ ...grammar.repository, ...injection.repository }))
+      assert.doesNotThrow(() => new RegExp(entry.match), name);
     assert.equal(grammar.scopeName, 'text.vin-ocr-log');
     assert.equal(injection.injectionSelector, 'L:text.log');
   });

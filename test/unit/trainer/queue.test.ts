@@ -24,10 +24,16 @@ describe('RunQueue', () => {
     await tick();
     assert.deepEqual(log, ['start a', 'start b']);
     assert.equal(queue.runningCount, 2);
-    assert.deepEqual(queue.queued.map((job) => job.label), ['c', 'd']);
+    assert.deepEqual(
+      queue.queued.map((job) => job.label),
+      ['c', 'd'],
+    );
     release();
     assert.deepEqual(await Promise.all(jobs.map((job) => job.done)), ['finished', 'finished', 'finished', 'finished']);
-    assert.deepEqual(log.filter((line) => line.startsWith('start')), ['start a', 'start b', 'start c', 'start d']);
+    assert.deepEqual(
+      log.filter((line) => line.startsWith('start')),
+      ['start a', 'start b', 'start c', 'start d'],
+    );
   });
 
   it('removes a cancelled waiting job without running it', async () => {

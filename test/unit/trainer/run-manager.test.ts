@@ -57,7 +57,10 @@ describe('RunManager', () => {
     const { runs, start } = manager(1);
     const checkpoint = join(mkdtempSync(join(tmpdir(), 'vin-ocr-rm-')), 'last.pt');
     const pids: number[] = [];
-    runs.subscribe({ event: (_run, event) => event.type === 'unknown' && event.name === 'worker_pids' && pids.push(...(event.raw as { pids: number[] }).pids) });
+    runs.subscribe({
+      event: (_run, event) =>
+        event.type === 'unknown' && event.name === 'worker_pids' && pids.push(...(event.raw as { pids: number[] }).pids),
+    });
     const first = start(['worker', checkpoint]);
     const second = start(['events']);
     await waitFor(() => (pids.length === 2 ? true : undefined));
@@ -65,7 +68,10 @@ describe('RunManager', () => {
     first.cancel();
     const state = await first.done;
     assert.equal(state.status, 'cancelled');
-    assert.ok(pids.every((pid) => !isRunning(pid)), 'trainer and worker gone');
+    assert.ok(
+      pids.every((pid) => !isRunning(pid)),
+      'trainer and worker gone',
+    );
     assert.equal((await second.done).status, 'completed');
     await runs.dispose();
   });
@@ -89,7 +95,10 @@ describe('RunManager', () => {
     const live: LiveRun[] = [start(['worker', checkpoint]), start(['worker', `${checkpoint}.2`]), start(['events'])];
     await waitFor(() => (live.slice(0, 2).every((run) => run.state.runId) ? true : undefined));
     await runs.dispose();
-    assert.deepEqual(live.map((run) => run.state.status), ['cancelled', 'cancelled', 'cancelled']);
+    assert.deepEqual(
+      live.map((run) => run.state.status),
+      ['cancelled', 'cancelled', 'cancelled'],
+    );
     assert.throws(() => start(['events']), /shut down/);
   });
 });
