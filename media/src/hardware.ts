@@ -216,7 +216,7 @@ function cloud(model: PanelModel): HTMLElement | null {
         el('h3', {}, entry.id),
         entry.cloudSuggestions.length > 0
           ? el('ul', {}, ...entry.cloudSuggestions.map((suggestion) => el('li', {}, suggestion)))
-          : el('p', { class: 'muted' }, "None of the seed's cloud instances fits this model."),
+          : el('p', { class: 'muted' }, 'None of the listed cloud instances fits this model.'),
       ),
     ),
   );

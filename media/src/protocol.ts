@@ -42,7 +42,7 @@ export interface ModelView {
   reasons: string[];
   /** Exact install commands for this model on the chosen platform. */
   installCommands: string[];
-  /** Cloud instances from the seed on which this model would fit (only when it does not fit here). */
+  /** Cloud instances (data/requirements.json) on which this model would fit (only when it does not fit here). */
   cloudSuggestions: string[];
 }
 

@@ -17,7 +17,7 @@ export interface RuleContext {
   fileExists?: (absolutePath: string) => boolean;
 }
 
-/** LFM2.5-VL is native in transformers from this release (the seed's 4.40 is too old). */
+/** LFM2.5-VL is native in transformers from this release (the hardware guide's 4.40 is too old). */
 export const LFM_MIN_TRANSFORMERS = '4.57.0';
 const DEEPSEEK_ID = 'deepseek-ai/DeepSeek-OCR';
 const LFM_ID = 'LiquidAI/LFM2.5-VL-1.6B';

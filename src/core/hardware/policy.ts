@@ -1,6 +1,6 @@
 // The hardware policy: facts in, doctor report out. Pure and synchronous, so the badge, the panel,
 // the CLI and the "check against a cloud instance" selector all give the same answer.
-// The rules are ARCHITECTURE.md's "Policy" section; the thresholds live in data/requirements.json.
+// The hardware policy (docs/architecture.md); the thresholds live in data/requirements.json.
 import { cloudInstances, findModel, requirements, type ModelRequirements, type PlatformThresholds } from './requirements';
 import type { Attention, DoctorReport, Fit, HardwareFacts, ModelVerdict, Platform, Precision } from './types';
 import { computeCapability, cudaGpus, isAppleSilicon, primaryCudaGpu, torchMajor } from './gpus';
@@ -72,7 +72,7 @@ export function choosePlatform(facts: HardwareFacts): Decision<Platform> {
 
 /** The generic rule (LFM2.5-VL and other transformers models): flash_attention_2 > sdpa > eager. */
 export function genericAttention(platform: Platform, facts: HardwareFacts): Decision<Attention> {
-  if (platform === 'cpu') return { value: 'eager', reason: 'On the CPU the seed prescribes eager attention.' };
+  if (platform === 'cpu') return { value: 'eager', reason: 'On the CPU training uses eager attention.' };
   const major = torchMajor(facts);
   if (major !== undefined && major < 2) {
     return { value: 'eager', reason: `torch ${facts.python?.torch} predates 2.0, which brought sdpa: eager attention.` };
@@ -187,7 +187,7 @@ function modelPlatformFit(model: ModelRequirements, facts: HardwareFacts): { bes
   return { best, all, machine };
 }
 
-/** The seed's cloud instances on which the model would fit, judged by this same policy; optimal first. */
+/** The cloud instances of data/requirements.json on which the model would fit, judged by this same policy; optimal first. */
 function cloudSuggestions(model: ModelRequirements): NonNullable<ModelVerdict['cloud']> {
   return cloudInstances
     .map((instance) => ({ id: instance.id, label: instance.label, fit: modelPlatformFit(model, instance.facts).best.fit }))

@@ -1,4 +1,4 @@
-// Typed view of data/requirements.json: the seed's per-model requirements, install commands and
+// Typed view of data/requirements.json: the per-model requirements, install commands and
 // cloud instances. They are data (one file shared with the trainer), so this module only checks
 // the file's shape once and answers questions about it.
 import rawRequirements from '../../../data/requirements.json';
@@ -99,7 +99,7 @@ export function findModel(idOrAlias: string): ModelRequirements | undefined {
   return requirements.find((model) => model.id.toLowerCase() === wanted || model.aliases.some((alias) => alias.toLowerCase() === wanted));
 }
 
-/** The seed's install commands for a model on a platform (a fresh copy), or [] for an unknown model. */
+/** The install commands for a model on a platform (a fresh copy), or [] for an unknown model. */
 export function installCommands(model: string, platform: Platform): string[] {
   return [...(findModel(model)?.install[platform] ?? [])];
 }

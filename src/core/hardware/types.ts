@@ -1,4 +1,4 @@
-// The hardware contracts of ARCHITECTURE.md as types: facts in, doctor report out.
+// The hardware contracts (schemas/hardware-facts.schema.json, doctor-report.schema.json) as types: facts in, doctor report out.
 // Tests outside the project rely on these shapes; extend them only with optional fields.
 
 export type OperatingSystem = 'linux' | 'darwin' | 'win32';
@@ -53,7 +53,7 @@ export interface ModelVerdict {
   platform: Platform;
   attention: Attention;
   reasons: string[];
-  /** When the model is insufficient here: the seed's cloud instances on which it would fit, best first. */
+  /** When the model is insufficient here: the cloud instances (data/requirements.json) on which it would fit, best first. */
   cloud?: Array<{ id: string; label: string; fit: Exclude<Fit, 'insufficient'> }>;
 }
 

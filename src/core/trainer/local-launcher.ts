@@ -23,7 +23,7 @@ export interface LocalLauncherOptions {
 /** Workers that outlive their leader get this long after SIGTERM before SIGKILL. */
 const LEFTOVER_GRACE_MS = 1000;
 
-/** The environment the seed asks for: unbuffered output, the OpenMP workaround on macOS, the bundled package first. */
+/** The trainer's environment: unbuffered output, the OpenMP workaround on macOS, the bundled package first. */
 export function trainerEnvironment(base: NodeJS.ProcessEnv, trainerDir: string, platform: NodeJS.Platform): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
   if (platform === 'darwin') env.KMP_DUPLICATE_LIB_OK = 'TRUE';

@@ -20,7 +20,7 @@ export function panelTargets(): PanelModel['targets'] {
 }
 
 /** A POSIX-shell-safe word: quoted only when it needs to be, so commands stay copyable and readable. */
-/** The seed's troubleshooting section, marked relevant for the machine shown. */
+/** The troubleshooting entries of data/requirements.json, marked relevant for the machine shown. */
 function troubleshooting(facts: HardwareFacts, report: DoctorReport, context: PanelContext): TroubleshootingView[] {
   const realFlashAttn = Boolean(facts.python?.flash_attn && facts.python.flash_attn !== 'stub');
   return [
@@ -113,7 +113,7 @@ export function buildPanelModel(
 }
 
 /**
- * The model for a target id: this machine from the snapshot, a cloud instance from the seed.
+ * The model for a target id: this machine from the snapshot, a cloud instance from data/requirements.json.
  * Unknown ids (a stale saved state, a hand-made message) are an error the caller reports.
  */
 export function panelModelFor(targetId: string, snapshot: HardwareSnapshot | undefined, context: PanelContext): PanelModel | undefined {

@@ -1,5 +1,5 @@
 // What the user hears when a run ends. A failure's error code becomes the fix as a button
-// (the seed's troubleshooting, made clickable); a crash shows the last lines of the log.
+// (the troubleshooting in data/requirements.json, made clickable); a crash shows the last lines of the log.
 import * as vscode from 'vscode';
 import { CER, EXACT_MATCH, formatMetric, metricInfo } from '../../core/trainer/metrics';
 import type { LiveRun } from '../../core/trainer/run-manager';
