@@ -206,24 +206,27 @@ export async function runNewUser({ vscodeVersion, keep = false }) {
                 throw new Error(`the example config has warnings: ${(await warning.first().innerText()).split('\n')[0]}`);
               }),
           ]);
-          // Progress in each place a person looks: "step N" in the notification, a percentage in the status bar,
-          // the step count in the Training view.
+          // Progress in each place a person looks, in percent of the binding budget (the 2-minute time budget,
+          // not max_steps): "N% · m:ss of 2:00" in the notification and the Training view, "VIN OCR N%" in the status bar.
+          const ofTheTimeBudget = /[1-9]\d*% · \d+:\d\d of 2:00/;
           await notification
-            .getByText(/step [1-9]/)
+            .getByText(ofTheTimeBudget)
             .first()
             .waitFor({ timeout: 3 * 60_000 });
           console.log(`    notification: "${(await notification.innerText()).replace(/\s+/g, ' ').slice(0, 160)}"`);
           const statusItem = page.locator('[aria-label^="VIN OCR training"]').first();
-          await statusItem.waitFor();
+          await statusItem.filter({ hasText: /VIN OCR [1-9]\d*%/ }).waitFor({ timeout: 60_000 });
           const statusText = (await statusItem.innerText()).trim();
-          if (!/VIN OCR( \d+%)?/.test(statusText)) throw new Error(`status bar item: "${statusText}"`);
           console.log(`    status bar: "${statusText}" (${await statusItem.getAttribute('aria-label')})`);
           const view = await visibleFrameTitled(page, 'Training');
           await view.locator('.status', { hasText: 'running' }).waitFor();
+          const progressValue = view.locator('.stat', { hasText: 'Progress' }).locator('dd');
+          await progressValue.filter({ hasText: ofTheTimeBudget }).waitFor({ timeout: 60_000 });
           const stepValue = view.locator('.stat', { hasText: 'Step' }).locator('dd');
           await stepValue.filter({ hasText: /^[1-9]/ }).waitFor();
           const loss = await view.locator('.stat', { hasText: 'Loss' }).locator('dd').innerText();
-          console.log(`    Training view: step ${await stepValue.innerText()}, loss ${loss}`);
+          const progress = await progressValue.innerText();
+          console.log(`    Training view: ${progress}, step ${await stepValue.innerText()}, loss ${loss}`);
         },
       );
 
