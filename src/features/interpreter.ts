@@ -40,7 +40,7 @@ export interface InterpreterService extends vscode.Disposable {
 }
 
 /**
- * The vinOcr.pythonPath value this workspace may use (the setting is machine-overridable). In an
+ * The vinOcr.pythonPath value this workspace may use (window scope: User, Remote or workspace). In an
  * untrusted workspace only the user's own value counts: a workspace must not be able to pick the
  * executable we run (the setting is also in restrictedConfigurations). Every reader of the setting
  * goes through here.

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from fixtures_hf.helpers import event_validator, go_offline, labelled_dir, read_events, tiny_model_dir
+from fixtures_hf.helpers import event_validator, go_offline, labelled_dir, read_events, tiny_finetune_flags, tiny_model_dir
 
 from vin_ocr.training import hf_finetune
 
@@ -24,30 +24,8 @@ def offline(monkeypatch):
 
 
 def finetune(tmp_path, *extra, steps=12):
-    labels = labelled_dir() / "labels.txt"
-    argv = [
-        "--model-id",
-        str(tiny_model_dir()),
-        "--train-labels",
-        str(labels),
-        "--val-labels",
-        str(labels),
-        "--output-dir",
-        str(tmp_path / "runs"),
-        "--batch-size",
-        "4",
-        "--max-steps",
-        str(steps),
-        "--learning-rate",
-        "1e-2",
-        "--eval-every",
-        "6",
-        "--max-eval-samples",
-        "4",
-        "--max-new-tokens",
-        "18",
-        *extra,
-    ]
+    schedule = ["--max-steps", str(steps), "--learning-rate", "1e-2", "--eval-every", "6", "--max-eval-samples", "4"]
+    argv = tiny_finetune_flags(tmp_path / "runs", *schedule, *extra)
     stream = io.StringIO()
     code = hf_finetune.main(argv, events_stream=stream)
     events = [json.loads(line) for line in stream.getvalue().splitlines()]

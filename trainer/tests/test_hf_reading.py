@@ -5,7 +5,7 @@ import json
 import shutil
 
 import pytest
-from fixtures_hf.helpers import go_offline, labelled_dir, tiny_model_dir
+from fixtures_hf.helpers import go_offline, labelled_dir, tiny_finetune_flags
 
 from vin_ocr.__main__ import main
 from vin_ocr.training import hf_finetune
@@ -17,30 +17,11 @@ VIN_CHARACTERS = set("0123456789ABCDEFGHJKLMNPRSTUVWXYZ")
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("finetuned")
-    labels = labelled_dir() / "labels.txt"
     with pytest.MonkeyPatch.context() as patch:
         go_offline(patch)
         stream = io.StringIO()
         code = hf_finetune.main(
-            [
-                "--model-id",
-                str(tiny_model_dir()),
-                "--train-labels",
-                str(labels),
-                "--val-labels",
-                str(labels),
-                "--output-dir",
-                str(folder),
-                "--batch-size",
-                "4",
-                "--max-steps",
-                "2",
-                "--max-eval-samples",
-                "2",
-                "--max-new-tokens",
-                "18",
-                "--no-export",
-            ],
+            tiny_finetune_flags(folder, "--max-steps", "2", "--max-eval-samples", "2", "--no-export"),
             events_stream=stream,
         )
     assert code == 0, stream.getvalue()[-2000:]

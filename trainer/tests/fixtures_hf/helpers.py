@@ -58,6 +58,13 @@ def labelled_dir(count: int = 8) -> Path:
     return root
 
 
+def tiny_finetune_flags(output_dir: Path, *extra: str) -> list[str]:
+    """The existing project's fine-tuning flags for the tiny LFM2-VL on ``labelled_dir()`` (train = val), plus ``extra``."""
+    labels = str(labelled_dir() / "labels.txt")
+    common = ["--model-id", str(tiny_model_dir()), "--train-labels", labels, "--val-labels", labels]
+    return [*common, "--output-dir", str(output_dir), "--batch-size", "4", "--max-new-tokens", "18", *extra]
+
+
 def read_events(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 

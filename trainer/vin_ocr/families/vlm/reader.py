@@ -28,15 +28,18 @@ class VlmReader:
         self.check_digit = bool(config.decoding.check_digit)
 
     def read(self, images: Sequence[Any]) -> list[Read]:
-        from ...models.hf.generation import batched, generate_reads
+        from ...models.hf.generation import generate_reads_in_batches
 
         model_config = self.config.model
-        reads: list[Read] = []
-        for chunk in batched([image.convert("RGB") for image in images], self.config.training.eval_batch_size):
-            reads += generate_reads(
-                self.model, self.collator, chunk, self.device, model_config.max_new_tokens, model_config.constrain_alphabet
-            )
-        return reads
+        return generate_reads_in_batches(
+            self.model,
+            self.collator,
+            [image.convert("RGB") for image in images],
+            self.device,
+            self.config.training.eval_batch_size,
+            model_config.max_new_tokens,
+            model_config.constrain_alphabet,
+        )
 
 
 def load_reader(traits: "VlmTraits", checkpoint: CheckpointRef, device: str, config: Config[Any, Any]) -> VlmReader:

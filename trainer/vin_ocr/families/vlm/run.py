@@ -165,7 +165,7 @@ class VlmRun:
 
     # ---- evaluation --------------------------------------------------------------------
     def evaluate(self, split: str) -> Optional[Evaluation]:
-        from ...models.hf.generation import batched, generate_reads
+        from ...models.hf.generation import generate_reads_in_batches
         from ...training.evaluate import score
 
         examples = self.val_examples if split == "val" else self.test_examples
@@ -173,16 +173,15 @@ class VlmRun:
             return None
         model_config = self.config.model
         self.model.eval()
-        reads = []
-        for chunk in batched(list(examples), self.config.training.eval_batch_size):
-            reads += generate_reads(
-                self.model,
-                self.collator,
-                [e.image() for e in chunk],
-                self.device,
-                model_config.max_new_tokens,
-                model_config.constrain_alphabet,
-            )
+        reads = generate_reads_in_batches(
+            self.model,
+            self.collator,
+            [e.image() for e in examples],
+            self.device,
+            self.config.training.eval_batch_size,
+            model_config.max_new_tokens,
+            model_config.constrain_alphabet,
+        )
         truths = [e.vin for e in examples]
         metrics, chosen = score(reads, truths, self.config.decoding.check_digit)
         # Wrong reads first: they teach the most.

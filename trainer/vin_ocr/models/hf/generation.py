@@ -8,7 +8,7 @@ with something VIN-shaped, and metrics measure reading, not formatting.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import torch
 
@@ -155,17 +155,17 @@ def generate_reads(
     ]
 
 
-def generate_vins(
+def generate_reads_in_batches(
     model: Any,
     collator: Any,
     images: Sequence[Any],
     device: Any,
+    batch_size: int,
     max_new_tokens: int = 32,
     constrain: bool = True,
-) -> list[str]:
-    return [read.text for read in generate_reads(model, collator, images, device, max_new_tokens, constrain)]
-
-
-def batched(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+) -> list[Read]:
+    """``generate_reads`` over any number of images, ``batch_size`` at a time (evaluation and reading alike)."""
+    reads: list[Read] = []
+    for start in range(0, len(images), batch_size):
+        reads += generate_reads(model, collator, images[start : start + batch_size], device, max_new_tokens, constrain)
+    return reads
