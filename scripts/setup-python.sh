@@ -13,7 +13,7 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv"
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$wanted" ]; then
-  echo "Installing the trainer's packages (torch, Pillow, tensorboard, pytest …)"
+  echo "Installing the trainer's packages (torch, Pillow, tensorboard, onnxruntime, pytest …)"
   "$venv/bin/python" -m pip install --quiet --upgrade pip
   "$venv/bin/python" -m pip install --quiet -r "$root/trainer/requirements-dev.txt"
   "$venv/bin/python" -m pip install --quiet --no-deps -e "$root/trainer"

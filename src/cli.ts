@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // `vin-ocr` command line: the same core as the extension, without VS Code.
+import { runCloud } from './cli/cloud';
 import { runDoctor } from './cli/doctor';
 import { runRuns } from './cli/runs';
 import { runTrain } from './cli/train';
@@ -12,6 +13,7 @@ Commands:
   validate FILE… [--facts FILE] [--json]          check model, trainer and training YAML
   train CONFIG [--max-steps N] [--json] …         validate, then train with the bundled trainer
   runs [OUTPUT_DIR…] [--json]                     list training runs and their best metrics
+  cloud plan|launch|status|logs|down|check …      train on a cloud instance with SkyPilot (vin-ocr cloud --help)
 `;
 
 const commands: Record<string, (args: string[]) => Promise<number>> = {
@@ -19,6 +21,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   validate: runValidate,
   train: runTrain,
   runs: runRuns,
+  cloud: runCloud,
 };
 
 async function main(argv: string[]): Promise<number> {

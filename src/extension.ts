@@ -1,6 +1,7 @@
 // Activation only wires features together; every feature registers its own disposables.
 // Nothing slow happens here: probing and validation start lazily inside the features.
 import type * as vscode from 'vscode';
+import { registerCloudFeatures } from './features/cloud';
 import { registerConfigFeatures } from './features/config';
 import { registerHardwareFeatures, type HardwareFeatures } from './features/hardware';
 import { createInterpreterService } from './features/interpreter';
@@ -30,7 +31,8 @@ export function activate(context: vscode.ExtensionContext): VinOcrApi {
   context.subscriptions.push(interpreters);
   const hardware = timed('hardware', () => registerHardwareFeatures(context, interpreters));
   timed('config', () => registerConfigFeatures(context, hardware));
-  timed('training', () => registerTrainingFeatures(context, hardware, interpreters));
+  const training = timed('training', () => registerTrainingFeatures(context, hardware, interpreters));
+  timed('cloud', () => registerCloudFeatures(context, training));
   const activation = {
     activateMs: performance.now() - started,
     badgeFromCacheMs: hardware.badgeFromCacheAt === undefined ? undefined : hardware.badgeFromCacheAt - started,

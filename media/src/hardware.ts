@@ -203,6 +203,17 @@ function installs(model: PanelModel): HTMLElement {
   );
 }
 
+function trainOnCloudButton(instanceId: string): HTMLButtonElement {
+  const label = `Train on ${instanceId}…`;
+  const button = el(
+    'button',
+    { type: 'button', class: 'copy', 'aria-label': label, title: 'VIN OCR: Train on Cloud… with this instance' },
+    'Train on cloud…',
+  );
+  button.addEventListener('click', () => vscode.postMessage({ type: 'trainOnCloud', instanceId }));
+  return button;
+}
+
 function cloud(model: PanelModel): HTMLElement | null {
   const missing = model.models.filter((entry) => entry.fit === 'insufficient');
   if (missing.length === 0) return null;
@@ -215,7 +226,11 @@ function cloud(model: PanelModel): HTMLElement | null {
         {},
         el('h3', {}, entry.id),
         entry.cloudSuggestions.length > 0
-          ? el('ul', {}, ...entry.cloudSuggestions.map((suggestion) => el('li', {}, suggestion)))
+          ? el(
+              'ul',
+              {},
+              ...entry.cloudSuggestions.map((suggestion) => el('li', {}, suggestion.text, ' ', trainOnCloudButton(suggestion.instanceId))),
+            )
           : el('p', { class: 'muted' }, 'None of the listed cloud instances fits this model.'),
       ),
     ),

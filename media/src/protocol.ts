@@ -43,7 +43,7 @@ export interface ModelView {
   /** Exact install commands for this model on the chosen platform. */
   installCommands: string[];
   /** Cloud instances (data/requirements.json) on which this model would fit (only when it does not fit here). */
-  cloudSuggestions: string[];
+  cloudSuggestions: { instanceId: string; text: string }[];
 }
 
 export interface TroubleshootingView {
@@ -81,6 +81,8 @@ export type WebviewMessage =
   | { type: 'refresh' }
   | { type: 'copy'; text: string }
   | { type: 'copyReport' }
+  /** "Train on cloud…" beside a suggested instance: the host runs the command with it. */
+  | { type: 'trainOnCloud'; instanceId: string }
   /** Sent after each render: what a person now sees, so tests in the host can check the page really drew. */
   | { type: 'rendered'; targetId: string; platform: string; modelCount: number };
 
@@ -104,6 +106,8 @@ export function isWebviewMessage(value: unknown): value is WebviewMessage {
       return true;
     case 'copy':
       return typeof message.text === 'string' && message.text.length < 10_000;
+    case 'trainOnCloud':
+      return typeof message.instanceId === 'string' && message.instanceId.length < 200;
     case 'rendered':
       return typeof message.targetId === 'string' && typeof message.platform === 'string' && typeof message.modelCount === 'number';
     default:

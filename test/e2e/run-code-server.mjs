@@ -34,6 +34,8 @@ import {
 } from './workbench.mjs';
 
 const fixtureWorkspace = join(repoRoot, 'test', 'fixtures', 'workspace');
+/** SkyPilot's `sky`, replayed from recordings (test/fixtures/sky/README.md), for the cloud suite. */
+const skyStandIn = join(repoRoot, 'test', 'fixtures', 'sky', 'sky-standin.mjs');
 const SUITE_TIMEOUT_MS = 8 * 60_000;
 const WHOLE_PASS_TIMEOUT_MS = 14 * 60_000;
 
@@ -269,7 +271,10 @@ async function suitesPass(pass, python) {
       trust: pass.trust,
       keep: options.keep,
       // The user's own setting, where a user puts it (User settings.json); the hardware suite checks it arrived.
-      settings: { 'vinOcr.pythonPath': python },
+      // The cloud suite's `sky` is the stand-in: a machine-scoped setting, which remote windows (1.139) read from
+      // the machine's settings and 1.100 also from the user's.
+      settings: { 'vinOcr.pythonPath': python, 'vinOcr.cloud.skyPath': skyStandIn },
+      machineSettings: { 'vinOcr.cloud.skyPath': skyStandIn },
       env: {
         VIN_OCR_METRICS_FILE: metricsFile,
         VIN_OCR_TEST_GREP_FILE: grepFile,

@@ -96,6 +96,29 @@ def test_fresh_ratio_auto_renders_everything_on_a_cpu_and_half_on_cuda(tmp_path)
     assert "data.synthetic.fresh_ratio" in caught.value.issues[0]
 
 
+def test_training_split_typefaces_keep_the_held_out_families_out_of_the_training_renders(tmp_path):
+    from vin_ocr.data.fonts import split_font_families
+    from vin_ocr.training.data import build_train_stream
+
+    config, _ = parse_config({"data": {"synthetic": {"typefaces": "training_split"}}}, tmp_path)
+    stream, *_ = build_train_stream(config, num_workers=0, batch_size=4)
+    trained_on, held_out = split_font_families()
+    assert stream.source.fonts == trained_on
+    assert held_out and not set(held_out) & set(stream.source.fonts)
+    everything, _ = parse_config({}, tmp_path)
+    assert build_train_stream(everything, num_workers=0, batch_size=4)[0].source.fonts is None
+    with pytest.raises(TrainerError) as caught:
+        parse_config({"data": {"synthetic": {"typefaces": "some"}}}, tmp_path, "cfg.yaml")
+    assert "data.synthetic.typefaces" in caught.value.issues[0]
+
+
+def test_the_pretraining_example_loads_without_warnings_and_holds_typefaces_out():
+    config, warnings = load_config(REPO / "examples" / "pretrain.yaml")
+    assert warnings == []
+    assert config.data.synthetic.typefaces == "training_split"
+    assert config.training.max_minutes is None  # the step budget sets the schedule, so it resumes the same
+
+
 def test_problems_and_unknown_keys_say_file_and_line(tmp_path):
     path = tmp_path / "cfg.yaml"
     path.write_text("model:\n  type: baseline\ntraining:\n  max_stesp: 3\n  batch_size: 0\n", encoding="utf-8")
@@ -155,3 +178,13 @@ def test_fine_tuning_flags_are_checked_as_config_keys_and_named_in_problems():
     ]
     deepseek = hf_finetune.config_from_flags(hf_finetune.build_parser().parse_args(["--model-id", "deepseek-ai/DeepSeek-OCR"]))[0]
     assert deepseek.model.type == "deepseek-ocr"
+
+
+def test_a_run_trained_on_eight_gpus_elsewhere_is_still_readable_on_this_machine(tmp_path):
+    from vin_ocr.config import config_from_dict
+
+    config, _ = parse_config({"training": {"device": "cpu"}}, tmp_path)
+    saved = {**config.to_dict(), "training": {**config.to_dict()["training"], "device": "cuda"}, "distributed": {"nproc_per_node": 8}}
+    assert config_from_dict(saved, for_training=False).distributed.nproc_per_node == 8
+    with pytest.raises(TrainerError, match="8 processes on this machine"):
+        config_from_dict(saved)  # training it here (resume) would need the GPUs

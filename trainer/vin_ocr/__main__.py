@@ -1,8 +1,9 @@
 """``python -m vin_ocr <command>``: the trainer's command line.
 
-Commands: ``hardware`` (what this interpreter can train on), ``train``, ``evaluate``, ``predict``.
+Commands: ``hardware`` (what this interpreter can train on), ``train``, ``evaluate``, ``predict``, ``export``.
 Machine-readable output goes to stdout (``--json``, ``--events -``); people's text to stderr.
-Exit codes: 0 done, 1 failed (the message carries a code and a hint), 2 usage, 130 cancelled.
+Exit codes: 0 done, 1 failed (the message carries a code and a hint), 2 usage (and ``export`` of a model
+that has no ONNX export), 130 cancelled.
 """
 
 from __future__ import annotations
@@ -27,10 +28,20 @@ def _hardware(args: argparse.Namespace) -> int:
     return 0
 
 
+# The train flags that set config keys, and the flags that start several processes (docs/distributed.md).
+CONFIG_FLAGS = {"device": ("training", "device")}
+DISTRIBUTED_FLAGS = ("nproc_per_node", "nnodes", "node_rank", "rdzv_endpoint", "rdzv_id")
+RANK_FLAGS = ("output_dir", "max_steps", "max_minutes", "resume", "device", *DISTRIBUTED_FLAGS)
+
+
 def _train(args: argparse.Namespace) -> int:
-    """Any model family: the config's model.type picks it (families/registry.py)."""
+    """Any model family: the config's model.type picks it (families/registry.py). With several
+    processes (distributed.nproc_per_node, --nproc-per-node …) this process starts them through
+    torchrun and speaks for them (training/torchrun.py); a process torchrun started is one rank."""
     from .events import open_event_stream
-    from .training.harness import RunOptions, train
+    from .training.distributed import started_by_launcher
+    from .training.harness import RunOptions, provisional_run_id, train
+    from .training.torchrun import launch_for, supervise
 
     try:
         stream, owned = open_event_stream(args.events)
@@ -38,6 +49,8 @@ def _train(args: argparse.Namespace) -> int:
         print(f"[io_error] cannot open the events file {args.events}: {error}", file=sys.stderr)
         return 1
     try:
+        overrides = {("distributed", name): (getattr(args, name), _flag(name)) for name in DISTRIBUTED_FLAGS}
+        overrides.update({path: (getattr(args, name), _flag(name)) for name, path in CONFIG_FLAGS.items()})
         options = RunOptions(
             output_dir=args.output_dir,
             max_steps=args.max_steps,
@@ -45,11 +58,28 @@ def _train(args: argparse.Namespace) -> int:
             resume=args.resume,
             device=args.device,
             events=stream,
+            overrides={path: setting for path, setting in overrides.items() if setting[0] is not None},
         )
+        launch = None if started_by_launcher() else launch_for(args.config, options)
+        if launch is not None:
+            return supervise(launch, _rank_arguments(args), stream, provisional_run_id())
         return train(args.config, options)
     finally:
         if owned and stream is not None:
             stream.close()
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _rank_arguments(args: argparse.Namespace) -> list[str]:
+    """The train command every rank runs: this one, but for the events, which this process relays."""
+    arguments = ["train", args.config]
+    for name in RANK_FLAGS:
+        if getattr(args, name) is not None:
+            arguments += [_flag(name), str(getattr(args, name))]
+    return arguments
 
 
 def _report_error(error: Exception, as_json: bool) -> int:
@@ -98,10 +128,20 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .reading import load_reader, predict_files
+    from .export.manifest import is_export
+    from .families.protocol import Reader
+    from .reading import predict_files  # torch-free: the ONNX backend must never import torch
 
+    reader: Reader
     try:
-        reader = load_reader(args.checkpoint, args.device)
+        if args.backend == "onnx" or (args.backend == "auto" and is_export(args.checkpoint)):
+            from .onnx_reader import load_onnx_reader
+
+            reader = load_onnx_reader(args.checkpoint, args.device)
+        else:
+            from .reading import load_reader
+
+            reader = load_reader(args.checkpoint, args.device)
         results = predict_files(reader, args.images, _check_digit_flag(args))
     except Exception as error:  # noqa: BLE001
         return _report_error(error, args.json)
@@ -115,6 +155,32 @@ def _predict(args: argparse.Namespace) -> int:
             chars = " ".join(f"{c['char']}:{c['confidence']:.2f}" for c in result["characters"])
             print(f"{result['image']}\t{result['vin']}\t{result['confidence']:.4f}\t{chars}")
     return 1 if any("error" in r for r in results) else 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """Exit 2 (not 1) when the checkpoint's family has no ONNX export: nothing failed, it is not possible."""
+    from .export.onnx_export import ExportNotAvailable, export_onnx
+
+    try:
+        result = export_onnx(args.checkpoint, args.output, args.parity_size)
+    except ExportNotAvailable as refusal:
+        if args.json:
+            print(json.dumps({"error": {"code": "export_not_available", "message": refusal.message, "hint": refusal.hint}}))
+        print(str(refusal), file=sys.stderr)
+        return 2
+    except Exception as error:  # noqa: BLE001
+        return _report_error(error, args.json)
+    parity = result.parity
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2))
+    else:
+        print(f"exported {result.model} (opset {result.opset}, dynamic batch) and {result.manifest}")
+        print(f"from {result.checkpoint} (step {result.step})")
+        print(parity.summary())
+    if not parity.passed:
+        print(parity.failure(result.model.parent), file=sys.stderr)
+        return 1
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,14 +204,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--device", choices=DEVICE_CHOICES, help="override training.device")
     train.add_argument("--events", metavar="-|FILE", help="also write the JSON Lines events to stdout (-) or FILE")
+    distributed = train.add_argument_group("data-parallel training through torchrun (override the config's distributed section)")
+    distributed.add_argument(
+        "--nproc-per-node", type=_processes, metavar="N|auto", help="processes on this machine (auto: one per CUDA GPU)"
+    )
+    distributed.add_argument("--nnodes", type=_positive_int, metavar="N", help="machines taking part")
+    distributed.add_argument(
+        "--node-rank", type=_non_negative_int, metavar="R", help="this machine's rank (0: the one with rank 0 and the events)"
+    )
+    distributed.add_argument("--rdzv-endpoint", metavar="HOST:PORT", help="where the machines meet (the node with rank 0)")
+    distributed.add_argument("--rdzv-id", metavar="ID", help="names the run at the rendezvous (without --node-rank)")
     train.set_defaults(run=_train)
 
     for name, helptext in (("evaluate", "score a checkpoint on a labelled dataset"), ("predict", "read the VIN in images")):
         command = commands.add_parser(name, help=helptext)
         command.add_argument(
             "--checkpoint",
-            required=True,
-            help="a run directory (its best checkpoint), a .pt checkpoint, or a fine-tuning checkpoint or adapter folder",
+            default="pretrained",
+            help="a run directory (its best checkpoint), a .pt checkpoint, a fine-tuning checkpoint or adapter folder,"
+            " or pretrained (default: the reader shipped with the extension)",
         )
         command.add_argument("--device", choices=DEVICE_CHOICES, default="auto")
         command.add_argument(
@@ -158,7 +235,24 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.set_defaults(run=_evaluate)
     predict = commands.choices["predict"]
     predict.add_argument("images", nargs="+", metavar="IMAGE")
+    predict.add_argument(
+        "--backend",
+        choices=("auto", "torch", "onnx"),
+        default="auto",
+        help="onnx: read with ONNX Runtime alone (no torch) from a folder written by `export`;"
+        " auto (default): onnx when --checkpoint is such a folder, else torch",
+    )
     predict.set_defaults(run=_predict)
+
+    export = commands.add_parser("export", help="export a baseline checkpoint for deployment (ONNX), with a parity check")
+    export.add_argument("--checkpoint", required=True, help="a run directory (its best checkpoint) or a .pt checkpoint")
+    export.add_argument("--format", choices=("onnx",), default="onnx", help="onnx: model.onnx and vin-ocr-model.json")
+    export.add_argument("--output", required=True, metavar="DIR", help="the folder to write (created if missing)")
+    export.add_argument(
+        "--parity-size", type=_positive_int, help="held-out synthetic images read by both PyTorch and ONNX Runtime (default 500)"
+    )
+    export.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    export.set_defaults(run=_export)
 
     from .tiny_models import add_subcommand as add_tiny_model
 
@@ -171,6 +265,17 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be at least 0, got {value}")
+    return value
+
+
+def _processes(text: str) -> "int | str":
+    return text if text == "auto" else _positive_int(text)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

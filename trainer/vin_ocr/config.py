@@ -23,10 +23,15 @@ if TYPE_CHECKING:
     from .families.protocol import Family
 
 SYNTHETIC = "synthetic"
+TYPEFACE_CHOICES = ("all", "training_split")
 DEVICES = ("auto", "cuda", "mps", "cpu")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-SECTIONS = ("model", "data", "training", "decoding", "output_dir")
+SECTIONS = ("model", "data", "training", "decoding", "distributed", "output_dir")
+BACKENDS = ("auto", "gloo", "nccl")
+LEARNING_RATE_SCALING = ("sqrt", "none")
 KeyPath = tuple[str, ...]
+# Values set on the command line: key path -> (value, the flag that set it, named in problems).
+Overrides = Mapping[KeyPath, tuple[Any, str]]
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,10 @@ class SyntheticConfig:
     # Share of each batch rendered fresh (the rest comes from the pool); "auto" chooses per device
     # (see training.data.fresh_share).
     fresh_ratio: Union[float, str] = "auto"
+    # Typeface families the training stream draws from: "all", or "training_split" (the families
+    # that fonts.split_font_families() keeps for training), so that reading typefaces never seen
+    # in training can be measured honestly (the shipped pretrained model is trained this way).
+    typefaces: str = "all"
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,20 @@ class DecodingConfig:
     check_digit: bool = False
 
 
+@dataclass(frozen=True)
+class DistributedConfig:
+    """Data-parallel training through torchrun (docs/distributed.md); command-line flags override it."""
+
+    nproc_per_node: Union[int, str] = 1  # processes on this machine; "auto": one per CUDA GPU, else 1
+    nnodes: int = 1
+    node_rank: Optional[int] = None  # set: a fixed rank for this machine (0 holds rank 0); None: the rendezvous assigns it
+    rdzv_endpoint: Optional[str] = None  # HOST:PORT that every machine reaches (needed when nnodes > 1)
+    rdzv_id: str = "vin-ocr"  # names the run at the rendezvous (c10d, when node_rank is not set)
+    backend: str = "auto"  # auto: nccl on CUDA, gloo elsewhere
+    learning_rate_scaling: str = "sqrt"  # sqrt: learning_rate × sqrt(world size); none: as written
+    timeout_minutes: float = 30.0  # how long a collective waits for a stuck rank before the run fails
+
+
 ModelT = TypeVar("ModelT", bound=ModelConfig)
 TrainingT = TypeVar("TrainingT", bound=TrainingConfig)
 
@@ -100,6 +123,7 @@ class Config(Generic[ModelT, TrainingT]):
     training: TrainingT
     data: DataConfig = field(default_factory=DataConfig)
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
+    distributed: DistributedConfig = field(default_factory=DistributedConfig)
     output_dir: str = "runs"
     source: Optional[str] = None  # the file this was read from, absolute
 
@@ -129,8 +153,11 @@ class ConfigReader:
     flag that set it), so each problem can say where to look.
     """
 
-    def __init__(self, source: Optional[str] = None, locations: Optional[Mapping[KeyPath, str]] = None) -> None:
+    def __init__(
+        self, source: Optional[str] = None, locations: Optional[Mapping[KeyPath, str]] = None, base_dir: Optional[Path] = None
+    ) -> None:
         self.source = source
+        self.base_dir = base_dir or Path.cwd()  # relative paths in the config are relative to its folder
         self.family = "baseline"  # the model type being read, for messages
         self.locations = dict(locations or {})
         self.problems: list[str] = []
@@ -238,6 +265,7 @@ def _data(reader: ConfigReader, raw: dict[str, Any], base_dir: Path) -> DataConf
                 "north_american_ratio": checks.number(0.0, 1.0),
                 "pool_size": checks.integer(0, 1_000_000),
                 "fresh_ratio": checks.auto_or(checks.number(0.0, 1.0)),
+                "typefaces": checks.choice(TYPEFACE_CHOICES),
             },
         ),
         reader.section(raw.pop("synthetic", None), ("data", "synthetic")),
@@ -266,11 +294,20 @@ def _data(reader: ConfigReader, raw: dict[str, Any], base_dir: Path) -> DataConf
 
 
 def parse_config(
-    raw: Any, base_dir: Path, source: Optional[str] = None, locations: Optional[Mapping[KeyPath, str]] = None
+    raw: Any,
+    base_dir: Path,
+    source: Optional[str] = None,
+    locations: Optional[Mapping[KeyPath, str]] = None,
+    overrides: Optional[Overrides] = None,
+    for_training: bool = True,
 ) -> tuple[Config[Any, Any], list[str]]:
-    """Check a parsed YAML document and fill defaults; returns the config and warnings."""
-    reader = ConfigReader(source, locations)
-    top = reader.section(raw, ())
+    """Check a parsed YAML document and fill defaults; returns the config and warnings.
+
+    ``for_training=False`` (reading a saved run's config to read VINs with its model) leaves out the
+    rules that ask this machine whether it could train it (GPU counts): a run trained on 8 GPUs
+    elsewhere is still readable on a laptop."""
+    reader = ConfigReader(source, locations, base_dir)
+    top = _with_overrides(reader.section(raw, ()), overrides or {}, reader)
     family = _family_of(reader, reader.section(top.get("model"), ("model",)))
     reader.family = family.name
     top = _merge_under(family.section_defaults, top)
@@ -283,6 +320,7 @@ def parse_config(
     decoding = reader.build(
         Section(DecodingConfig, {"check_digit": checks.boolean}), reader.section(top.get("decoding"), ("decoding",)), ("decoding",)
     )
+    distributed = _distributed(reader, reader.section(top.get("distributed"), ("distributed",)), training.device, for_training)
     output_dir = top.get("output_dir", "runs")
     if not isinstance(output_dir, str) or not output_dir.strip():
         reader.problem(("output_dir",), f"expected a folder path (got {output_dir!r})")
@@ -295,12 +333,73 @@ def parse_config(
         training=training,
         data=data,
         decoding=decoding,
+        distributed=distributed,
         output_dir=resolve_path(output_dir, base_dir) or output_dir,
         source=source,
     )
     config = family.finish_config(config, reader)
     reader.fail_if_problems()
     return config, reader.warnings
+
+
+def _with_overrides(top: dict[str, Any], overrides: Overrides, reader: ConfigReader) -> dict[str, Any]:
+    """``top`` with the values set on the command line; a problem with one of them names its flag."""
+    merged = dict(top)
+    for path, (value, flag) in overrides.items():
+        node = merged
+        for key in path[:-1]:
+            child = node.get(key)
+            node[key] = dict(child) if isinstance(child, dict) else {}
+            node = node[key]
+        node[path[-1]] = value
+        reader.locations[path] = flag
+    return merged
+
+
+DISTRIBUTED_SECTION = Section(
+    DistributedConfig,
+    {
+        "nproc_per_node": checks.auto_or(checks.integer(1, 1024)),
+        "nnodes": checks.integer(1, 65536),
+        "node_rank": checks.integer(0, allow_null=True),
+        "rdzv_endpoint": checks.endpoint(allow_null=True),
+        "rdzv_id": checks.text(),
+        "backend": checks.choice(BACKENDS),
+        "learning_rate_scaling": checks.choice(LEARNING_RATE_SCALING),
+        "timeout_minutes": checks.number(0.0, exclusive_low=True),
+    },
+)
+
+
+def _distributed(reader: ConfigReader, raw: dict[str, Any], device: str, ask_this_machine: bool = True) -> DistributedConfig:
+    """The ``distributed`` section and its rules across keys (some ask this machine how many GPUs it has)."""
+    settings: DistributedConfig = reader.build(DISTRIBUTED_SECTION, raw, ("distributed",))
+    nproc, nnodes = settings.nproc_per_node, settings.nnodes
+    if nnodes > 1 and settings.rdzv_endpoint is None:
+        reader.problem(
+            ("distributed", "nnodes"),
+            f"{nnodes} nodes need distributed.rdzv_endpoint (HOST:PORT of the node that hosts rank 0, reachable from every node)",
+        )
+    if settings.node_rank is not None and settings.node_rank >= nnodes:
+        reader.problem(("distributed", "node_rank"), f"must be below distributed.nnodes ({nnodes}) (got {settings.node_rank})")
+    if settings.backend == "nccl" and device in ("cpu", "mps"):
+        reader.problem(("distributed", "backend"), f"nccl needs CUDA, but training.device is {device}; use gloo or auto")
+    several = nproc if isinstance(nproc, int) and nproc > 1 else 0
+    if not ask_this_machine:
+        return settings
+    if (several and device in ("cuda", "auto")) or (settings.backend == "nccl" and device == "auto"):
+        from .training.distributed import cuda_gpu_count
+
+        gpus = cuda_gpu_count()
+        if settings.backend == "nccl" and device == "auto" and gpus == 0:
+            reader.problem(("distributed", "backend"), "nccl needs CUDA, and this machine has no CUDA GPU; use gloo or auto")
+        if several > gpus and (device == "cuda" or gpus > 0):
+            fix = f"use at most {gpus}, or auto" if gpus else "set training.device: cpu to run them on the CPU"
+            reader.problem(
+                ("distributed", "nproc_per_node"),
+                f"{nproc} processes on this machine, but it has {gpus} CUDA GPU(s) and each process needs its own; {fix}",
+            )
+    return settings
 
 
 def _keys_of_other_families(name: str) -> dict[str, dict[str, list[str]]]:
@@ -361,14 +460,15 @@ def _key_lines(node: Any, file: str, path: KeyPath) -> dict[KeyPath, str]:
     return lines
 
 
-def load_config(path: Union[str, Path]) -> tuple[Config[Any, Any], list[str]]:
+def load_config(path: Union[str, Path], overrides: Optional[Overrides] = None) -> tuple[Config[Any, Any], list[str]]:
     """Read a training config file; relative paths inside it are relative to its folder."""
     file = Path(path).expanduser().resolve()
     raw, lines = read_yaml(file)
-    return parse_config(raw if raw is not None else {}, file.parent, str(file), lines)
+    return parse_config(raw if raw is not None else {}, file.parent, str(file), lines, overrides)
 
 
-def config_from_dict(raw: dict[str, Any]) -> Config[Any, Any]:
+def config_from_dict(raw: dict[str, Any], overrides: Optional[Overrides] = None, for_training: bool = True) -> Config[Any, Any]:
     """Rebuild a resolved config saved in a run directory or checkpoint (paths already absolute)."""
-    config, _ = parse_config({k: v for k, v in raw.items() if k != "source"}, Path.cwd(), raw.get("source"))
+    saved = {k: v for k, v in raw.items() if k != "source"}
+    config, _ = parse_config(saved, Path.cwd(), raw.get("source"), overrides=overrides, for_training=for_training)
     return config

@@ -65,6 +65,23 @@ def data_source(allow_null: bool) -> Check:
     return check
 
 
+def endpoint(allow_null: bool = False) -> Check:
+    """HOST:PORT (a rendezvous endpoint); HOST may be a name, an IPv4 address or a bracketed IPv6 one."""
+
+    def check(value: Any) -> Optional[str]:
+        if value is None and allow_null:
+            return None
+        expected = "expected HOST:PORT, e.g. 10.0.0.1:29500" + (", or null" if allow_null else "")
+        if not isinstance(value, str):
+            return expected
+        host, _, port = value.rpartition(":")
+        if not host.strip("[]") or not port.isdigit() or not 1 <= int(port) <= 65535:
+            return expected
+        return None
+
+    return check
+
+
 def auto_or(check: Check) -> Check:
     """A setting that is "auto" or passes `check`."""
     return lambda value: None if value == "auto" else check(value)

@@ -16,12 +16,16 @@ timid, unlike the existing project's post-processing that rewrote valid characte
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import TYPE_CHECKING, Any, Optional, Union
 
 import numpy as np
-import torch
 
 from .vin import ALPHABET, VIN_LENGTH, has_valid_check_digit, is_valid_vin_syntax
+
+if TYPE_CHECKING:  # never imported at run time: the ONNX Runtime reader decodes with this module and no torch
+    import torch
+
+LogProbs = Union[np.ndarray, "torch.Tensor"]
 
 BLANK = 0
 NORTH_AMERICAN_REGIONS = frozenset("12345")
@@ -49,31 +53,43 @@ class Read:
         }
 
 
-def greedy_decode(log_probs: torch.Tensor, length: Optional[int] = None) -> list[Read]:
+def as_log_probs(log_probs: Any) -> np.ndarray:
+    """float32 numpy [batch, frames, classes] from a numpy array or a torch tensor (any device or
+    dtype), recognised by duck typing so that this module never imports torch."""
+    if hasattr(log_probs, "detach"):
+        log_probs = log_probs.detach().float().cpu().numpy()
+    return np.asarray(log_probs, dtype=np.float32)
+
+
+def greedy_decode(log_probs: LogProbs, length: Optional[int] = None) -> list[Read]:
     """log_probs [batch, frames, classes] → one Read per image (blanks dropped, repeats merged).
 
     With `length`, a read of any other length is replaced by the most probable frame path that
     spells exactly `length` characters (a VIN always has 17): a dropped or doubled character
     becomes the model's best guess at the missing or extra one instead of a certain miss.
     A read that already has that length is the best path overall, so it never changes.
+    Plain numpy, shared by the PyTorch and the ONNX Runtime readers.
     """
-    log_probs = log_probs.detach().float().cpu()
-    probs = log_probs.exp()
-    best_prob, best = probs.max(-1)
-    top_probs, top_classes = probs.topk(min(TOP_ALTERNATIVES + 2, probs.shape[-1]), dim=-1)
+    values = as_log_probs(log_probs)
+    probs = np.exp(values)
+    best = probs.argmax(-1)
+    best_prob = np.take_along_axis(probs, best[..., None], -1)[..., 0]
+    # The few most probable classes per frame, most probable first (the alternatives' source).
+    top_classes = np.argsort(-probs, axis=-1, kind="stable")[..., : min(TOP_ALTERNATIVES + 2, probs.shape[-1])]
+    top_probs = np.take_along_axis(probs, top_classes, -1)
     reads: list[Read] = []
     for b in range(probs.shape[0]):
         read = _read_path(best[b].tolist(), best_prob[b].tolist(), top_probs[b], top_classes[b])
         if length is not None and len(read.text) != length:
-            path = fixed_length_path(log_probs[b].numpy(), length)
+            path = fixed_length_path(values[b], length)
             if path is not None:
-                on_path = probs[b, torch.arange(len(path)), torch.tensor(path)].tolist()
+                on_path = probs[b, np.arange(len(path)), np.array(path)].tolist()
                 read = _read_path(path, on_path, top_probs[b], top_classes[b])
         reads.append(read)
     return reads
 
 
-def _read_path(path: list[int], confidences: list[float], top_probs: torch.Tensor, top_classes: torch.Tensor) -> Read:
+def _read_path(path: list[int], confidences: list[float], top_probs: np.ndarray, top_classes: np.ndarray) -> Read:
     """The Read a frame path spells (`confidences`: each frame's probability of its symbol on the
     path): each character scored by its run's most confident frame."""
     text: list[str] = []
@@ -190,6 +206,6 @@ def apply_check_digit(read: Read, uncertain_below: float = UNCERTAIN_BELOW) -> R
     return Read(text, confidence, char_conf, read.alternatives, corrected_position=position)
 
 
-def decode(log_probs: torch.Tensor, check_digit: bool = False) -> list[Read]:
+def decode(log_probs: LogProbs, check_digit: bool = False) -> list[Read]:
     reads = greedy_decode(log_probs, VIN_LENGTH)
     return [apply_check_digit(r) for r in reads] if check_digit else reads

@@ -46,6 +46,11 @@ class EventWriter:
 
     def emit(self, event: str, **fields: Any) -> dict[str, Any]:
         record = {"event": event, "time": utc_now(), "run_id": self.run_id, **_finite(fields)}
+        self.forward(record)
+        return record
+
+    def forward(self, record: dict[str, Any]) -> None:
+        """Writes an event as it is: one another process emitted (a launcher relays its rank 0's)."""
         line = json.dumps(record, ensure_ascii=False, allow_nan=False)
         for sink in self._sinks:
             try:
@@ -53,7 +58,6 @@ class EventWriter:
                 sink.flush()
             except (OSError, ValueError):  # a closed pipe must not kill training
                 pass
-        return record
 
     def close(self) -> None:
         for handle in self._owned:

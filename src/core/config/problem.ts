@@ -26,6 +26,11 @@ export const DIAGNOSTIC_CODES = [
   'model-does-not-fit',
   'dataset-missing',
   'output-outside-workspace',
+  'init-shape-mismatch',
+  'init-checkpoint-missing',
+  'distributed-no-endpoint',
+  'distributed-nccl-without-cuda',
+  'distributed-too-many-processes',
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -8,6 +8,7 @@ import type { Finding } from './finding';
 import { isPlainObject, type ConfigKind } from './kinds';
 import type { DataPath, SourceLocator } from './nodes';
 import { displayPath } from './schema-check';
+import { trainingConfigRules } from './training-rules';
 import { checkMinimum } from './versions';
 
 export interface RuleContext {
@@ -40,6 +41,7 @@ export function checkRules(kind: ConfigKind, source: SourceLocator, data: unknow
   if (model) findings.push(...modelDoesNotFit(model, context, at));
   findings.push(...missingDatasets(kind, data, context, at));
   findings.push(...outputOutsideWorkspace(kind, data, context, at));
+  if (kind === 'training-config') findings.push(...trainingConfigRules(data, context, at));
   return findings;
 }
 

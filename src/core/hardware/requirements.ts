@@ -24,17 +24,33 @@ export interface ModelRequirements {
   notes: string[];
 }
 
+/** How SkyPilot asks for an instance: its `resources` (cloud, instance_type, accelerators) in a task file. */
+export interface SkyResources {
+  cloud: 'aws' | 'gcp' | 'azure';
+  instance_type: string;
+  /** SkyPilot's accelerator spec ("A10G:1"); absent where the instance type implies it (Azure's fractional A10). */
+  accelerators?: string;
+}
+
 export interface CloudInstance {
   id: string;
   provider: string;
   label: string;
   gpu: string;
   use: string;
+  sky: SkyResources;
   /** A hypothetical machine: evaluated through the same policy as the real one. */
   facts: HardwareFacts;
 }
 
+/** The SkyPilot release the cloud launcher is written against, installed in its own environment. */
+export interface SkyPilotPin {
+  /** pip's requirement, e.g. "skypilot==0.14.1". */
+  pip: string;
+}
+
 const PLATFORMS: readonly Platform[] = ['cuda', 'mps', 'cpu'];
+const SKY_CLOUDS: readonly string[] = ['aws', 'gcp', 'azure'];
 const ATTENTIONS: readonly Attention[] = ['flash_attention_2', 'sdpa', 'eager'];
 
 function fail(where: string, what: string): never {
@@ -84,14 +100,30 @@ function checkCloudInstance(value: unknown, index: number): CloudInstance {
   if (typeof facts !== 'object' || facts === null || !Array.isArray(facts.gpus) || typeof facts.ram_bytes !== 'number') {
     fail(where, '"facts" must be a hardware-facts object');
   }
+  const sky = instance.sky as Record<string, unknown> | undefined;
+  if (typeof sky !== 'object' || sky === null || !SKY_CLOUDS.includes(sky.cloud as string) || typeof sky.instance_type !== 'string') {
+    fail(where, `"sky" needs "cloud" (${SKY_CLOUDS.join(', ')}) and "instance_type"`);
+  }
+  if (sky.accelerators !== undefined && (typeof sky.accelerators !== 'string' || !/^[\w-]+:\d+$/.test(sky.accelerators))) {
+    fail(where, '"sky.accelerators" must look like "A10G:1"');
+  }
   return instance as unknown as CloudInstance;
 }
 
-const file = rawRequirements as { models?: unknown; cloudInstances?: unknown };
+function checkSkyPilotPin(value: unknown): SkyPilotPin {
+  const pin = value as Record<string, unknown> | undefined;
+  if (typeof pin !== 'object' || pin === null || typeof pin.pip !== 'string' || !/^skypilot==[\w.]+$/.test(pin.pip)) {
+    fail('skypilot', '"pip" must be a pinned requirement such as "skypilot==0.14.1"');
+  }
+  return { pip: pin.pip };
+}
+
+const file = rawRequirements as { models?: unknown; cloudInstances?: unknown; skypilot?: unknown };
 if (!Array.isArray(file.models) || !Array.isArray(file.cloudInstances)) fail('top level', 'needs "models" and "cloudInstances" arrays');
 
 export const requirements: readonly ModelRequirements[] = file.models.map(checkModel);
 export const cloudInstances: readonly CloudInstance[] = file.cloudInstances.map(checkCloudInstance);
+export const skypilotPin: SkyPilotPin = checkSkyPilotPin(file.skypilot);
 
 /** The model whose id or alias matches, ignoring case (config files say "deepseek-ocr", reports say the hub id). */
 export function findModel(idOrAlias: string): ModelRequirements | undefined {

@@ -207,7 +207,7 @@ export async function resolveStepArgs(step: SetupStep, log: (line: string) => vo
 
 export const STAMP_FILE = '.vin-ocr-environment';
 
-export async function isUpToDate(plan: EnvironmentPlan): Promise<boolean> {
+export async function isUpToDate(plan: Pick<EnvironmentPlan, 'venvDir' | 'fingerprint'>): Promise<boolean> {
   try {
     return (await readFile(join(plan.venvDir, STAMP_FILE), 'utf8')).trim() === plan.fingerprint;
   } catch {
@@ -251,7 +251,8 @@ function runStep(step: SetupStep, lines: LineSplitter, signal: AbortSignal | und
 
 /** Runs the plan step by step; stops at the first failure. `onStep` reports 0-based progress. */
 export async function runEnvironmentPlan(
-  plan: EnvironmentPlan,
+  // Any venv plan: SkyPilot's own environment (src/core/cloud/sky.ts) has no torch choice.
+  plan: Omit<EnvironmentPlan, 'torch'>,
   log: (line: string) => void,
   options: { signal?: AbortSignal; onStep?: (index: number, step: SetupStep) => void; force?: boolean } = {},
 ): Promise<SetupResult> {

@@ -26,6 +26,10 @@ export interface RunStartedEvent extends EventBase {
   device_name?: string;
   /** The time budget in minutes; a run ends at whichever of total_steps and max_minutes comes first. */
   max_minutes?: number;
+  /** Processes training together (data parallel); absent or 1 for a plain run. */
+  world_size?: number;
+  /** Baseline: where the weights started (the shipped pretrained reader, a checkpoint, random weights). */
+  init_from?: string;
 }
 
 /** The budget that ends a run: `max_steps` or `max_minutes`, whichever runs out first. */
@@ -180,6 +184,8 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         resumed_from: text(raw.resumed_from),
         device_name: text(raw.device_name),
         max_minutes: positive(raw.max_minutes),
+        world_size: positive(raw.world_size),
+        init_from: text(raw.init_from),
       });
     case 'progress': {
       const step = finite(raw.step);

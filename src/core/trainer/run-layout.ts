@@ -21,6 +21,8 @@ export const RUN_FILES = {
   config: 'config.yaml',
   /** The folder with the checkpoints. */
   checkpoints: 'checkpoints',
+  /** A cloud run's record (cluster, job, instance, state), written by the extension, not the trainer (src/core/cloud/cloud-run.ts). */
+  cloud: 'cloud.json',
 } as const;
 
 /** The baseline's checkpoints: single files (training/checkpoints.py). */

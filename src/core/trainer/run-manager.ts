@@ -18,6 +18,8 @@ export interface RunRequest {
   python: string;
   args: readonly string[];
   cwd?: string;
+  /** A run that trains elsewhere (a cloud cluster) brings its own launcher; it never waits for this machine's slots. */
+  launcher?: TrainerLauncher;
 }
 
 export interface LiveRun {
@@ -59,6 +61,8 @@ export type RunManagerOptions = LauncherChoice & {
 };
 
 const TAIL_LINES = 40;
+/** Runs on other machines at once (each holds only a `sky` process here). */
+const MAX_RUNS_ELSEWHERE = 16;
 
 function launcherOf(choice: LauncherChoice): TrainerLauncher {
   return 'launcher' in choice ? choice.launcher : createLocalLauncher({ trainerDir: choice.trainerDir, baseEnv: choice.env });
@@ -79,6 +83,7 @@ interface MutableRun extends LiveRun {
 
 export class RunManager {
   private readonly queue: RunQueue;
+  private readonly elsewhere = new RunQueue(MAX_RUNS_ELSEWHERE);
   private readonly launcher: TrainerLauncher;
   private readonly runs = new Map<number, MutableRun>();
   private readonly listeners = new Set<RunManagerListener>();
@@ -136,7 +141,8 @@ export class RunManager {
       },
     };
     this.runs.set(run.key, run);
-    run.job = this.queue.enqueue(request.label, (signal) => this.execute(run, signal));
+    const queue = request.launcher ? this.elsewhere : this.queue;
+    run.job = queue.enqueue(request.label, (signal) => this.execute(run, signal));
     void run.job.done.then((jobState) => {
       if (jobState === 'cancelled' && run.state.status === 'queued') {
         run.state.status = 'cancelled';
@@ -158,6 +164,7 @@ export class RunManager {
     this.disposed = true;
     const pending = this.all.map((run) => run.done);
     this.queue.cancelAll();
+    this.elsewhere.cancelAll();
     await Promise.all(pending);
     for (const run of this.runs.values()) if (run.notifyTimer) clearTimeout(run.notifyTimer);
     this.listeners.clear();
@@ -168,7 +175,7 @@ export class RunManager {
     run.state.status = 'running';
     run.state.startedAt = Date.now();
     this.flush(run);
-    const trainer = startTrainer(this.launcher, {
+    const trainer = startTrainer(run.request.launcher ?? this.launcher, {
       python: run.request.python,
       args: run.request.args,
       cwd: run.request.cwd,

@@ -4,6 +4,7 @@
 
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readCloudRecord, type CloudRunRecord } from '../cloud/cloud-run';
 import { classifyEvent } from './events';
 import { JsonLinesReader } from './jsonl-reader';
 import { applyEvent, emptyRunState, type RunState } from './run-state';
@@ -16,6 +17,8 @@ export interface StoredRun extends RunState {
   logFile?: string;
   metricsFile?: string;
   tensorboardDir?: string;
+  /** A cloud run's record (cluster, job, instance, state, cost): where the run went. */
+  cloud?: CloudRunRecord;
   /** Last modification of the run's files, for sorting and for telling a live run from a dead one. */
   modifiedAt: number;
 }
@@ -103,6 +106,7 @@ export async function readRun(dir: string, id: string, options: ReadRunOptions =
   if (hasMetrics) modifiedAt = Math.max(modifiedAt, await readMetricsFile(run, paths.metrics));
   if (names.includes(RUN_FILES.checkpoints)) await addCheckpointFiles(run, paths.checkpoints);
   run.tensorboardDir = await findTensorboardDir(dir, names);
+  if (names.includes(RUN_FILES.cloud)) run.cloud = await readCloudRecord(dir);
   run.modifiedAt = modifiedAt;
   if (!events.sawFinish) settleUnfinished(run, now, staleAfterMs);
   return run;
@@ -159,7 +163,9 @@ function settleUnfinished(run: StoredRun, now: number, staleAfterMs: number): vo
   if (now - run.modifiedAt > staleAfterMs) {
     run.status = 'failed';
     run.errorCode = 'no_final_event';
-    run.errorMessage = 'The trainer stopped without reporting an outcome (crashed or was killed).';
+    run.errorMessage = run.cloud
+      ? `Nothing followed this cloud run to its end (the window that launched it closed?). Check it with: sky queue ${run.cloud.cluster}`
+      : 'The trainer stopped without reporting an outcome (crashed or was killed).';
     run.finishedAt = run.modifiedAt || undefined;
   } else {
     run.status = 'running';

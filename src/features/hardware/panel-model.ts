@@ -104,7 +104,7 @@ export function buildPanelModel(
       attention: verdict.attention,
       reasons: verdict.reasons,
       installCommands: installCommands(id, verdict.platform).map((command) => withTrainerPaths(command, context.trainerDir)),
-      cloudSuggestions: (verdict.cloud ?? []).map((entry) => `${entry.label}: ${entry.fit}`),
+      cloudSuggestions: (verdict.cloud ?? []).map((entry) => ({ instanceId: entry.id, text: `${entry.label}: ${entry.fit}` })),
     })),
     warnings: withTrainerPathsInReport(report, context.trainerDir).warnings,
     troubleshooting: troubleshooting(facts, report, context),

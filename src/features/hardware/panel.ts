@@ -77,6 +77,9 @@ export function createHardwarePanelController(
         case 'copyReport':
           await vscode.commands.executeCommand('vinOcr.copyHardwareReport');
           break;
+        case 'trainOnCloud':
+          await vscode.commands.executeCommand('vinOcr.trainOnCloud', { instance: message.instanceId });
+          break;
         case 'rendered':
           lastRendered = { targetId: message.targetId, platform: message.platform, modelCount: message.modelCount };
           rendered.fire(lastRendered);

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { describeFailure } from '../../core/trainer/failure';
 import { runTrainerOnce, type OneShotResult } from '../../core/trainer/launch';
 import type { TrainerLauncher } from '../../core/trainer/launcher';
+import { describeShippedReader, PRETRAINED_ALIAS } from '../../core/trainer/pretrained';
 import { EXACT_MATCH, formatMetric, formatPercent } from '../../core/trainer/metrics';
 import {
   CHECKPOINT_EXTENSION,
@@ -90,6 +91,12 @@ async function workspaceCheckpoints(): Promise<CheckpointItem[]> {
 /** A checkpoint from the workspace's runs (best ones first), or one the user browses to: a `.pt` file or a checkpoint folder. */
 export async function pickCheckpoint(): Promise<string | undefined> {
   const items = await workspaceCheckpoints();
+  // The shipped reader works before any training: first when the workspace has no run, else after its runs.
+  const shipped: CheckpointItem = {
+    label: '$(verified) Shipped pretrained reader',
+    description: describeShippedReader(),
+    path: PRETRAINED_ALIAS,
+  };
   const browseFile: CheckpointItem = { label: '$(file) Browse for a .pt checkpoint…', description: 'baseline', browse: 'file' };
   const browseFolder: CheckpointItem = {
     label: '$(folder-opened) Browse for a checkpoint folder…',
@@ -97,10 +104,10 @@ export async function pickCheckpoint(): Promise<string | undefined> {
     browse: 'folder',
   };
   const chosen = await vscode.window.showQuickPick<CheckpointItem>(
-    [...items, { label: '', kind: vscode.QuickPickItemKind.Separator }, browseFile, browseFolder],
+    [...items, shipped, { label: '', kind: vscode.QuickPickItemKind.Separator }, browseFile, browseFolder],
     {
       title: 'VIN OCR: which checkpoint?',
-      placeHolder: items.length ? 'A run’s best checkpoint reads best' : 'No checkpoints in this workspace yet',
+      placeHolder: items.length ? 'A run’s best checkpoint reads best' : 'No runs in this workspace yet: the shipped reader reads VINs now',
       matchOnDescription: true,
     },
   );

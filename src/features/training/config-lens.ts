@@ -1,4 +1,4 @@
-// A "Train" CodeLens at the top of training configs, and the context key that shows the
+// "Train" and "Train on Cloud…" CodeLenses at the top of training configs, and the context key that shows the
 // editor-title Train button only on them.
 import * as vscode from 'vscode';
 import { isTrainingConfigText } from '../../core/trainer/training-config';
@@ -34,6 +34,12 @@ export function registerConfigLens(): vscode.Disposable[] {
             command: 'vinOcr.train',
             arguments: [document.uri],
             tooltip: 'Train a model with this config',
+          }),
+          new vscode.CodeLens(top, {
+            title: '$(cloud-upload) Train on Cloud…',
+            command: 'vinOcr.trainOnCloud',
+            arguments: [document.uri],
+            tooltip: 'Train with this config on a cloud GPU instance (SkyPilot)',
           }),
           new vscode.CodeLens(top, { title: 'Runs', command: 'vinOcr.runs.focus', tooltip: 'Show training runs' }),
         ];

@@ -22,7 +22,14 @@ export interface StartRequest {
   options?: TrainOptions;
   /** Shown instead of the config's file name ("baseline.yaml (batch size 1)"). */
   label?: string;
+  /** A run that trains elsewhere (the cloud) brings its launcher; it needs no local interpreter. */
+  launcher?: TrainerLauncher;
+  /** False when the caller tells the outcome itself (a cloud run's message also offers to tear its cluster down). */
+  announceOutcome?: boolean;
 }
+
+/** What a run that trains elsewhere names as its interpreter (messages only): the one on the cloud machine. */
+const REMOTE_PYTHON = 'python (on the cloud machine)';
 
 export class TrainingController implements vscode.Disposable {
   readonly manager: RunManager;
@@ -35,7 +42,7 @@ export class TrainingController implements vscode.Disposable {
 
   constructor(
     private readonly context: vscode.ExtensionContext,
-    private readonly log: TrainingLog,
+    readonly log: TrainingLog,
     private readonly interpreter: InterpreterService,
     launcher: TrainerLauncher,
   ) {
@@ -61,7 +68,8 @@ export class TrainingController implements vscode.Disposable {
         else if (event.type === 'run_started')
           this.log.info(
             `${this.prefix(run)}run ${event.run_id ?? ''} on ${event.device ?? '?'} ` +
-              `(${event.attention ?? '?'}, ${event.dtype ?? '?'}) → ${event.run_dir ?? ''}`,
+              `(${event.attention ?? '?'}, ${event.dtype ?? '?'}${(event.world_size ?? 1) > 1 ? `, ${event.world_size} processes` : ''})` +
+              `${event.init_from ? `, from ${event.init_from}` : ''} → ${event.run_dir ?? ''}`,
           );
       },
     };
@@ -87,26 +95,28 @@ export class TrainingController implements vscode.Disposable {
   /** Starts (or queues) a run; resolves once it is queued, not when it ends. */
   async start(request: StartRequest): Promise<LiveRun | undefined> {
     if (!requireTrust('Training')) return undefined;
-    const python = await this.interpreter.require('run the trainer');
+    const python = request.launcher ? REMOTE_PYTHON : await this.interpreter.require('run the trainer');
     if (!python) return undefined;
     const label = request.label ?? basename(request.configPath);
     this.issues.clear();
     const args = trainArgs(request.configPath, request.options);
-    const run = this.manager.start({ label, configPath: request.configPath, python, args, cwd: dirname(request.configPath) });
+    const cwd = dirname(request.configPath);
+    const run = this.manager.start({ label, configPath: request.configPath, python, args, cwd, launcher: request.launcher });
     if (vscode.workspace.getConfiguration('vinOcr.training').get<boolean>('showNotification', true)) {
       showRunNotification(run, label, (listener) => this.onDidChangeRun(listener));
     }
     if (vscode.workspace.getConfiguration('vinOcr.training').get<boolean>('revealView', true)) {
       void vscode.commands.executeCommand('vinOcr.trainingView.focus', { preserveFocus: true });
     }
-    void run.done.then(() => this.finished(run));
+    void run.done.then(() => this.finished(run, request.announceOutcome !== false));
     return run;
   }
 
-  private finished(run: LiveRun): void {
+  private finished(run: LiveRun, announce: boolean): void {
     const state = run.state;
     this.log.info(`${run.request.label}: ${state.status}${state.errorCode ? ` (${state.errorCode})` : ''} at step ${state.step}`);
     if (state.status === 'failed') publishIssues(this.issues, state);
+    if (!announce) return;
     void announceOutcome(run, {
       retry: (failed, change) => void this.retry(failed, change),
       resume: (stopped) => void this.resume(stopped.state.runDir ?? stopped.state.lastCheckpoint, stopped.request.configPath),

@@ -4,8 +4,9 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { chooseTorchBuild, planEnvironment, runEnvironmentPlan, SetupError } from '../../core/trainer/environment';
+import { chooseTorchBuild, planEnvironment, SetupError } from '../../core/trainer/environment';
 import { findOnPath } from '../../core/interpreter/resolve';
+import { runPlanWithProgress } from '../environment-progress';
 import type { HardwareState } from '../hardware/state';
 import type { TrainingLog } from './log';
 import { requireTrust } from './trust';
@@ -59,18 +60,7 @@ export async function setUpEnvironment(
   log.info(`Set up trainer environment in ${venvDir}: ${torch.reason}`);
   log.show(true);
   try {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: 'VIN OCR: setting up the trainer environment', cancellable: true },
-      (progress, token) => {
-        const abort = new AbortController();
-        token.onCancellationRequested(() => abort.abort());
-        return runEnvironmentPlan(plan, (line) => log.info(line), {
-          signal: abort.signal,
-          onStep: (index, step) =>
-            progress.report({ message: `${step.title} (${index + 1}/${plan.steps.length})`, increment: 100 / plan.steps.length }),
-        });
-      },
-    );
+    const result = await runPlanWithProgress('VIN OCR: setting up the trainer environment', plan, log);
     await vscode.workspace.getConfiguration('vinOcr').update('pythonPath', result.python, vscode.ConfigurationTarget.Global);
     void vscode.window.showInformationMessage(
       result.upToDate

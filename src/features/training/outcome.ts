@@ -97,7 +97,7 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
   }
 }
 
-function failureText(run: LiveRun): string {
+export function failureText(run: LiveRun): string {
   const state = run.state;
   const what = state.errorMessage ?? 'the trainer failed';
   const hint = state.hint ? ` ${state.hint}` : '';
@@ -114,7 +114,7 @@ function failureText(run: LiveRun): string {
 }
 
 /** " Best: exact match 42.0%, CER 0.1234." */
-function bestText(state: RunState): string {
+export function bestText(state: RunState): string {
   const parts = [EXACT_MATCH, CER]
     .filter((name) => state.bestMetrics[name] !== undefined)
     .map((name) => `${metricInfo(name).label} ${formatMetric(name, state.bestMetrics[name]!)}`);

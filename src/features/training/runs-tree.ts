@@ -4,10 +4,11 @@
 import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
+import { describeCloudRun } from '../../core/cloud/cloud-run';
 import { compareMetricNames, EXACT_MATCH, formatMetric, HEADLINE_METRICS } from '../../core/trainer/metrics';
 import { budgetProgress, budgetProgressText, stepCountText, type BudgetProgress } from '../../core/trainer/progress';
 import type { LiveRun } from '../../core/trainer/run-manager';
-import { fileNameOf, NOT_RUNS_GLOB, RUN_MARKER_FILES, RUN_MARKER_GLOB, runIdOf, runPaths } from '../../core/trainer/run-layout';
+import { fileNameOf, NOT_RUNS_GLOB, RUN_FILES, RUN_MARKER_FILES, RUN_MARKER_GLOB, runIdOf, runPaths } from '../../core/trainer/run-layout';
 import { formatDuration, type RunState } from '../../core/trainer/run-state';
 import { readRun, type StoredRun } from '../../core/trainer/run-store';
 import type { TrainingController } from './controller';
@@ -54,6 +55,8 @@ function description(node: RunNode): string {
   const state = node.state;
   const parts: string[] = [state.status];
   if (state.modelType) parts.push(state.modelType);
+  const cloud = node.stored?.cloud;
+  if (cloud) parts.push(`on ${cloud.target.id}`);
   // `42% · 4:12 of 10:00` for a time budget (its clock is the duration), `step 420/1000 · 42%` for steps.
   const progress = runningProgress(state);
   if (progress) parts.push(budgetProgressText(progress));
@@ -75,6 +78,10 @@ function tooltip(node: RunNode): vscode.MarkdownString {
   markdown.appendMarkdown(`**${node.id}**: ${state.status}\n\n`);
   const rows: [string, string][] = [];
   if (state.configPath) rows.push(['config', state.configPath]);
+  // A cloud run: cluster, instance, its state there and the cost so far (when SkyPilot gave a price).
+  const cloud = node.stored?.cloud;
+  if (cloud) rows.push(['cloud', describeCloudRun(cloud)]);
+  if (cloud?.copyBack?.status === 'failed') rows.push(['copy-back', cloud.copyBack.message ?? 'failed']);
   if (state.device) rows.push(['device', `${state.device} · ${state.attention ?? '?'} · ${state.dtype ?? '?'}`]);
   rows.push(['steps', stepsText(state)]);
   const progress = runningProgress(state);
@@ -97,9 +104,9 @@ function isAbsolutePath(path: string): boolean {
   return isAbsolute(path) || path.startsWith('/') || /^[A-Za-z]:/.test(path);
 }
 
-/** Sizes and times of a run's marker files: a folder is re-read only when one of them changed. */
+/** Sizes and times of a run's marker files (and a cloud run's record): a folder is re-read only when one of them changed. */
 async function markerSignature(dir: string): Promise<string> {
-  const stamps = RUN_MARKER_FILES.map((name) =>
+  const stamps = [...RUN_MARKER_FILES, RUN_FILES.cloud].map((name) =>
     stat(join(dir, name)).then(
       (info) => `${info.size}:${info.mtimeMs}`,
       () => '-',
@@ -197,7 +204,8 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunsTreeNode>, 
         item.description = description(node);
         item.tooltip = tooltip(node);
         item.iconPath = STATUS_ICONS[node.state.status];
-        item.contextValue = `run-${node.state.status}`;
+        // " cloud" lets cloud-only actions (tear down the cluster) show; the run-<status> prefix keeps every other one.
+        item.contextValue = `run-${node.state.status}${node.stored?.cloud ? ' cloud' : ''}`;
         item.accessibilityInformation = { label: `Run ${node.id}, ${description(node)}` };
         return item;
       }

@@ -35,6 +35,8 @@ describe('hardware panel HTML and messages', () => {
     assert.ok(isWebviewMessage({ type: 'checkAgainst', targetId: 'g5.xlarge' }));
     assert.ok(isWebviewMessage({ type: 'ready', targetId: null }));
     assert.ok(!isWebviewMessage({ type: 'checkAgainst' }));
+    assert.ok(isWebviewMessage({ type: 'trainOnCloud', instanceId: 'a2-highgpu-1g' }));
+    assert.ok(!isWebviewMessage({ type: 'trainOnCloud', instanceId: 42 }));
     assert.ok(!isWebviewMessage({ type: 'copy', text: 'x'.repeat(20_000) }));
     assert.ok(!isWebviewMessage({ type: 'runShell', command: 'rm -rf /' }));
     assert.ok(!isWebviewMessage('refresh'));

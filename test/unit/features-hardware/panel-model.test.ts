@@ -65,7 +65,8 @@ describe('hardware panel content', () => {
     const deepseek = model.models.find((entry) => entry.id === 'deepseek-ai/DeepSeek-OCR');
     assert.equal(deepseek?.fit, 'insufficient');
     assert.ok(deepseek && deepseek.cloudSuggestions.length > 0, 'at least one cloud instance fits DeepSeek-OCR');
-    assert.ok(deepseek?.cloudSuggestions.some((suggestion) => suggestion.includes('A100')));
+    const a100 = deepseek?.cloudSuggestions.find((suggestion) => suggestion.text.includes('A100'));
+    assert.equal(a100?.instanceId, 'a2-highgpu-1g', 'the suggestion names the instance "Train on cloud…" launches');
     const relevant = model.troubleshooting.filter((item) => item.relevant).map((item) => item.title);
     assert.deepEqual(relevant, ['"flash_attn not available"']);
   });

@@ -6,7 +6,8 @@ A family is one object (usually a module's ``FAMILY``) with three jobs:
   shared sections, and the cross-key rules ``finish_config`` applies;
 * training: ``start`` builds a ``FamilyRun`` (model, optimiser, data) that the harness drives
   step by step; the harness owns everything around it (run directory, events, budget,
-  evaluation schedule, best checkpoint, metrics.json, TensorBoard, errors);
+  evaluation schedule, best checkpoint, metrics.json, TensorBoard, errors, and the ranks of a
+  data-parallel run: ``RunContext.team``);
 * reading: ``find_checkpoint`` recognises its checkpoints and ``load_reader`` loads one to read VINs.
 """
 
@@ -19,6 +20,7 @@ from typing import Any, Callable, Iterator, Mapping, NamedTuple, Optional, Proto
 from ..config import Config, ConfigReader, Section
 from ..decoding import Read
 from ..human_log import HumanLog
+from ..training.distributed import Team
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,10 @@ class RunContext:
     log: HumanLog
     # Set-up notices (warnings, log events) wait for run_started, so a reader always sees the run first.
     notice: Callable[..., None]
+    # The ranks training together (training/distributed.py); a single process is a team of one. A
+    # family trains through team.wrap(model), takes its share of the data (team.world), and leaves
+    # evaluation, saving and exports to rank 0 (the harness calls them there only).
+    team: Team = field(default_factory=Team)
 
 
 class FamilyRun(Protocol):

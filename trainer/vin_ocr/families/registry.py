@@ -66,7 +66,17 @@ def for_model_id(model_id: str) -> Family:
 
 
 def find_checkpoint(target: Union[str, Path], prefer: str) -> tuple[Family, CheckpointRef]:
-    """The family whose checkpoint ``target`` is (a file, a folder, or a run directory)."""
+    """The family whose checkpoint ``target`` is (a file, a folder, a run directory, or ``pretrained``)."""
+    from ..pretrained import ALIAS, SHIPPED_CHECKPOINT
+
+    if str(target) == ALIAS and not Path(target).exists():  # a folder named "pretrained" in the cwd wins
+        if not SHIPPED_CHECKPOINT.is_file():
+            raise TrainerError(
+                CHECKPOINT_INVALID,
+                f"This installation has no shipped pretrained reader ({SHIPPED_CHECKPOINT}).",
+                "Reinstall the extension.",
+            )
+        target = SHIPPED_CHECKPOINT
     path = Path(target).expanduser()
     if not path.exists():
         raise TrainerError(

@@ -9,6 +9,10 @@ uninterrupted run would have seen, with nothing about the stream stored in the c
   slower than the model never starves it. On resume the pool is refilled by re-rendering the
   batches it held (deterministic, so identical).
 * labelled: a fresh permutation of the dataset per epoch, seeded by (seed, epoch).
+
+In data-parallel training every rank has its own stream (``distributed.py``: rank_salt, rank_slice):
+rank r's synthetic seeds are salted with r, and each rank takes its own slice of a labelled
+set's permutation, so no two ranks train on the same image.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from ..config import SYNTHETIC, Config
 from ..errors import INVALID_DATASET, TrainerError
+from .distributed import SINGLE, World, rank_salt, rank_slice
 from .signals import ignore_in_worker
 
 Images = torch.Tensor  # float32 [n, 1, height, width] in 0..1
@@ -46,9 +51,20 @@ class Batch:
 class SyntheticBatches(Dataset):
     """Item k: the fresh renders of training batch k."""
 
-    def __init__(self, seed: int, count: int, height: int, width: int, north_american_ratio: float) -> None:
+    def __init__(
+        self,
+        seed: int,
+        count: int,
+        height: int,
+        width: int,
+        north_american_ratio: float,
+        fonts: Optional[list[str]] = None,
+        salt: tuple[object, ...] = (),
+    ) -> None:
         self.seed, self.count, self.height, self.width = seed, count, height, width
         self.north_american_ratio = north_american_ratio
+        self.fonts = fonts  # typeface families to draw from; None: all
+        self.salt = salt  # this rank's (distributed.rank_salt)
 
     def __len__(self) -> int:  # the stream is endless; DataLoader only needs the sampler's indices
         return 2**62
@@ -58,25 +74,33 @@ class SyntheticBatches(Dataset):
         from ..data.synthetic import render_vin
         from ..vin import random_vin
 
-        rng = random.Random(derived_seed("train", self.seed, k))
+        rng = random.Random(derived_seed("train", self.seed, k, *self.salt))
         images = np.empty((self.count, self.height, self.width), dtype=np.float32)
         vins = []
         for i in range(self.count):
             vin = random_vin(rng, north_american=rng.random() < self.north_american_ratio)
-            images[i] = to_model_input(render_vin(vin, rng), self.height, self.width)
+            images[i] = to_model_input(render_vin(vin, rng, self.fonts), self.height, self.width)
             vins.append(vin)
         return images, vins
 
 
 class LabelledBatches(Dataset):
-    """Item k: batch k of the labelled training set; epoch e uses a permutation seeded by (seed, e)."""
+    """Item k: batch k of the labelled training set; epoch e uses a permutation seeded by (seed, e),
+    of which each of ``world.size`` ranks takes its own slice."""
 
-    def __init__(self, images: Dataset, batch_size: int, seed: int) -> None:
+    def __init__(self, images: Dataset, batch_size: int, seed: int, world: World = SINGLE) -> None:
         self.images = images
         self.size = len(images)  # type: ignore[arg-type]
-        self.batch_size = min(batch_size, self.size)
-        self.per_epoch = max(1, self.size // self.batch_size)
+        if self.size < world.size:
+            raise TrainerError(
+                INVALID_DATASET,
+                f"The training set has {self.size} image(s), fewer than the {world.size} processes that would share it.",
+                "Train with fewer processes (distributed.nproc_per_node, distributed.nnodes) or on a bigger set.",
+            )
+        self.batch_size = min(batch_size, self.size // world.size)
+        self.per_epoch = max(1, self.size // (self.batch_size * world.size))
         self.seed = seed
+        self.world = world
 
     def __len__(self) -> int:
         return 2**62
@@ -84,7 +108,8 @@ class LabelledBatches(Dataset):
     def __getitem__(self, k: int) -> tuple[np.ndarray, list[str]]:
         epoch, index = divmod(k, self.per_epoch)
         generator = torch.Generator().manual_seed(derived_seed("epoch", self.seed, epoch))
-        order = torch.randperm(self.size, generator=generator)[index * self.batch_size : (index + 1) * self.batch_size]
+        start, end = rank_slice(index * self.batch_size * self.world.size, self.batch_size, self.world.rank)
+        order = torch.randperm(self.size, generator=generator)[start:end]
         pairs = [self.images[i] for i in order.tolist()]
         return np.stack([image for image, _ in pairs]), [vin for _, vin in pairs]
 
@@ -148,14 +173,15 @@ def _collate(item: tuple[np.ndarray, list[str]]) -> tuple[torch.Tensor, list[str
     return torch.from_numpy(images).unsqueeze(1), vins
 
 
-def auto_workers(device: str) -> int:
+def auto_workers(device: str, ranks_here: int = 1) -> int:
     """Worker processes for rendering/loading. On a GPU the renderer is the bottleneck (an H200
     trains the CRNN ~15× faster than 8 workers render), so every core but two renders: one
     for the main process (pool re-augmentation, batching, the GPU's feed), one spare. On a CPU
-    machine the model needs the cores too, so one worker (none on a single core)."""
+    machine the model needs the cores too, so one worker (none on a single core). Ranks of a
+    data-parallel run on one machine each count only their share of its cores."""
     from .device import usable_cores
 
-    cores = usable_cores()
+    cores = max(1, usable_cores() // ranks_here)  # data-parallel ranks on one machine share its cores
     if device == "cpu":
         return 1 if cores >= 2 else 0
     return max(1, min(32, cores - 2))
@@ -164,8 +190,11 @@ def auto_workers(device: str) -> int:
 class TrainStream:
     """Yields training batches k = start, start+1, … (see the module docstring)."""
 
-    def __init__(self, config: Config, source: Dataset, batch_size: int, num_workers: int, synthetic: bool) -> None:
+    def __init__(
+        self, config: Config, source: Dataset, batch_size: int, num_workers: int, synthetic: bool, salt: tuple[object, ...] = ()
+    ) -> None:
         self.config = config
+        self.salt = salt  # this rank's (distributed.rank_salt)
         self.source = source
         self.batch_size = batch_size
         self.num_workers = num_workers
@@ -186,7 +215,7 @@ class TrainStream:
             persistent_workers=False,
             # Its own generator: by default a DataLoader seeds its workers from torch's global RNG,
             # which would shift that RNG (and whatever in training draws from it) in a resumed run.
-            generator=torch.Generator().manual_seed(derived_seed("loader", self.config.training.seed)),
+            generator=torch.Generator().manual_seed(derived_seed("loader", self.config.training.seed, *self.salt)),
         )
         return iter(loader)
 
@@ -203,7 +232,7 @@ class TrainStream:
         for k in itertools.count(refill_from):
             images, vins = next(loader)
             if k >= start:
-                generator = torch.Generator().manual_seed(derived_seed("mix", seed, k))
+                generator = torch.Generator().manual_seed(derived_seed("mix", seed, k, *self.salt))
                 pooled = pool.draw(self.batch_size - len(vins), generator)
                 if pooled.vins:
                     images_out = torch.cat([images, augment(pooled.images, generator)])
@@ -249,20 +278,39 @@ def fresh_share(setting: Union[float, str], device: str) -> float:
     return float(setting)
 
 
+def training_typefaces(setting: str) -> Optional[list[str]]:
+    """The families the training renders use: None for all, else the training side of the split."""
+    if setting == "all":
+        return None
+    from ..data.fonts import split_font_families
+
+    return split_font_families()[0]
+
+
 def build_train_stream(
-    config: Config, num_workers: int, batch_size: int, device: str = "cpu"
+    config: Config, num_workers: int, batch_size: int, device: str = "cpu", world: World = SINGLE
 ) -> tuple[TrainStream, Optional[int], int, list[str]]:
-    """The training stream, the training set's size (None for synthetic), rows skipped, warnings."""
+    """This rank's training stream, the training set's size (None for synthetic), rows skipped, warnings."""
+    salt = rank_salt(world.rank)
     model = config.model
     if config.data.train == SYNTHETIC:
         settings = config.data.synthetic
         share = fresh_share(settings.fresh_ratio, device)
         fresh = batch_size if settings.pool_size == 0 else max(1, round(batch_size * share))
-        source = SyntheticBatches(config.training.seed, fresh, model.height, model.width, settings.north_american_ratio)
-        return TrainStream(config, source, batch_size, num_workers, synthetic=True), None, 0, []
+        source = SyntheticBatches(
+            config.training.seed,
+            fresh,
+            model.height,
+            model.width,
+            settings.north_american_ratio,
+            training_typefaces(settings.typefaces),
+            salt,
+        )
+        return TrainStream(config, source, batch_size, num_workers, synthetic=True, salt=salt), None, 0, []
     images, skipped, warnings = load_labelled_images(config.data.train, config, "training")
-    batches = LabelledBatches(images, batch_size, config.training.seed)
-    return TrainStream(config, batches, batch_size, num_workers, synthetic=False), len(images), skipped, warnings  # type: ignore[arg-type]
+    batches = LabelledBatches(images, batch_size, config.training.seed, world)
+    stream = TrainStream(config, batches, batch_size, num_workers, synthetic=False, salt=salt)
+    return stream, len(images), skipped, warnings  # type: ignore[arg-type]
 
 
 @dataclass

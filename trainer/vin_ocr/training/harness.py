@@ -5,6 +5,11 @@ every family: the run directory, events and the human log, signals, the budget (
 ``max_minutes``, whichever ends first) and the evaluation schedule, the best checkpoint,
 ``metrics.json`` (rewritten at every evaluation), TensorBoard, resuming, and turning every failure
 into a ``run_finished`` event with a code and a hint, for the device the run really uses.
+
+In data-parallel training (``distributed.py``) every rank runs this harness: all of them step, agree
+once per step on stopping and on the clock, and hand their random state to rank 0 at every
+checkpoint; rank 0 alone evaluates and writes (events, log, TensorBoard, metrics.json, checkpoints);
+the other ranks are silent but for their errors.
 """
 
 from __future__ import annotations
@@ -12,13 +17,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import math
+import os
+import sys
 import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Callable, Optional
 
-from ..config import Config, config_from_dict, load_config
+from ..config import Config, KeyPath, config_from_dict, load_config
 from ..errors import CHECKPOINT_INVALID, TrainerError, translate
 from ..events import EventWriter
 from ..families import registry
@@ -26,9 +33,9 @@ from ..families.protocol import CheckpointRef, Clock, Evaluation, FamilyRun, Run
 from ..human_log import HumanLog, Progress
 from ..metrics import prefixed
 from .budget import Budget, RateWindow
-from .device import choose_device
+from .distributed import RELAYED_VARIABLE, Team, World, global_batch_size, learning_rate_scale, rank_seed, started_by_launcher
 from .run_files import create_run_dir, new_run_id, write_json
-from .run_record import RunRecord, seed_everything
+from .run_record import RunRecord, rng_state, seed_everything
 from .scalars import Scalars
 from .signals import CancelFlag, Cancelled
 
@@ -51,10 +58,44 @@ class RunOptions:
     read_config: Optional[Callable[[], tuple[Config[Any, Any], list[str]]]] = None
     # Also write the best val_* and test_* metrics here, flat (the existing project's --metrics-file).
     metrics_file: Optional[str] = None
+    # Config values set by command-line flags (key path -> (value, flag)), checked with the file's.
+    overrides: dict[KeyPath, tuple[Any, str]] = dataclasses.field(default_factory=dict)
+
+
+Resume = tuple[CheckpointRef, dict[str, Any]]
 
 
 def train(config_path: Optional[str], options: RunOptions) -> int:
     return Harness(config_path, options).run()
+
+
+def read_run_config(
+    config_path: Optional[str], options: RunOptions, log: Optional[HumanLog] = None
+) -> tuple[Config[Any, Any], list[str], Optional[Resume]]:
+    """The config a run trains with (the file's, or the resumed checkpoint's), with the flags applied."""
+    resume: Optional[Resume] = None
+    if options.resume:
+        family, checkpoint = registry.find_checkpoint(options.resume, prefer="last")
+        state = family.saved_state(checkpoint)
+        resume = (checkpoint, state)
+        if log is not None:
+            log.info(f"resuming from {checkpoint.path} at step {state['step']}")
+        if options.read_config is not None:
+            config, warnings = options.read_config()
+        elif isinstance(state.get("config"), dict):
+            # The checkpoint's own resolved config: anything else would not be the same run.
+            config, warnings = config_from_dict(state["config"], options.overrides), []
+        else:
+            raise TrainerError(
+                CHECKPOINT_INVALID,
+                f"{checkpoint.path} does not hold the config it was trained with (an older trainer wrote it).",
+                "Resume it with python -m vin_ocr.training.hf_finetune --resume and the flags it was started with.",
+            )
+    elif options.read_config is not None:
+        config, warnings = options.read_config()
+    else:
+        config, warnings = load_config(str(config_path), options.overrides)
+    return _apply_overrides(config, options), warnings, resume
 
 
 def _apply_overrides(config: Config[Any, Any], options: RunOptions) -> Config[Any, Any]:
@@ -71,14 +112,30 @@ def _apply_overrides(config: Config[Any, Any], options: RunOptions) -> Config[An
     return config
 
 
+def choose_device(requested: str) -> str:
+    """``device.choose_device``, imported when a run starts: the launcher of a data-parallel run
+    (torchrun.py) reads configs through this module and has no use for torch."""
+    from .device import choose_device as choose
+
+    return choose(requested)
+
+
+def provisional_run_id() -> str:
+    """The run id until the run directory exists, so that even a config that fails to load ends in a valid run_finished."""
+    return _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-unstarted"
+
+
 class Harness:
     def __init__(self, config_path: Optional[str], options: RunOptions) -> None:
         self.config_path = config_path
         self.options = options
         self.cancel = CancelFlag().install()
-        # A provisional id, so that even a config that fails to load ends in a valid run_finished.
-        self.events = EventWriter(_dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-unstarted", options.events)
-        self.log = HumanLog()
+        self.world = World.from_env()
+        self.team = Team()  # a team of one until the run joins its process group
+        # Ranks other than 0 are silent: no events, no log, only their errors on stderr.
+        main = self.world.is_main
+        self.events = EventWriter(provisional_run_id(), options.events if main else None)
+        self.log = HumanLog() if main else HumanLog(open(os.devnull, "w"))  # the null stream lives as long as the process
         self.started = time.monotonic()
         self.config: Optional[Config[Any, Any]] = None
         self.device: Optional[str] = None
@@ -90,6 +147,7 @@ class Harness:
         self.record = RunRecord()
         self.evaluated_at: Optional[int] = None
         self.reported_at: Optional[int] = None  # the step of the last progress event
+        self.cause: Optional[BaseException] = None  # the exception that failed the run, for the launcher's report
 
     # ---- the run, start to finish ------------------------------------------------------
     def run(self) -> int:
@@ -107,20 +165,29 @@ class Harness:
             else:
                 batch = self.config.training.batch_size if self.config else 0
                 error = translate(failure, self.device or "cpu", batch)
+                self.cause = failure
                 self.log.info(traceback.format_exc())
         finally:
-            self.cancel.restore()
+            self.cancel.hold()
         if error is not None:
             status = "failed"
             self.log.info(str(error))
-        self._finish(status, error)
+            if not self.world.is_main:
+                print(f"rank {self.world.rank}: {error}", file=sys.stderr, flush=True)
+        try:
+            self._finish(status, error)
+        finally:
+            self.cancel.restore()
         return {"completed": EXIT_COMPLETED, "cancelled": EXIT_CANCELLED}.get(status, EXIT_FAILED)
 
     def _train(self) -> str:
-        config, warnings, resume = self._read_config()
+        config, warnings, resume = read_run_config(self.config_path, self.options, self.log)
         family = registry.family(config.model.type)
         self.config = config
         self.device = choose_device(config.training.device)
+        self.team = team = Team.join(config.distributed, self.device)
+        if started_by_launcher():
+            self.cancel.follow_parent()  # torchrun killed outright: stop, as a cancel would
         switched = family.fallback(config, self.device) if resume is None else None
         if switched is not None:
             reason, fix, config = switched
@@ -130,12 +197,28 @@ class Harness:
         run_dir = self._open_run_dir(config, resume[0] if resume else None, resume[1] if resume else None)
         for warning in warnings:
             self._notice("warning", code="config_warning", message=warning, fix=None)
-        seed_everything(config.training.seed)
-        self.model = model = family.start(RunContext(config, self.device, run_dir, self.log, self._notice))
+        # Rank 0 keeps the single-process seed; the others differ (dropout), while DDP starts them all from rank 0's weights.
+        seed_everything(rank_seed(config.training.seed, team.rank))
+        training = config.training
+        scale = learning_rate_scale(team.size, config.distributed.learning_rate_scaling)
+        learning_rate = training.learning_rate * scale if training.learning_rate is not None else None
+        # The family trains with the scaled rate; checkpoints keep the config as written, so a resume scales it anew.
+        family_config = config.replace_training(learning_rate=learning_rate) if scale != 1.0 else config
+        context = RunContext(family_config, self.device, run_dir, self.log, self._notice, team)
+        self.model = model = family.start(context)
         if resume is not None:
             model.restore(*resume)
-            self.record.restore(resume[1])
-        self.scalars = Scalars(run_dir, self._notice)
+            self.record.restore(resume[1], team.rank, team.size)
+            trained_with = int(resume[1].get("world_size", 1))
+            if trained_with != team.size:
+                self._notice(
+                    "warning",
+                    code="world_size_changed",
+                    message=f"resumed with {team.size} process(es), but the checkpoint was trained with {trained_with}: "
+                    "the data order and the learning rate change from here, so this is not an exact continuation",
+                    fix=f"Resume with {trained_with} process(es) (--nproc-per-node, --nnodes) for an exact continuation.",
+                )
+        self.scalars = Scalars(run_dir, self._notice) if team.is_main else None
         max_minutes = config.training.max_minutes
         self.budget = Budget(model.plan.max_steps, max_minutes * 60 if max_minutes else None)
         facts = model.facts
@@ -153,6 +236,9 @@ class Harness:
             resumed_from=resume[0].resumed_from if resume else None,
             parameters=facts.parameters,
             max_minutes=max_minutes,
+            world_size=team.size,
+            global_batch_size=global_batch_size(training, team.size),
+            learning_rate=learning_rate,
             **facts.extra,
         )
         for event, fields in self._pending or []:
@@ -160,32 +246,12 @@ class Harness:
         self._pending = None
         return self._loop(model)
 
-    def _read_config(self) -> tuple[Config[Any, Any], list[str], Optional[tuple[CheckpointRef, dict[str, Any]]]]:
-        options = self.options
-        resume: Optional[tuple[CheckpointRef, dict[str, Any]]] = None
-        if options.resume:
-            family, checkpoint = registry.find_checkpoint(options.resume, prefer="last")
-            state = family.saved_state(checkpoint)
-            resume = (checkpoint, state)
-            self.log.info(f"resuming from {checkpoint.path} at step {state['step']}")
-            if options.read_config is not None:
-                config, warnings = options.read_config()
-            elif isinstance(state.get("config"), dict):
-                # The checkpoint's own resolved config: anything else would not be the same run.
-                config, warnings = config_from_dict(state["config"]), []
-            else:
-                raise TrainerError(
-                    CHECKPOINT_INVALID,
-                    f"{checkpoint.path} does not hold the config it was trained with (an older trainer wrote it).",
-                    "Resume it with python -m vin_ocr.training.hf_finetune --resume and the flags it was started with.",
-                )
-        elif options.read_config is not None:
-            config, warnings = options.read_config()
-        else:
-            config, warnings = load_config(str(self.config_path))
-        return _apply_overrides(config, options), warnings, resume
-
     def _open_run_dir(self, config: Config[Any, Any], checkpoint: Optional[CheckpointRef], state: Optional[dict[str, Any]]) -> Path:
+        """Rank 0 names and creates the run directory; the other ranks learn its name (they write nothing there)."""
+        if not self.team.is_main:
+            run_id, folder = self.team.share(None)
+            self.events.run_id = run_id
+            return Path(folder)
         if checkpoint is not None and checkpoint.run_dir is not None and state is not None:
             run_dir = checkpoint.run_dir
             self.events.run_id = str(state.get("run_id") or run_dir.name)
@@ -194,8 +260,10 @@ class Harness:
             self.events.run_id = new_run_id(output_dir, config.model.type)
             run_dir = output_dir / self.events.run_id
         create_run_dir(run_dir, config.to_dict())
+        self.team.share((self.events.run_id, str(run_dir)))
         self.run_dir = run_dir
-        self.events.attach_file(run_dir / "events.jsonl")
+        if os.environ.get(RELAYED_VARIABLE) != "1":  # else the launcher that relays these events writes the file
+            self.events.attach_file(run_dir / "events.jsonl")
         self.log.attach_file(run_dir / "train.log")
         return run_dir
 
@@ -214,6 +282,7 @@ class Harness:
         last_progress = 0.0
         rates = RateWindow(time.monotonic(), record.step, record.samples_seen)
         stop_after = self.options.stop_after_step
+        team = self.team
         status = "completed"
         loss = math.nan
         self.cancel.defer()
@@ -221,11 +290,17 @@ class Harness:
         try:
             while record.step < budget.max_steps and not budget.time_is_up(record.elapsed):
                 clock = Clock(record.step, budget.max_steps, budget.fraction(record.step, record.elapsed))
-                loss, samples = model.train_step(next(batches), clock)
+                batch = next(batches)
+                team.probe.step(record.step + 1, batch)
+                loss, samples = model.train_step(batch, clock)
                 record.step += 1
-                record.samples_seen += samples
+                record.samples_seen += samples * team.size
                 now = time.monotonic()
-                record.elapsed = now - started
+                # Every rank stops at the same step, and all follow the slowest rank's clock.
+                wants_stop = (
+                    self.cancel.requested or (stop_after is not None and record.step >= stop_after) or team.probe.wants_stop(record.step)
+                )
+                stop, record.elapsed = team.agree(wants_stop, now - started)
                 if not math.isfinite(loss):
                     self.events.emit(
                         "warning",
@@ -241,15 +316,16 @@ class Harness:
                     self._progress(loss, rates)
                 if evaluate:
                     self._validate()
-                if self.cancel.requested or (stop_after is not None and record.step >= stop_after):
+                if stop:
                     status = "cancelled"
                     break
         finally:
             close = getattr(batches, "close", None)
             if close is not None:
                 close()  # stops data workers now, not at garbage collection
+        team.training_ended()
         if status == "cancelled":
-            self._save("last")
+            self._save("last", team.gather(rng_state()))
             self.log.info(f"{self.cancel.signal_name or 'stop'} received: checkpoint written at step {record.step}")
             return status
         if self.reported_at != record.step and math.isfinite(loss):  # the time budget ran out between two reports
@@ -260,13 +336,16 @@ class Harness:
             self.log.info(f"time budget of {(budget.max_seconds or 0) / 60:g} min reached at step {record.step}")
         if self.evaluated_at != record.step:
             self._validate()
-        model.use_best()
-        self._test()
-        model.finish()
+        if team.is_main:
+            model.use_best()
+            self._test()
+            model.finish()
         return status
 
     def _progress(self, loss: float, rates: RateWindow) -> None:
         assert self.model is not None
+        if not self.team.is_main:
+            return
         self.reported_at = self.record.step
         samples_rate, steps_rate = rates.rates()
         forecast = self.budget.forecast(self.record.step, self.record.elapsed, steps_rate)
@@ -293,11 +372,14 @@ class Harness:
 
     # ---- evaluation and checkpoints ------------------------------------------------------
     def _validate(self) -> None:
-        """Evaluate, log, write last (and best when improved) checkpoints and metrics.json."""
+        """Evaluate, log, write last (and best when improved) checkpoints and metrics.json (on rank 0)."""
         assert self.model is not None
+        rank_rng = self.team.gather(rng_state())  # every rank's random state, for an exact resume
+        self.evaluated_at = self.record.step
+        if not self.team.is_main:
+            return
         self.log.write_progress_now()
         evaluation = self.model.evaluate("val")
-        self.evaluated_at = self.record.step
         if evaluation is not None:
             metrics = evaluation.metrics
             improved = self.record.validated(metrics)
@@ -308,12 +390,12 @@ class Harness:
             )
             if improved:
                 self.model.remember_best()
-                self._save("best")
+                self._save("best", rank_rng)
         elif self.record.best_step != self.record.step:  # no validation set: the latest model is the best we know
             self.record.best_step = self.record.step
             self.model.remember_best()
-            self._save("best")
-        self._save("last")
+            self._save("best", rank_rng)
+        self._save("last", rank_rng)
         self._write_metrics("running")
 
     def _test(self) -> None:
@@ -336,10 +418,13 @@ class Harness:
         if self.scalars is not None:
             self.scalars.add({f"{split}/{k}": v for k, v in evaluation.metrics.items() if not k.startswith("pos_")}, self.record.step)
 
-    def _save(self, kind: str) -> None:
+    def _save(self, kind: str, rank_rng: Optional[list[dict[str, Any]]]) -> None:
+        """Rank 0 writes checkpoint ``kind``, with the world size and every rank's random state."""
         assert self.model is not None
         assert self.config is not None
-        state = {"run_id": self.events.run_id, "config": self.config.to_dict(), **self.record.state()}
+        if not self.team.is_main:
+            return
+        state = {"run_id": self.events.run_id, "config": self.config.to_dict(), "world_size": self.team.size, **self.record.state(rank_rng)}
         path = self.model.save(kind, state)
         self.events.emit("checkpoint", path=str(path), kind=kind, step=self.record.step, metrics=self.record.last_metrics)
 
@@ -369,7 +454,7 @@ class Harness:
             "attention": facts.attention if facts else None,
             "val": self.record.metrics,
             "test": self.record.test_metrics,
-            "error": error.to_event() if error else None,
+            "error": self.team.error_event(error),
         }
         write_json(self.run_dir / "metrics.json", summary)
         if self.options.metrics_file:
@@ -390,9 +475,11 @@ class Harness:
             last_checkpoint=self._checkpoint("last"),
             metrics=self.record.metrics,
             elapsed_seconds=round(time.monotonic() - self.started, 2),
-            error=error.to_event() if error else None,
+            error=self.team.error_event(error),
         )
-        if status == "completed" and self.model is not None:
+        self.team.report_end(status, error, self.cause)
+        self.team.close(failed=status == "failed")
+        if status == "completed" and self.model is not None and self.team.is_main:
             self._print_summary(best)
         if self.model is not None:
             self.model.close()
@@ -415,4 +502,4 @@ class Harness:
         self.log.info(f"model saved to {best}")
 
 
-__all__ = ["EXIT_CANCELLED", "EXIT_COMPLETED", "EXIT_FAILED", "Harness", "RunOptions", "train"]
+__all__ = ["EXIT_CANCELLED", "EXIT_COMPLETED", "EXIT_FAILED", "Harness", "RunOptions", "provisional_run_id", "read_run_config", "train"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Union
 
 from ... import config_checks as checks
-from ...config import TRAINING_CHECKS, Config, ConfigReader, ModelConfig, Section, TrainingConfig
+from ...config import TRAINING_CHECKS, Config, ConfigReader, ModelConfig, Section, TrainingConfig, resolve_path
 from ..protocol import CheckpointRef, FamilyRun, Reader, RunContext
 
 NAME = "baseline"
@@ -18,7 +19,10 @@ class BaselineModel(ModelConfig):
     type: str = NAME
     height: int = 32
     width: int = 160
-    hidden_size: int = 96
+    hidden_size: int = 128  # the shipped pretrained reader's, so an unset init_from fine-tunes from it
+    # pretrained | a checkpoint path | none; unset: the shipped pretrained reader where its shape
+    # fits, else random weights (see initial_weights.py)
+    init_from: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -47,13 +51,18 @@ class BaselineFamily:
             "height": checks.integer(16, 256),
             "width": checks.integer(32, 2048),
             "hidden_size": checks.integer(8, 1024),
+            "init_from": checks.text(allow_null=True),
         },
     )
     training_section = Section(BaselineTraining, {**TRAINING_CHECKS, "num_workers": checks.auto_or(checks.integer(0, 64))})
     section_defaults: Mapping[str, Any] = {}
 
     def finish_config(self, config: Config[Any, Any], reader: ConfigReader) -> Config[Any, Any]:
-        return config
+        init_from = config.model.init_from
+        if init_from is None or init_from in ("pretrained", "none"):
+            return config
+        # A checkpoint path, relative to the config's folder like every path in it.
+        return dataclasses.replace(config, model=dataclasses.replace(config.model, init_from=resolve_path(init_from, reader.base_dir)))
 
     def fallback(self, config: Config[Any, Any], device: str) -> None:
         return None  # the baseline is what the others fall back to

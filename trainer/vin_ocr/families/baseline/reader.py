@@ -12,7 +12,7 @@ from ...data.preprocess import to_model_input
 from ...decoding import Read
 from ...errors import CHECKPOINT_INVALID, TrainerError
 from ...models import build_model
-from ...training.device import Placement, place
+from ...training.device import Placement, choose_device, place
 from ...training.evaluate import read_images
 from ..protocol import CheckpointRef
 
@@ -33,7 +33,7 @@ class BaselineReader:
 
 def load_reader(checkpoint: CheckpointRef, device: str, state: dict[str, Any]) -> BaselineReader:
     try:
-        config = config_from_dict(state["config"])
+        config = config_from_dict(state["config"], for_training=False)
         model = build_model(config.model)
         model.load_state_dict(state["model"])
     except (KeyError, RuntimeError, TypeError) as error:
@@ -42,6 +42,8 @@ def load_reader(checkpoint: CheckpointRef, device: str, state: dict[str, Any]) -
             f"{checkpoint.path} does not match the model it describes ({error}).",
             "Use a checkpoint written by this trainer version.",
         ) from error
-    placement = place(device, "auto")
+    # fp32 on a CPU: reading one image in bf16 was 9x slower there (47 vs 5.4 ms) and not the graph
+    # that ONNX export and its parity check read; GPUs keep their half precision.
+    placement = place(device, "fp32" if choose_device(device) == "cpu" else "auto")
     model.to(placement.torch_device).eval()
     return BaselineReader(model, config, placement, checkpoint.path, int(state.get("step", 0)))

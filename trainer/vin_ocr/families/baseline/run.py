@@ -16,6 +16,7 @@ from ...training.device import place, usable_cores
 from ...training.evaluate import read_images, sample_items, score
 from ...vin import ALPHABET
 from ..protocol import CheckpointRef, Clock, Evaluation, Plan, RunContext, RunFacts, StepResult
+from .initial_weights import initial_weights
 
 GRADIENT_CLIP = 5.0
 FINAL_LR_FRACTION = 0.02
@@ -48,20 +49,23 @@ class BaselineRun:
         training = config.training
         self.config = config
         self.checkpoints = context.run_dir / "checkpoints"
-        workers = auto_workers(context.device) if training.num_workers == "auto" else int(training.num_workers)
+        world = context.team.world
+        workers = auto_workers(context.device, world.local_size) if training.num_workers == "auto" else int(training.num_workers)
         # One core per render worker, the rest for the main process (the model on a CPU; pool
         # re-augmentation and batching on a GPU): more threads than cores made OpenMP spin
-        # against the renderer and cut throughput several-fold on 2 cores.
-        torch.set_num_threads(max(1, usable_cores() - workers))
+        # against the renderer and cut throughput several-fold on 2 cores. Ranks on one machine
+        # each take their share of its cores.
+        torch.set_num_threads(max(1, usable_cores() // world.local_size - workers))
         self.placement = placement = place(context.device, training.precision)
-        self.val = build_eval_set(config.data.val, config, "val")
-        self.test = build_eval_set(config.data.test, config, "test")
+        # Only rank 0 evaluates (the harness's rule), so only it renders or loads the held-out sets.
+        self.val = build_eval_set(config.data.val, config, "val") if world.is_main else None
+        self.test = build_eval_set(config.data.test, config, "test") if world.is_main else None
         for split in (self.val, self.test):
             if split is not None and split.skipped:
                 context.notice(
                     "warning", code="rows_skipped", message=f"{split.skipped} bad row(s) skipped in the {split.name} set", fix=None
                 )
-        self.stream, train_size, skipped, data_warnings = build_train_stream(config, workers, training.batch_size, placement.device)
+        self.stream, train_size, skipped, data_warnings = build_train_stream(config, workers, training.batch_size, placement.device, world)
         for warning in data_warnings[:100]:
             context.notice("warning", code="dataset_warning", message=warning, fix=None)
         if train_size is not None:  # a labelled set: its size and the count skipped, always
@@ -70,12 +74,18 @@ class BaselineRun:
             context.log.info(summary)
         if skipped:
             context.notice("warning", code="rows_skipped", message=f"{skipped} bad row(s) skipped in the training set", fix=None)
-        self.model = build_model(config.model).to(placement.torch_device)
+        self.model = build_model(config.model)
+        start_weights, self.init_from = initial_weights(config.model)  # a resumed run's own weights replace these
+        if start_weights is not None:
+            self.model.load_state_dict(start_weights)
+        context.log.info(f"starting from {self.init_from}")
+        self.model.to(placement.torch_device)
         if placement.device == "cpu":
             # Channels-last weights (with the model's channels-last activations) keep oneDNN's
             # convolutions free of layout reorders: measured about 1.5x the images/s on 2 cores.
             # Parameters keep their values and shapes; checkpoints load into either layout.
             self.model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # supported; missing from torch's stubs
+        self.trained = context.team.wrap(self.model)  # DistributedDataParallel in a team of several ranks
         self.optimizer = adamw(self.model, training.learning_rate)
         self.scaler = torch.amp.GradScaler("cuda") if placement.needs_grad_scaler else None
         self.ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
@@ -88,7 +98,9 @@ class BaselineRun:
                 f"{workers} render worker(s), {torch.get_num_threads()} torch thread(s)"
             )
         parameters = sum(p.numel() for p in self.model.parameters())
-        self.facts = RunFacts(placement.device, placement.name, placement.dtype, placement.attention, parameters)
+        self.facts = RunFacts(
+            placement.device, placement.name, placement.dtype, placement.attention, parameters, {"init_from": self.init_from}
+        )
         self.plan = Plan(training.max_steps, training.eval_every, train_size)
 
     # ---- training ----------------------------------------------------------------------
@@ -107,9 +119,9 @@ class BaselineRun:
         lr = learning_rate(self.config.training.learning_rate, clock)
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        self.model.train()
+        self.trained.train()
         with torch.autocast(self.placement.device, dtype=self.placement.autocast_dtype, enabled=self.placement.autocast_dtype is not None):
-            log_probs = self.model(images)
+            log_probs = self.trained(images)
         # CTC in fp32 always: its log-sum-exp is what loses precision first in half precision.
         log_probs = log_probs.float().transpose(0, 1)  # [frames, batch, classes]
         input_lengths = torch.full((len(batch.vins),), log_probs.shape[0], dtype=torch.long)

@@ -121,7 +121,7 @@ class VlmFamily:
 
         saved = saved_config(checkpoint.path)
         if saved is not None:
-            return config_from_dict(saved)
+            return config_from_dict(saved, for_training=False)
         base = _adapter_base_model(checkpoint.path)
         if base is None:
             raise TrainerError(

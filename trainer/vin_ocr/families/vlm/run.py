@@ -8,6 +8,7 @@ recipes) or every weight, and the family's collator.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import math
 import os
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional
 import torch
 
 from ...errors import CHECKPOINT_INVALID, INVALID_CONFIG, TrainerError
+from ...training.distributed import rank_slice
 from ..protocol import CheckpointRef, Clock, Evaluation, Plan, RunContext, RunFacts, StepResult
 from .config import SYNTHETIC_TRAIN_SIZE
 
@@ -44,6 +46,7 @@ class VlmRun:
         self.context = context
         self.checkpoints = context.run_dir / "checkpoints"
         self.device = torch.device(context.device)
+        self.team = team = context.team
         machine = machine_from_probe(context.device, probe())
         try:
             attention = choose_attention(traits.name, machine, model_config.attn_implementation)
@@ -60,14 +63,15 @@ class VlmRun:
         self.train_examples = load_examples(
             data.train, Path("."), data.on_bad_rows, training.max_train_samples, SYNTHETIC_TRAIN_SIZE, seed=seed
         )
+        # Only rank 0 evaluates (the harness's rule), so only it loads the held-out sets.
         self.val_examples = (
             load_examples(data.val, Path("."), data.on_bad_rows, training.max_eval_samples or synthetic, synthetic, seed=seed + 1_000_003)
-            if data.val
+            if data.val and team.is_main
             else []
         )
         self.test_examples = (
             load_examples(data.test, Path("."), data.on_bad_rows, training.max_eval_samples, synthetic, seed=seed + 2_000_003)
-            if data.test
+            if data.test and team.is_main
             else []
         )
 
@@ -96,12 +100,13 @@ class VlmRun:
                 model.enable_input_require_grads()
             model = apply_lora(model, traits.lora, model_config.lora_rank)
         self.model = model
+        self.trained = team.wrap(model)  # DistributedDataParallel over the trainable weights in a team of several ranks
         self.collator = traits.make_collator(self.processor, model_config)
         self.optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=training.learning_rate, weight_decay=0.0)
         trainable, parameters = count_parameters(model)
 
-        per_step = training.batch_size * training.gradient_accumulation_steps
-        updates_per_epoch = max(1, math.ceil(len(self.train_examples) / per_step))
+        global_batch = training.batch_size * training.gradient_accumulation_steps * team.size
+        updates_per_epoch = max(1, math.ceil(len(self.train_examples) / global_batch))
         max_steps = training.max_steps or max(1, math.ceil(updates_per_epoch * training.num_epochs))
         eval_every = training.eval_every or max(1, min(updates_per_epoch, max_steps))
         self.plan = Plan(max_steps, eval_every, len(self.train_examples))
@@ -123,21 +128,25 @@ class VlmRun:
 
     # ---- training ----------------------------------------------------------------------
     def batches(self, start_step: int) -> Iterator[list[dict[str, Any]]]:
-        """Micro-batches per step, shuffled per epoch from training.seed, so a resumed run sees the same order."""
+        """Micro-batches per step, shuffled per epoch from training.seed, so a resumed run sees the same order.
+
+        In a team each step's global batch is cut into one slice per rank (distributed.rank_slice).
+        """
         training = self.config.training
         per_step = training.batch_size * training.gradient_accumulation_steps
+        global_step = per_step * self.team.size
         order: list[int] = []
         epoch = -1
-        position = start_step * per_step
+        position = start_step * global_step
         while True:
-            needed = position + per_step
-            while len(order) < needed:
+            start, end = rank_slice(position, per_step, self.team.rank)
+            while len(order) < position + global_step:
                 epoch += 1
                 indices = list(range(len(self.train_examples)))
                 random.Random(training.seed * 1_000_003 + epoch).shuffle(indices)
                 order.extend(indices)
-            chosen = [self.train_examples[i] for i in order[position:needed]]
-            position = needed
+            chosen = [self.train_examples[i] for i in order[start:end]]
+            position += global_step
             yield [
                 self.collator.training_batch([(e.image(), e.vin) for e in chosen[j : j + training.batch_size]])
                 for j in range(0, len(chosen), training.batch_size)
@@ -150,13 +159,16 @@ class VlmRun:
     def train_step(self, batch: list[dict[str, Any]], clock: Clock) -> StepResult:
         from ...models.hf.generation import move_batch
 
-        self.model.train()
+        self.trained.train()
         self.optimizer.zero_grad(set_to_none=True)
         total = 0.0
         dtype = next(self.model.parameters()).dtype
-        for micro_batch in batch:
-            loss = self.model(**move_batch(micro_batch, self.device, dtype)).loss / len(batch)
-            loss.backward()
+        for index, micro_batch in enumerate(batch):
+            # Gradients are averaged across ranks once per step, with the last micro-batch.
+            last = index == len(batch) - 1
+            with contextlib.nullcontext() if last else self.team.no_sync(self.trained):
+                loss = self.trained(**move_batch(micro_batch, self.device, dtype)).loss / len(batch)
+                loss.backward()
             total += float(loss.detach())
         torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], GRADIENT_CLIP)
         self.optimizer.step()
@@ -226,6 +238,8 @@ class VlmRun:
     def restore(self, checkpoint: CheckpointRef, state: dict[str, Any]) -> None:
         self._load_weights(checkpoint.path)
         self.optimizer.load_state_dict(state["optimizer"])
+        for group in self.optimizer.param_groups:  # this run's rate (scaled for its world size), not the saved one
+            group["lr"] = self.config.training.learning_rate
 
     def _load_weights(self, folder: Path) -> None:
         if self.config.model.finetune == "lora":

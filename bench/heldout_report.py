@@ -1,0 +1,98 @@
+"""Scores baseline checkpoints on every held-out set, side by side (the pretrained model's card).
+
+    .venv/bin/python bench/heldout_report.py CHECKPOINT [CHECKPOINT …] [--size 500] [--json FILE]
+
+CHECKPOINT: a .pt file, a run folder (its best checkpoint) or ``pretrained``. The sets, each with
+check-digit decoding on (as the baseline reads by default):
+
+* synthetic:  the held-out synthetic set every run validates on (seed 1234, 1,000 renders);
+* typefaces:  ``--size`` renders in the families ``split_font_families()`` holds out of training;
+* robustness: the robustness suite (drawn unlike the renderer, held-out families), ``--size`` / 8 per condition;
+* examples/data: the labelled photos shipped in ``examples/data``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "trainer"))
+
+HELD_OUT_SEED, HELD_OUT_SIZE = (
+    1234,
+    1000,
+)  # examples/baseline.yaml's data.synthetic: the set runs validate on
+TYPEFACE_SEED, ROBUSTNESS_SEED = 99991, 7
+
+
+def held_out_sets(size: int, height: int, width: int) -> dict[str, list[tuple[Any, str]]]:
+    from vin_ocr.data.fonts import split_font_families
+    from vin_ocr.data.robustness import robustness_suite
+    from vin_ocr.data.synthetic import synthetic_split
+
+    _, held = split_font_families()
+    suite = robustness_suite(ROBUSTNESS_SEED, max(1, size // 8), height, width, fonts=held)
+    return {
+        "synthetic": synthetic_split(HELD_OUT_SEED, HELD_OUT_SIZE, height, width),
+        "typefaces": synthetic_split(TYPEFACE_SEED, size, height, width, fonts=held),
+        "robustness": [pair for pairs in suite.values() for pair in pairs],
+    }
+
+
+def score_checkpoint(target: str, size: int) -> dict[str, Any]:
+    from vin_ocr.reading import evaluate_labels, load_reader
+    from vin_ocr.training.evaluate import read_images, score
+
+    reader: Any = load_reader(target, "cpu")  # a baseline reader: .model, .placement, .config
+    model = reader.config.model
+    figures: dict[str, Any] = {
+        "checkpoint": str(reader.checkpoint),
+        "step": reader.step,
+    }
+    for name, pairs in held_out_sets(size, model.height, model.width).items():
+        reads = read_images(reader.model, [image for image, _ in pairs], reader.placement)
+        metrics, _ = score(reads, [vin for _, vin in pairs], True)
+        figures[name] = {
+            "size": len(pairs),
+            "exact_match": metrics["exact_match"],
+            "cer": metrics["cer"],
+        }
+    labels = evaluate_labels(reader, str(ROOT / "examples" / "data" / "labels.txt"), check_digit=True)
+    figures["examples/data"] = {
+        "size": labels["size"],
+        "exact_match": labels["metrics"]["exact_match"],
+        "cer": labels["metrics"]["cer"],
+    }
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("checkpoints", nargs="+")
+    parser.add_argument(
+        "--size",
+        type=int,
+        default=500,
+        help="renders in the typefaces set (robustness: size / 8 per condition)",
+    )
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    results = [score_checkpoint(target, args.size) for target in args.checkpoints]
+    sets = ("synthetic", "typefaces", "robustness", "examples/data")
+    print(f"{'set':<15}" + "".join(f"{Path(r['checkpoint']).parent.parent.name[:28]:>30}" for r in results))
+    for name in sets:
+        cells = "".join(f"{r[name]['exact_match']:>22.1%} (n={r[name]['size']:>4})" for r in results)
+        print(f"{name:<15}{cells}")
+    print(f"({time.perf_counter() - started:.0f} s)")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
