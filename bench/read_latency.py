@@ -9,8 +9,8 @@ alternating order (so that load on the machine hits every backend alike), the me
 warm runs of:
 
 * read: the readers `predict` uses, from PIL images to VIN reads (preprocessing, network,
-  decoding): PyTorch as `predict --backend torch` runs it here (bf16 autocast on CPUs with
-  native bf16, else fp32), PyTorch in fp32, and ONNX Runtime (`predict --backend onnx`);
+  decoding): PyTorch as `predict --backend torch` runs it (fp32 on a CPU) and ONNX Runtime
+  (`predict --backend onnx`);
 * network: the model alone on prepared inputs (what the engines themselves differ in).
 
 The machine's load average is printed: other processes on the same cores skew every figure.
@@ -19,7 +19,6 @@ The machine's load average is printed: other processes on the same cores skew ev
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import random
@@ -102,33 +101,23 @@ def main() -> int:
         print(exported.parity.summary())
 
         as_predict = load_reader(checkpoint, "cpu")
-        fp32 = load_reader(checkpoint, "cpu")
         assert isinstance(as_predict, BaselineReader)
-        assert isinstance(fp32, BaselineReader)
-        fp32.placement = dataclasses.replace(fp32.placement, dtype="fp32")
         onnx = load_onnx_reader(folder / "onnx", "cpu")
         images = renders(BATCH)
         prepared = np.stack([onnx.prepare(image) for image in images])
-        model, placement = fp32.model, as_predict.placement
+        model = as_predict.model
 
-        def network(count: int, autocast: bool) -> Callable[[], object]:
+        def network(count: int) -> Callable[[], object]:
             inputs = torch.from_numpy(prepared[:count]).unsqueeze(1)
 
             @torch.no_grad()
             def run() -> object:
-                dtype = placement.autocast_dtype if autocast else None
-                with torch.autocast("cpu", dtype=dtype, enabled=dtype is not None):
-                    return model(inputs)
+                return model(inputs)
 
             return run
 
         backends = {
-            f"PyTorch, predict ({placement.dtype})": (
-                as_predict,
-                network(1, True),
-                network(BATCH, True),
-            ),
-            "PyTorch fp32": (fp32, network(1, False), network(BATCH, False)),
+            f"PyTorch {as_predict.placement.dtype}": (as_predict, network(1), network(BATCH)),
             "ONNX Runtime": (
                 onnx,
                 lambda: onnx.log_probs(prepared[:1]),

@@ -1,5 +1,6 @@
-// Training inside a real VS Code: Train on a tiny config, cancel a long one, a failing dataset,
-// and Restricted Mode. The trainer really runs (the repo's .venv, torch on the CPU).
+// Training inside a real VS Code: Train on a tiny config, read, evaluate and export its checkpoint,
+// cancel a long one, a failing dataset, and Restricted Mode. The trainer really runs (the repo's
+// .venv, torch on the CPU).
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -236,6 +237,30 @@ describe('VIN OCR training (in a real VS Code)', function () {
       'evaluate',
     );
     assert.ok(metrics && typeof metrics.exact_match === 'number' && typeof metrics.cer === 'number', JSON.stringify(metrics));
+  });
+
+  it('exports the run it trained to ONNX from the Runs tree: model.onnx and vin-ocr-model.json, parity checked', async () => {
+    const { state } = await trainTiny();
+    const output = join(state.runDir!, 'export', 'onnx'); // what the command offers first for a run
+    const result = await within(
+      Promise.resolve(
+        vscode.commands.executeCommand<{ model: string; manifest: string; parity: { size: number; identical: number } } | undefined>(
+          'vinOcr.exportModel',
+          { kind: 'run', dir: state.runDir },
+          output,
+          { paritySize: 20 },
+        ),
+      ),
+      180_000,
+      'export',
+    );
+    assert.ok(result, 'export answered (see the VIN OCR Training log otherwise)');
+    assert.equal(result.model, join(output, 'model.onnx'));
+    assert.ok(existsSync(join(output, 'model.onnx')), 'model.onnx written');
+    assert.ok(existsSync(join(output, 'vin-ocr-model.json')), 'vin-ocr-model.json written');
+    const manifest = JSON.parse(readFileSync(join(output, 'vin-ocr-model.json'), 'utf8')) as { format?: string };
+    assert.equal(manifest.format, 'vin-ocr-onnx');
+    assert.equal(result.parity.size, 20, 'the parity check read the held-out images with both engines');
   });
 
   it('cancel mid-run keeps the checkpoint and leaves no trainer process', async function () {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { HardwareFacts } from '../hardware/types';
 import { LineSplitter } from './jsonl-reader';
 
@@ -91,6 +91,11 @@ export interface PlanInput {
   /** The trainer's requirements.txt text. */
   requirements: string;
   requirementsFile: string;
+  /**
+   * The text of `requirements-onnx.txt` (ONNX export and ONNX Runtime, installed from beside `requirementsFile`),
+   * when the caller read it: it joins the fingerprint, so a change to it installs again.
+   */
+  onnxRequirements?: string;
   os: HardwareFacts['os'];
   torch: TorchChoice;
   venvExists: boolean;
@@ -104,6 +109,9 @@ export function torchRequirement(requirements: string): string {
     .find((entry) => /^torch\b/i.test(entry));
   return line ?? 'torch';
 }
+
+/** The ONNX requirements beside the trainer's requirements.txt (trainer/requirements-onnx.txt). */
+export const ONNX_REQUIREMENTS_FILE = 'requirements-onnx.txt';
 
 export function planEnvironment(input: PlanInput): EnvironmentPlan {
   const python = venvPython(input.venvDir, input.os);
@@ -119,10 +127,15 @@ export function planEnvironment(input: PlanInput): EnvironmentPlan {
   });
   // torch is already satisfied by now (a local version such as +cpu matches ==X.Y.Z), so PyPI adds only the rest.
   steps.push({ title: 'Install the trainer requirements', command: python, args: ['-m', 'pip', 'install', '-r', input.requirementsFile] });
+  // "Export Model…" (ONNX) works in the environment this creates; torch is not in the file, so it stays the build above.
+  const onnxFile = join(dirname(input.requirementsFile), ONNX_REQUIREMENTS_FILE);
+  steps.push({ title: 'Install ONNX export and ONNX Runtime', command: python, args: ['-m', 'pip', 'install', '-r', onnxFile] });
   const fingerprint = createHash('sha256')
     .update(input.requirements)
     .update('\0')
     .update(input.torch.indexUrl ?? 'pypi')
+    // An environment stamped before the ONNX step existed is not up to date.
+    .update(`\0${ONNX_REQUIREMENTS_FILE}\0${input.onnxRequirements ?? ''}`)
     .digest('hex');
   return { venvDir: input.venvDir, python, torch: input.torch, steps, fingerprint };
 }

@@ -1,9 +1,10 @@
-// The trainer's command line in one place: `python -m vin_ocr train|evaluate|predict …`.
+// The trainer's command line in one place: `python -m vin_ocr train|evaluate|predict|export …`.
 // Events always go to stdout (`--events -`); the human log stays on stderr.
 
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { stringify } from 'yaml';
-import { ADAPTER_CONFIG_FILE, CHECKPOINT_EXTENSION, CHECKPOINT_SUMMARY_FILE, DEFAULT_OUTPUT_DIR } from './run-layout';
+import { formatPercent } from './metrics';
+import { ADAPTER_CONFIG_FILE, CHECKPOINT_EXTENSION, CHECKPOINT_SUMMARY_FILE, DEFAULT_OUTPUT_DIR, RUN_FILES } from './run-layout';
 
 export type DeviceChoice = 'auto' | 'cuda' | 'mps' | 'cpu';
 
@@ -180,4 +181,151 @@ export function parsePredictOutput(stdout: string): PredictResult[] | { error: s
       error: typeof record.error === 'string' ? record.error : undefined,
     };
   });
+}
+
+/** The formats `export` writes (docs/export.md); only the baseline exports, and only to ONNX. */
+export type ExportFormat = 'onnx';
+
+/** What an ONNX export folder holds (trainer/vin_ocr/export/manifest.py). */
+export const EXPORT_FILES = { model: 'model.onnx', manifest: 'vin-ocr-model.json' } as const;
+
+/** The trainer's error code for a checkpoint whose family has no ONNX export (exit 2: nothing failed, it is not possible). */
+export const EXPORT_NOT_AVAILABLE = 'export_not_available';
+
+export interface ExportOptions {
+  format?: ExportFormat;
+  /** Held-out synthetic images the parity check reads with both engines (the trainer's default when unset). */
+  paritySize?: number;
+}
+
+export function exportArgs(checkpoint: string, output: string, options: ExportOptions = {}): string[] {
+  const args = ['export', '--checkpoint', checkpoint, '--format', options.format ?? 'onnx', '--output', output];
+  if (options.paritySize !== undefined) args.push('--parity-size', String(options.paritySize));
+  args.push('--json');
+  return args;
+}
+
+/** The run a checkpoint belongs to (`<run>/checkpoints/best.pt` or `<run>/checkpoints/best/`), or undefined outside a run. */
+export function runFolderOfCheckpoint(checkpoint: string): string | undefined {
+  const path = checkpoint.replace(/[\\/]+$/, '');
+  const folder = dirname(path);
+  return basename(folder) === RUN_FILES.checkpoints && basename(path) !== '' ? dirname(folder) : undefined;
+}
+
+/** Where a run's export goes unless the user chooses otherwise: `<run>/export/onnx`, beside fine-tuning's `export/merged`. */
+export function defaultExportFolder(runDir: string, format: ExportFormat = 'onnx'): string {
+  return join(runDir, 'export', format);
+}
+
+/** The parity check's result (`parity` in `export --json`): PyTorch fp32 and ONNX Runtime reading the same held-out images. */
+export interface ExportParity {
+  size: number;
+  identical: number;
+  /** identical / size, 0..1. */
+  identicalShare: number;
+  /** The share of identical reads a passing export needs (0.995). */
+  threshold: number;
+  passed: boolean;
+  /** The largest absolute difference of the two engines' log-probabilities. */
+  maxAbsLogProbDiff: number;
+  seed?: number;
+  exactMatchTorch?: number;
+  exactMatchOnnx?: number;
+}
+
+/** `export --json` when the files were written (also when the parity check failed: they stay for inspection). */
+export interface ExportResult {
+  model: string;
+  manifest: string;
+  checkpoint: string;
+  step?: number;
+  opset?: number;
+  parity: ExportParity;
+}
+
+export type ExportOutcome =
+  | { kind: 'exported'; result: ExportResult }
+  /** The checkpoint's family has no ONNX export; `hint` says what to use instead. */
+  | { kind: 'not-available'; message: string; hint?: string }
+  /** `command` is the install command of a `missing_dependency`. */
+  | { kind: 'failed'; code?: string; message: string; hint?: string; command?: string };
+
+type JsonRecord = Record<string, unknown>;
+
+function asRecord(value: unknown): JsonRecord | undefined {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonRecord) : undefined;
+}
+
+function finite(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value : undefined;
+}
+
+function parseParity(value: unknown): ExportParity | undefined {
+  const record = asRecord(value);
+  const size = finite(record?.size);
+  const identical = finite(record?.identical);
+  const maxAbsLogProbDiff = finite(record?.max_abs_log_prob_diff);
+  if (!record || size === undefined || identical === undefined || maxAbsLogProbDiff === undefined) return undefined;
+  const identicalShare = finite(record.identical_share) ?? (size > 0 ? identical / size : 0);
+  const threshold = finite(record.threshold) ?? 0.995;
+  const parity: ExportParity = {
+    size,
+    identical,
+    identicalShare,
+    threshold,
+    passed: typeof record.passed === 'boolean' ? record.passed : identicalShare >= threshold,
+    maxAbsLogProbDiff,
+  };
+  const seed = finite(record.seed);
+  if (seed !== undefined) parity.seed = seed;
+  const torch = finite(record.exact_match_torch);
+  if (torch !== undefined) parity.exactMatchTorch = torch;
+  const onnx = finite(record.exact_match_onnx);
+  if (onnx !== undefined) parity.exactMatchOnnx = onnx;
+  return parity;
+}
+
+/** Parses `export --json` defensively: the result, the refusal of a vision-language checkpoint, or an error; never a throw. */
+export function parseExportOutput(stdout: string): ExportOutcome {
+  let value: unknown;
+  try {
+    value = JSON.parse(stdout);
+  } catch {
+    return { kind: 'failed', message: `the trainer printed no JSON: ${stdout.slice(0, 200)}` };
+  }
+  const record = asRecord(value);
+  const error = asRecord(record?.error);
+  if (error) {
+    const message = text(error.message) ?? 'the export failed';
+    const hint = text(error.hint);
+    const code = text(error.code);
+    if (code === EXPORT_NOT_AVAILABLE) return hint ? { kind: 'not-available', message, hint } : { kind: 'not-available', message };
+    const failed: ExportOutcome = { kind: 'failed', message };
+    if (code) failed.code = code;
+    if (hint) failed.hint = hint;
+    const command = text(error.command);
+    if (command) failed.command = command;
+    return failed;
+  }
+  const parity = parseParity(record?.parity);
+  const model = text(record?.model);
+  const manifest = text(record?.manifest);
+  if (!record || !parity || !model || !manifest) return { kind: 'failed', message: 'unexpected output from export' };
+  const result: ExportResult = { model, manifest, checkpoint: text(record.checkpoint) ?? '?', parity };
+  const step = finite(record.step);
+  if (step !== undefined) result.step = step;
+  const opset = finite(record.opset);
+  if (opset !== undefined) result.opset = opset;
+  return { kind: 'exported', result };
+}
+
+/** `500/500 reads identical (100.0%), largest log-prob difference 2.4e-5`: the parity check in one line. */
+export function describeParity(parity: ExportParity): string {
+  const diff = parity.maxAbsLogProbDiff === 0 ? '0' : parity.maxAbsLogProbDiff.toExponential(1);
+  const share = formatPercent(parity.identicalShare) + (parity.passed ? '' : `, needs ${formatPercent(parity.threshold)}`);
+  return `${parity.identical}/${parity.size} reads identical (${share}), largest log-prob difference ${diff}`;
 }

@@ -158,20 +158,31 @@ function describeRead(result: PredictResult): string {
 }
 
 /** Runs a one-shot command with a cancellable notification; its stderr goes to the training log. */
-function runWithProgress(
+/** Runs a one-shot trainer command with a cancellable notification; `cancelled` says the user stopped it. */
+export async function runWithProgress(
   context: OneShotContext,
   python: string,
   title: string,
   args: string[],
   timeoutMs: number,
-): Thenable<OneShotResult> {
+  message?: string,
+): Promise<OneShotResult & { cancelled: boolean }> {
   const { launcher, log } = context;
   const verb = args[0];
-  return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (_progress, token) => {
-    const abort = new AbortController();
-    token.onCancellationRequested(() => abort.abort());
-    return runTrainerOnce(launcher, { python, args, timeoutMs, signal: abort.signal, onLog: (line) => log.info(`${verb}: ${line}`) });
-  });
+  let cancelled = false;
+  const outcome = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+    (progress, token) => {
+      if (message) progress.report({ message });
+      const abort = new AbortController();
+      token.onCancellationRequested(() => {
+        cancelled = true;
+        abort.abort();
+      });
+      return runTrainerOnce(launcher, { python, args, timeoutMs, signal: abort.signal, onLog: (line) => log.info(`${verb}: ${line}`) });
+    },
+  );
+  return { ...outcome, cancelled };
 }
 
 /** Why a one-shot command gave no answer, when it could not say so in JSON itself. */

@@ -2,9 +2,9 @@
 // progress notification and the pip output in the training log. Idempotent (the core keeps a stamp).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
-import { chooseTorchBuild, planEnvironment, SetupError } from '../../core/trainer/environment';
+import { chooseTorchBuild, ONNX_REQUIREMENTS_FILE, planEnvironment, SetupError } from '../../core/trainer/environment';
 import { findOnPath } from '../../core/interpreter/resolve';
 import { runPlanWithProgress } from '../environment-progress';
 import type { HardwareState } from '../hardware/state';
@@ -53,6 +53,7 @@ export async function setUpEnvironment(
     basePython,
     requirements: await readFile(requirementsFile, 'utf8'),
     requirementsFile,
+    onnxRequirements: await readFile(join(dirname(requirementsFile), ONNX_REQUIREMENTS_FILE), 'utf8'),
     os: facts.os,
     torch,
     venvExists: existsSync(join(venvDir, process.platform === 'win32' ? 'Scripts' : 'bin')),

@@ -1,8 +1,8 @@
 // Training features: the Train command, the "VIN OCR Training" log, progress notification and
 // status bar, the Runs tree with its run commands, the Training view, tasks, CodeLens, environment
-// set-up and the checkpoint commands. This file only wires them; everything registered here is
-// disposed with the extension, and disposing stops every trainer (SIGTERM to each process group at
-// once, so nothing outlives the window).
+// set-up and the checkpoint commands (Evaluate, Read VIN, Export Model). This file only wires them;
+// everything registered here is disposed with the extension, and disposing stops every trainer
+// (SIGTERM to each process group at once, so nothing outlives the window).
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
@@ -14,6 +14,7 @@ import { compareRuns } from './compare';
 import { registerConfigLens } from './config-lens';
 import { TrainingController } from './controller';
 import { setUpEnvironment } from './environment-command';
+import { exportModel, type ExportModelOptions } from './export-command';
 import { createTrainingLog, type TrainingLog } from './log';
 import type { RetryChange } from './outcome';
 import { confirmValid, pickTrainingConfig } from './preflight';
@@ -108,6 +109,10 @@ export function registerTrainingFeatures(
     // The Explorer passes (clicked, selection): only a string second argument names a checkpoint.
     command('vinOcr.readVin', (arg?: unknown, checkpoint?: unknown) =>
       readVin(arg, typeof checkpoint === 'string' ? checkpoint : undefined, oneShot),
+    ),
+    // From the Runs tree (a run or a checkpoint node) or the palette; callers may pass the output folder and options.
+    command('vinOcr.exportModel', (arg?: unknown, output?: unknown, options?: ExportModelOptions) =>
+      exportModel(arg, output, oneShot, options ?? {}),
     ),
     command('vinOcr.setUpEnvironment', () => setUpEnvironment(context, hardware, log)),
     command('vinOcr.trainShowLog', () => log.show()),

@@ -90,6 +90,43 @@ describe('planEnvironment', () => {
     assert.notEqual(again.fingerprint, plan.fingerprint);
     assert.equal(torchRequirement('numpy\n'), 'torch');
   });
+
+  it('installs the ONNX requirements beside requirements.txt after torch, so "Export Model…" works in the environment it makes', () => {
+    const input = {
+      venvDir: '/s/venv',
+      basePython: 'python3',
+      requirements,
+      requirementsFile: '/ext/trainer/requirements.txt',
+      os: 'linux' as const,
+      torch: chooseTorchBuild(machine),
+      venvExists: true,
+    };
+    const plan = planEnvironment(input);
+    assert.deepEqual(
+      plan.steps.map((step) => step.title),
+      ['Update pip', 'Install torch (cpu)', 'Install the trainer requirements', 'Install ONNX export and ONNX Runtime'],
+    );
+    const onnx = plan.steps.at(-1)!;
+    assert.deepEqual(onnx.args, ['-m', 'pip', 'install', '-r', join('/ext/trainer', 'requirements-onnx.txt')]);
+    assert.equal(onnx.torchIndexUrl, undefined, 'only the torch step takes the torch index');
+    // The file the plan names ships with the trainer, lists what export needs and never replaces torch.
+    const shipped = readFileSync(join(__dirname, '..', '..', '..', 'trainer', 'requirements-onnx.txt'), 'utf8');
+    const packages = shipped
+      .split(/\r?\n/)
+      .map((line) => line.replace(/#.*/, '').trim())
+      .filter(Boolean);
+    for (const name of ['onnxruntime', 'onnxscript', 'onnx'])
+      assert.ok(
+        packages.some((line) => line.split(/[<>=!~ ]/)[0] === name),
+        name,
+      );
+    assert.ok(!packages.some((line) => /^torch\b/.test(line)), 'torch stays the build for this machine');
+    // The installed extension carries the file (the VSIX is an allow-list).
+    const allowed = readFileSync(join(__dirname, '..', '..', '..', '.vscodeignore'), 'utf8').split(/\r?\n/);
+    assert.ok(allowed.includes('!trainer/requirements*.txt'), '.vscodeignore ships trainer/requirements*.txt');
+    // A change to the ONNX requirements makes the stamp stale.
+    assert.notEqual(planEnvironment({ ...input, onnxRequirements: 'onnxruntime>=1.18\n' }).fingerprint, plan.fingerprint);
+  });
 });
 
 describe("pip's own package sources", () => {

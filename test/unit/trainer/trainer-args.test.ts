@@ -1,15 +1,23 @@
 import * as assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { join } from 'node:path';
 import {
   checkpointTarget,
+  defaultExportFolder,
   derivedConfig,
   describeCheckpointModel,
+  describeParity,
   evaluateArgs,
+  EXPORT_FILES,
+  exportArgs,
   parseCheckpointSummary,
+  parseExportOutput,
   parsePredictOutput,
   predictArgs,
+  runFolderOfCheckpoint,
   trainArgs,
+  type ExportOutcome,
 } from '../../../src/core/trainer/trainer-args';
 import { isTrainingConfigText, runsFolderOf } from '../../../src/core/trainer/training-config';
 
@@ -127,6 +135,94 @@ describe('checkpoint arguments', () => {
     assert.equal(describeCheckpointModel(true, { family: 'lfm2-vl', finetune: 'lora', step: 40 }), 'lfm2-vl LoRA · step 40');
     assert.equal(describeCheckpointModel(true, { family: 'deepseek-ocr', finetune: 'full' }), 'deepseek-ocr full fine-tune');
     assert.equal(describeCheckpointModel(true, {}), 'fine-tuned');
+  });
+});
+
+describe('export', () => {
+  /** `export --json` as the trainer really printed it (trainer/: `python -m vin_ocr export --checkpoint … --json`). */
+  const captured = (name: string) => readFileSync(join(__dirname, 'fixtures', 'export', `${name}.json`), 'utf8');
+  const run = join('/w', 'runs', 'r1');
+
+  it('exports to ONNX with JSON on stdout, the parity size only when given', () => {
+    assert.deepEqual(exportArgs('/r/best.pt', '/o/onnx dir'), [
+      'export',
+      '--checkpoint',
+      '/r/best.pt',
+      '--format',
+      'onnx',
+      '--output',
+      '/o/onnx dir',
+      '--json',
+    ]);
+    assert.deepEqual(exportArgs('pretrained', '/o', { paritySize: 50 }).slice(-3), ['--parity-size', '50', '--json']);
+  });
+
+  it("writes a run's export into <run>/export/onnx, and knows a run's checkpoints from other ones", () => {
+    assert.equal(defaultExportFolder(run), join(run, 'export', 'onnx'));
+    assert.equal(runFolderOfCheckpoint(join(run, 'checkpoints', 'best.pt')), run);
+    assert.equal(runFolderOfCheckpoint(join(run, 'checkpoints', 'last')), run, 'a fine-tuning checkpoint folder');
+    assert.equal(runFolderOfCheckpoint(`${join(run, 'checkpoints', 'best')}/`), run, 'with a trailing separator');
+    for (const other of ['pretrained', join('/w', 'model.pt'), run, join(run, 'checkpoints')])
+      assert.equal(runFolderOfCheckpoint(other), undefined, other);
+    assert.deepEqual(EXPORT_FILES, { model: 'model.onnx', manifest: 'vin-ocr-model.json' });
+  });
+
+  it("parses the trainer's real result: files, checkpoint, parity", () => {
+    const outcome = parseExportOutput(captured('exported'));
+    assert.equal(outcome.kind, 'exported');
+    const { result } = outcome as Extract<ExportOutcome, { kind: 'exported' }>;
+    assert.equal(result.model, '/tmp/exp/model.onnx');
+    assert.equal(result.manifest, '/tmp/exp/vin-ocr-model.json');
+    assert.match(result.checkpoint, /vin-reader\.pt$/);
+    assert.equal(result.step, 2000);
+    assert.equal(result.opset, 20);
+    assert.deepEqual(result.parity, {
+      size: 500,
+      identical: 500,
+      identicalShare: 1,
+      threshold: 0.995,
+      passed: true,
+      maxAbsLogProbDiff: 2.384185791015625e-5,
+      seed: 1234,
+      exactMatchTorch: 0.504,
+      exactMatchOnnx: 0.504,
+    });
+    assert.equal(describeParity(result.parity), '500/500 reads identical (100.0%), largest log-prob difference 2.4e-5');
+  });
+
+  it('keeps a failed parity check as a result (the files stay for inspection) and says what it needed', () => {
+    const failing = JSON.parse(captured('exported')) as { parity: Record<string, unknown> };
+    failing.parity = { size: 200, identical: 190, max_abs_log_prob_diff: 0.31 }; // an older trainer: no share, threshold or verdict
+    const outcome = parseExportOutput(JSON.stringify(failing));
+    assert.equal(outcome.kind, 'exported');
+    const { parity } = (outcome as Extract<ExportOutcome, { kind: 'exported' }>).result;
+    assert.deepEqual([parity.identicalShare, parity.threshold, parity.passed], [0.95, 0.995, false]);
+    assert.equal(describeParity(parity), '190/200 reads identical (95.0%, needs 99.5%), largest log-prob difference 3.1e-1');
+  });
+
+  it("tells a vision-language checkpoint's refusal (with advice) from a failure", () => {
+    const refusal = parseExportOutput(captured('not-available'));
+    assert.equal(refusal.kind, 'not-available');
+    const { message, hint } = refusal as Extract<ExportOutcome, { kind: 'not-available' }>;
+    assert.match(message, /ONNX export is not available for lfm2-vl checkpoints/);
+    assert.match(hint!, /export\/merged/);
+  });
+
+  it('carries the code and install command of a missing dependency, and survives anything else', () => {
+    const missing = parseExportOutput(captured('missing-dependency'));
+    assert.equal(missing.kind, 'failed');
+    const failed = missing as Extract<ExportOutcome, { kind: 'failed' }>;
+    assert.equal(failed.code, 'missing_dependency');
+    assert.match(failed.message, /'onnxscript' is not installed/);
+    assert.match(failed.command!, /-m pip install onnxscript$/);
+    assert.deepEqual(parseExportOutput('{"error": {"code": "checkpoint_invalid", "message": "Checkpoint /x.pt does not exist."}}'), {
+      kind: 'failed',
+      code: 'checkpoint_invalid',
+      message: 'Checkpoint /x.pt does not exist.',
+    });
+    for (const broken of ['', 'Traceback …', 'null', '[]', '{"model": "/m.onnx", "manifest": "/m.json"}', '{"error": 3}'])
+      assert.equal(parseExportOutput(broken).kind, 'failed', broken);
+    assert.match((parseExportOutput('Traceback …') as { message: string }).message, /no JSON/);
   });
 });
 
