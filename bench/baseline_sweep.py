@@ -174,18 +174,9 @@ def calibrate(seconds: float = 4.0) -> float:
 
 
 def extra_sets(size: int) -> dict[str, list]:
-    from vin_ocr.data.fonts import split_font_families
-    from vin_ocr.data.robustness import robustness_suite
-    from vin_ocr.data.synthetic import synthetic_split
+    from vin_ocr.data.heldout import robustness_set, typeface_set
 
-    _, held = split_font_families()
-    suite = robustness_suite(7, max(1, size // 8), 32, 160, fonts=held)
-    if isinstance(suite, dict):
-        robust = [pair for pairs in suite.values() for pair in pairs]
-    else:
-        robust = list(suite)
-    typefaces = synthetic_split(99991, size, 32, 160, fonts=held)
-    return {"typefaces": typefaces, "robustness": robust}
+    return {"typefaces": typeface_set(size, 32, 160), "robustness": robustness_set(size, 32, 160)}
 
 
 def score_run(variant: str, run_dir: Path, size: int) -> dict[str, Any]:

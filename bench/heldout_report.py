@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/heldout_report.py CHECKPOINT [CHECKPOINT …] [--size 500] [--json FILE]
 
-CHECKPOINT: a .pt file, a run folder (its best checkpoint) or ``pretrained``. The sets, each with
-check-digit decoding on (as the baseline reads by default):
+CHECKPOINT: a .pt file, a run folder (its best checkpoint) or ``pretrained``. The sets
+(``vin_ocr/data/heldout.py``), each with check-digit decoding on (as the baseline reads by default):
 
 * synthetic:  the held-out synthetic set every run validates on (seed 1234, 1,000 renders);
 * typefaces:  ``--size`` renders in the families ``split_font_families()`` holds out of training;
@@ -23,28 +23,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "trainer"))
 
-HELD_OUT_SEED, HELD_OUT_SIZE = (
-    1234,
-    1000,
-)  # examples/baseline.yaml's data.synthetic: the set runs validate on
-TYPEFACE_SEED, ROBUSTNESS_SEED = 99991, 7
-
-
-def held_out_sets(size: int, height: int, width: int) -> dict[str, list[tuple[Any, str]]]:
-    from vin_ocr.data.fonts import split_font_families
-    from vin_ocr.data.robustness import robustness_suite
-    from vin_ocr.data.synthetic import synthetic_split
-
-    _, held = split_font_families()
-    suite = robustness_suite(ROBUSTNESS_SEED, max(1, size // 8), height, width, fonts=held)
-    return {
-        "synthetic": synthetic_split(HELD_OUT_SEED, HELD_OUT_SIZE, height, width),
-        "typefaces": synthetic_split(TYPEFACE_SEED, size, height, width, fonts=held),
-        "robustness": [pair for pairs in suite.values() for pair in pairs],
-    }
-
 
 def score_checkpoint(target: str, size: int) -> dict[str, Any]:
+    from vin_ocr.data.heldout import held_out_sets
     from vin_ocr.reading import evaluate_labels, load_reader
     from vin_ocr.training.evaluate import read_images, score
 

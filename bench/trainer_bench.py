@@ -213,7 +213,7 @@ def trainer_rate(config_path: Path, steps: int, output: Path) -> Rates:
 
 
 def decoding_report(checkpoint: str, heldout: int) -> dict[str, Any]:
-    from vin_ocr.data.fonts import split_font_families
+    from vin_ocr.data.heldout import held_out_families, typeface_set
     from vin_ocr.data.synthetic import synthetic_split
     from vin_ocr.reading import evaluate_labels, load_reader
     from vin_ocr.training.evaluate import read_images, score
@@ -228,8 +228,8 @@ def decoding_report(checkpoint: str, heldout: int) -> dict[str, Any]:
     )
     ratio = synthetic.north_american_ratio
     val = synthetic_split(synthetic.seed, synthetic.val_size, height, width, ratio)
-    _, held = split_font_families()
-    unseen = synthetic_split(99991, heldout, height, width, ratio, fonts=held)
+    held = held_out_families()
+    unseen = typeface_set(heldout, height, width, held)
     sets: dict[str, dict[str, Any]] = {}
     for name, pairs in (
         ("synthetic held-out set", val),

@@ -75,6 +75,15 @@ def test_a_toy_checkpoint_reads_through_evaluate_and_predict(tmp_path, toy, caps
     assert read["vin"] == toy_family.VIN and read["confidence"] == 1.0
 
 
+def test_a_family_whose_data_ends_in_a_cancel_ends_the_run_cancelled_with_its_last_checkpoint(tmp_path, toy):
+    code, events = run_toy(tmp_path, model={"cancelled_at_step": 8})
+    assert code == 130
+    finished = events[-1]
+    assert finished["status"] == "cancelled" and finished["step"] == 7
+    assert finished["last_checkpoint"].endswith("last.toy")
+    assert [event["step"] for event in events if event["event"] == "checkpoint" and event["kind"] == "last"][-1] == 7
+
+
 def test_a_toy_run_resumes_where_it_stopped(tmp_path, toy):
     from vin_ocr.training.harness import EXIT_CANCELLED, RunOptions, train
 

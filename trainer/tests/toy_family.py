@@ -34,6 +34,7 @@ class ToyModel(ModelConfig):
     type: str = NAME
     step_seconds: float = 0.0  # sleep per step, for time-bound runs
     fail_at_step: Optional[int] = None  # raise "out of memory" there
+    cancelled_at_step: Optional[int] = None  # its data ends with Cancelled there, as a family's child process stopped by a cancel
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,14 @@ class ToyRun:
         self.facts = RunFacts(context.device, "toy device", "fp32", "eager", 2, extra={"toy": True})
 
     def batches(self, start_step: int) -> Iterator[torch.Tensor]:
+        from vin_ocr.training.signals import Cancelled
+
         generator = torch.Generator().manual_seed(start_step)
+        step = start_step
         while True:
+            step += 1
+            if step == self.config.model.cancelled_at_step:
+                raise Cancelled()
             yield torch.rand(self.config.training.batch_size, generator=generator) * 2 - 1
 
     @property
@@ -132,7 +139,12 @@ class ToyFamily:
     name = NAME
     model_section = Section(
         ToyModel,
-        {"type": checks.choice((NAME,)), "step_seconds": checks.number(0.0), "fail_at_step": checks.integer(1, allow_null=True)},
+        {
+            "type": checks.choice((NAME,)),
+            "step_seconds": checks.number(0.0),
+            "fail_at_step": checks.integer(1, allow_null=True),
+            "cancelled_at_step": checks.integer(1, allow_null=True),
+        },
     )
     training_section = Section(ToyTraining, TRAINING_CHECKS)
     section_defaults: Mapping[str, Any] = {}

@@ -126,9 +126,18 @@ class Config(Generic[ModelT, TrainingT]):
     distributed: DistributedConfig = field(default_factory=DistributedConfig)
     output_dir: str = "runs"
     source: Optional[str] = None  # the file this was read from, absolute
+    # Top-level sections that only this config's family reads (e.g. ``paddleocr``), by name.
+    sections: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """The config as it is written: a family's own sections sit at the top level like the shared ones."""
+        written = dataclasses.asdict(dataclasses.replace(self, sections={}))
+        del written["sections"]
+        written.update({name: dataclasses.asdict(section) for name, section in self.sections.items()})
+        return written
+
+    def section(self, name: str) -> Any:
+        return self.sections[name]
 
     def replace_training(self, **changes: Any) -> "Config[ModelT, TrainingT]":
         return dataclasses.replace(self, training=dataclasses.replace(self.training, **changes))
@@ -321,13 +330,20 @@ def parse_config(
         Section(DecodingConfig, {"check_digit": checks.boolean}), reader.section(top.get("decoding"), ("decoding",)), ("decoding",)
     )
     distributed = _distributed(reader, reader.section(top.get("distributed"), ("distributed",)), training.device, for_training)
+    own = _own_sections(family)
+    sections = {name: reader.build(section, reader.section(top.get(name), (name,)), (name,)) for name, section in own.items()}
     output_dir = top.get("output_dir", "runs")
     if not isinstance(output_dir, str) or not output_dir.strip():
         reader.problem(("output_dir",), f"expected a folder path (got {output_dir!r})")
         output_dir = "runs"
     for key in top:
-        if key not in SECTIONS:
-            reader.warning((str(key),), "unknown section, ignored" + _did_you_mean(str(key), SECTIONS))
+        if key in SECTIONS or key in own:
+            continue
+        owners = [name for name in registry_names() if key in _own_sections(_registered(name))]
+        if owners:
+            reader.warning((str(key),), f"not used by model type {family.name} (a section of {', '.join(owners)}), ignored")
+        else:
+            reader.warning((str(key),), "unknown section, ignored" + _did_you_mean(str(key), (*SECTIONS, *own)))
     config: Config[Any, Any] = Config(
         model=model,
         training=training,
@@ -336,10 +352,28 @@ def parse_config(
         distributed=distributed,
         output_dir=resolve_path(output_dir, base_dir) or output_dir,
         source=source,
+        sections=sections,
     )
     config = family.finish_config(config, reader)
     reader.fail_if_problems()
     return config, reader.warnings
+
+
+def _own_sections(family: "Family") -> Mapping[str, Section]:
+    """The top-level sections only this family reads (``Family.own_sections``; most families have none)."""
+    return getattr(family, "own_sections", {})
+
+
+def registry_names() -> tuple[str, ...]:
+    from .families import registry
+
+    return registry.names()
+
+
+def _registered(name: str) -> "Family":
+    from .families import registry
+
+    return registry.family(name)
 
 
 def _with_overrides(top: dict[str, Any], overrides: Overrides, reader: ConfigReader) -> dict[str, Any]:

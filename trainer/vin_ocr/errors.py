@@ -20,6 +20,11 @@ MPS_UNAVAILABLE = "mps_unavailable"
 CHECKPOINT_INVALID = "checkpoint_invalid"
 IO_ERROR = "io_error"
 INTERNAL_ERROR = "internal_error"
+# PaddleOCR (model.type: paddleocr), whose training runs in the user's clone with PaddlePaddle's own environment.
+PADDLE_MISSING = "paddle_missing"
+PADDLEOCR_CLONE_INVALID = "paddleocr_clone_invalid"
+PADDLEOCR_DEPS_MISSING = "paddleocr_deps_missing"
+PADDLEOCR_FAILED = "paddleocr_failed"
 
 
 class TrainerError(Exception):

@@ -20,6 +20,7 @@ from .protocol import CheckpointRef, Family
 # thing: the first family that recognises a model id or a checkpoint takes it.
 _MODULES: dict[str, str] = {
     "baseline": "vin_ocr.families.baseline",
+    "paddleocr": "vin_ocr.families.paddleocr",
     "deepseek-ocr": "vin_ocr.families.deepseek_ocr",
     "lfm2-vl": "vin_ocr.families.lfm2_vl",
 }

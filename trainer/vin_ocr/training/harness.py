@@ -290,7 +290,11 @@ class Harness:
         try:
             while record.step < budget.max_steps and not budget.time_is_up(record.elapsed):
                 clock = Clock(record.step, budget.max_steps, budget.fraction(record.step, record.elapsed))
-                batch = next(batches)
+                try:
+                    batch = next(batches)
+                except Cancelled:  # a family whose training runs in a child process saw it stopped by the cancel
+                    status = "cancelled"
+                    break
                 team.probe.step(record.step + 1, batch)
                 loss, samples = model.train_step(batch, clock)
                 record.step += 1
@@ -385,7 +389,8 @@ class Harness:
             improved = self.record.validated(metrics)
             self._report(evaluation, "val", self.record.step, is_best=improved)
             self.log.info(
-                f"step {self.record.step}: val exact match {metrics.get('exact_match', 0.0):.2%}, CER {metrics.get('cer', 0.0):.4f}"
+                f"step {self.record.step}: val exact match {metrics.get('exact_match', 0.0):.2%}"
+                + (f", CER {metrics['cer']:.4f}" if "cer" in metrics else "")
                 + (" (best so far)" if improved else "")
             )
             if improved:
@@ -491,11 +496,13 @@ class Harness:
     def _print_summary(self, best: Optional[str]) -> None:
         metrics = self.record.best_metrics
         if metrics:
-            self.log.info(
-                f"held-out exact match {metrics.get('exact_match', 0.0):.2%} · CER {metrics.get('cer', 0.0):.4f} "
-                f"· char F1 {metrics.get('char_f1', 0.0):.4f} · check-digit decoding {metrics.get('exact_match_check_digit', 0.0):.2%} "
-                f"(step {self.record.best_step})"
-            )
+            parts = [f"held-out exact match {metrics.get('exact_match', 0.0):.2%}"]
+            # Every metric a family measured (PaddleOCR's own evaluations have exact match and NED only).
+            shown = (("cer", "CER", ".4f"), ("char_f1", "char F1", ".4f"), ("exact_match_check_digit", "check-digit decoding", ".2%"))
+            for key, label, form in shown:
+                if key in metrics:
+                    parts.append(f"{label} {format(metrics[key], form)}")
+            self.log.info(" · ".join(parts) + f" (step {self.record.best_step})")
         test = self.record.test_metrics
         if test:
             self.log.info(f"test exact match {test.get('exact_match', 0.0):.2%} · CER {test.get('cer', 0.0):.4f}")
