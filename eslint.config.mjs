@@ -12,6 +12,7 @@ export default tseslint.config(
       '.vscode-test/**',
       '.venv/**',
       '.sky-venv/**',
+      '.*-venv/**', // every other venv (.paddle-venv, a family's own)
       'trainer/**',
       'runs/**',
       'test/fixtures/**',

@@ -8,9 +8,10 @@
    (``vin_ocr/data/heldout.py``) beside the shipped reader itself.
 2. **A new style**: the held-out typeface family the shipped reader reads worst (of those
    ``split_font_families()`` keeps out of pretraining, 100 renders each) plays "the user's photos": 300
-   labelled renders to train on, 200 more as the test set (full-resolution PNGs and labels.txt files, as a
-   user's folder would be). ``--style-minutes`` of ``examples/finetune.yaml`` from the shipped reader vs
-   the same from scratch (``init_from: none``, the from-scratch learning rate 0.003); exact match on the 200.
+   labelled renders, of which ``--style-val`` validate (choose the best checkpoint) and the rest train, and 200
+   more as the test set (full-resolution PNGs and labels.txt files, as a user's folder would be).
+   ``--style-minutes`` of ``examples/finetune.yaml`` from the shipped reader vs the same from scratch
+   (``init_from: none``, the from-scratch learning rate 0.003); exact match on the 200.
 
 Each run is a real ``python -m vin_ocr train`` on this machine; keep the machine otherwise idle.
 """
@@ -32,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "trainer"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-STYLE_TRAIN, STYLE_TEST, STYLE_SCREEN = 300, 200, 100
+STYLE_PHOTOS, STYLE_TEST, STYLE_SCREEN = 300, 200, 100
 SCRATCH_LEARNING_RATE = 0.003
 
 
@@ -85,14 +86,14 @@ def worst_held_out_family() -> tuple[str, dict[str, float]]:
     return min(scores, key=lambda family: scores[family]), scores
 
 
-def write_photos(folder: Path, family: str, count: int, seed: str) -> Path:
-    """``count`` full-resolution renders in ``family`` with a labels.txt, as a user's photo folder."""
+def write_photos(folder: Path, family: str, indices: range, seed: str) -> Path:
+    """Full-resolution renders in ``family`` with a labels.txt, as a user's photo folder."""
     from vin_ocr.data.synthetic import render_vin
     from vin_ocr.vin import random_vin
 
     (folder / "images").mkdir(parents=True, exist_ok=True)
     lines = []
-    for index in range(count):
+    for index in indices:
         rng = random.Random(f"finetune-report/{seed}/{index}")
         vin = random_vin(rng, north_american=rng.random() < 0.6)
         render_vin(vin, rng, [family]).save(folder / "images" / f"{index:04d}.png")
@@ -101,16 +102,20 @@ def write_photos(folder: Path, family: str, count: int, seed: str) -> Path:
     return folder / "labels.txt"
 
 
-def new_style(minutes: float, work: Path) -> dict[str, Any]:
+def new_style(minutes: float, work: Path, val: int, scratch: bool) -> dict[str, Any]:
     family, screen = worst_held_out_family()
     print(f"  new style: {family} (shipped reader on {STYLE_SCREEN} renders each: {screen})", flush=True)
-    train_labels = write_photos(work / "style-train", family, STYLE_TRAIN, "train")
-    test_labels = write_photos(work / "style-test", family, STYLE_TEST, "test")
-    results: dict[str, Any] = {"family": family, "screen": screen}
-    for name, init_from, rate in (("from shipped reader", "pretrained", None), ("from scratch", "none", SCRATCH_LEARNING_RATE)):
+    train_labels = write_photos(work / "style-train", family, range(val, STYLE_PHOTOS), "photos")
+    val_labels = write_photos(work / "style-val", family, range(val), "photos") if val else None
+    test_labels = write_photos(work / "style-test", family, range(STYLE_TEST), "test")
+    results: dict[str, Any] = {"family": family, "screen": screen, "train": STYLE_PHOTOS - val, "val": val}
+    runs = [("from shipped reader", "pretrained", None), ("from scratch", "none", SCRATCH_LEARNING_RATE)]
+    for name, init_from, rate in runs if scratch else runs[:1]:
         config = load_example("finetune.yaml")
         config["model"]["init_from"] = init_from
         config["data"].update(train=str(train_labels), test=str(test_labels))
+        if val_labels is not None:
+            config["data"]["val"] = str(val_labels)
         config["training"].update(max_minutes=minutes, max_steps=100000)
         if rate is not None:
             config["training"]["learning_rate"] = rate
@@ -129,6 +134,9 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rates", default="0.003,0.0005", help="learning rates for the default config, comma-separated")
     parser.add_argument("--style-minutes", type=float, default=5.0)
+    parser.add_argument("--style-val", type=int, default=50, help="of the 300 photos, how many validate (0: the synthetic set)")
+    parser.add_argument("--only", choices=("default", "style"), help="run one of the two parts")
+    parser.add_argument("--no-scratch", action="store_true", help="skip the from-scratch run of the new style")
     parser.add_argument("--size", type=int, default=500, help="renders in the typefaces and robustness sets")
     parser.add_argument("--work", default="/tmp/vin-ocr-finetune-report")
     parser.add_argument("--json", help="also write the figures here")
@@ -136,20 +144,24 @@ def main() -> None:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    print("1. the default config from the shipped reader", flush=True)
-    default = default_config([float(rate) for rate in args.rates.split(",")], args.minutes, work, args.size)
-    sets = ("synthetic", "typefaces", "robustness", "examples/data")
-    print(f"{'':<22}" + "".join(f"{name:>16}" for name in sets))
-    for label, figures in default.items():
-        print(f"{label:<22}" + "".join(f"{figures[name]['exact_match']:>16.1%}" for name in sets))
-    print("2. a new style: 300 photos of a held-out typeface, 200 to test", flush=True)
-    style = new_style(args.style_minutes, work)
-    for name in ("from shipped reader", "from scratch"):
-        figures = style[name]
-        print(f"  {name:<22} exact match on the 200: {figures['test_exact_match']:.1%} (synthetic val {figures['val_exact_match']:.1%})")
+    figures: dict[str, Any] = {}
+    if args.only in (None, "default"):
+        print("1. the default config from the shipped reader", flush=True)
+        default = figures["default"] = default_config([float(rate) for rate in args.rates.split(",")], args.minutes, work, args.size)
+        sets = ("synthetic", "typefaces", "robustness", "examples/data")
+        print(f"{'':<22}" + "".join(f"{name:>16}" for name in sets))
+        for label, scores in default.items():
+            print(f"{label:<22}" + "".join(f"{scores[name]['exact_match']:>16.1%}" for name in sets))
+    if args.only in (None, "style"):
+        print("2. a new style: 300 photos of a held-out typeface, 200 to test", flush=True)
+        style = figures["new_style"] = new_style(args.style_minutes, work, args.style_val, not args.no_scratch)
+        for name in ("from shipped reader", "from scratch"):
+            if name in style:
+                scores = style[name]
+                print(f"  {name:<22} exact match on the 200: {scores['test_exact_match']:.1%} (val {scores['val_exact_match']:.1%})")
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.json:
-        Path(args.json).write_text(json.dumps({"default": default, "new_style": style}, indent=2) + "\n", encoding="utf-8")
+        Path(args.json).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -189,7 +189,12 @@ function installs(model: PanelModel): HTMLElement {
   return section(
     'Install commands',
     'install',
-    el('p', { class: 'muted' }, 'One environment per model family: DeepSeek-OCR pins transformers 4.46.3, LFM2.5-VL needs 4.57 or newer.'),
+    el(
+      'p',
+      { class: 'muted' },
+      'One environment per model family: DeepSeek-OCR pins transformers 4.46.3, LFM2.5-VL needs 4.57 or newer, ' +
+        "PaddleOCR's PaddlePaddle stays out of the torch environment (VIN OCR: Set Up PaddleOCR Environment).",
+    ),
     ...model.models.map((entry) =>
       el(
         'div',

@@ -5,7 +5,6 @@
 
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { SkyJobStream, type JobOutcome } from '../core/cloud/job-stream';
@@ -17,6 +16,7 @@ import type { CloudPlan, CloudProblem, SkyInstallation } from '../core/cloud/typ
 import { findOnPath } from '../core/interpreter/resolve';
 import { runEnvironmentPlan } from '../core/trainer/environment';
 import { findTrainerDir } from './doctor';
+import { cliStorageDir } from './storage';
 import { ProgressReporter } from './train';
 
 export const CLOUD_USAGE = `Usage: vin-ocr cloud <command> [options]
@@ -46,10 +46,7 @@ Exit status: 0 success, 1 failed (the reason and its fix on stderr), 2 usage err
 const write = (line: string) => process.stderr.write(`${line}\n`);
 const say = (line: string) => write(`vin-ocr cloud: ${line}`);
 
-/** Where `vin-ocr cloud setup` puts SkyPilot's environment when no extension storage is at hand. */
-export function cliStorageDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.join(env.XDG_DATA_HOME || path.join(homedir(), '.local', 'share'), 'vin-ocr');
-}
+export { cliStorageDir };
 
 class UsageError extends Error {}
 

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { validateBytes } from '../core/config/validate';
 import { resolveInterpreter } from '../core/interpreter/resolve';
+import { fallbackHint } from '../core/trainer/error-codes';
 import type { RunFinishedEvent, TrainerEvent } from '../core/trainer/events';
 import { classifyUnreportedExit, describeFailure, LineTail } from '../core/trainer/failure';
 import { startTrainer, type TrainerExit } from '../core/trainer/launch';
@@ -15,13 +16,20 @@ import { createLocalLauncher } from '../core/trainer/local-launcher';
 import { budgetPercent, progressMessage } from '../core/trainer/progress';
 import { applyEvent, emptyRunState, type RunState } from '../core/trainer/run-state';
 import { trainArgs, type DeviceChoice } from '../core/trainer/trainer-args';
+import { venvPython } from '../core/trainer/environment';
+import { LOCAL_PADDLE_ENVIRONMENT, PADDLE_ENVIRONMENT, PADDLE_PYTHON_ENV } from '../core/trainer/paddleocr';
+import { resolvePaddlePython } from '../core/trainer/paddle-environment';
 import { findTrainerDir } from './doctor';
+import { cliStorageDir } from './storage';
 
 export const TRAIN_USAGE = `Usage: vin-ocr train CONFIG [--python PATH] [--max-steps N] [--max-minutes M] [--resume RUN]
-                     [--device auto|cuda|mps|cpu] [--json]
+                     [--device auto|cuda|mps|cpu] [--paddle-python PATH] [--json]
 
   CONFIG          a training config (e.g. examples/baseline.yaml); it is validated first
   --python PATH   the trainer's interpreter (default: ./.venv, then python3/python on PATH)
+  --paddle-python PATH
+                  model.type paddleocr: the PaddleOCR environment's interpreter (default: $VIN_OCR_PADDLE_PYTHON,
+                  then ./${LOCAL_PADDLE_ENVIRONMENT}, then ${PADDLE_ENVIRONMENT}/ in the vin-ocr data folder, then the trainer's own)
   --json          print the trainer's events (JSON Lines) on stdout instead of its log
 Exit status: 0 completed, 1 failed or invalid config, 2 usage error, 130 cancelled.
 `;
@@ -36,6 +44,7 @@ interface TrainCliOptions {
   maxSteps?: number;
   maxMinutes?: number;
   resume?: string;
+  paddlePython?: string;
 }
 
 function positiveNumber(text: string | undefined, name: string): number | undefined {
@@ -55,6 +64,7 @@ function parseTrainArgs(args: string[]): TrainCliOptions | 'help' {
       'max-steps': { type: 'string' },
       'max-minutes': { type: 'string' },
       resume: { type: 'string' },
+      'paddle-python': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -74,6 +84,7 @@ function parseTrainArgs(args: string[]): TrainCliOptions | 'help' {
     maxSteps,
     maxMinutes: positiveNumber(values['max-minutes'], '--max-minutes'),
     resume: values.resume,
+    paddlePython: values['paddle-python'],
   };
 }
 
@@ -94,7 +105,8 @@ async function configIsValid(config: string): Promise<boolean> {
 function describeFinish(event: RunFinishedEvent): string {
   const parts = [`run ${event.status}`];
   if (event.best_checkpoint) parts.push(`best checkpoint: ${event.best_checkpoint}`);
-  if (event.error_code) parts.push(`${event.error_code}: ${event.message ?? ''}${event.hint ? ` — ${event.hint}` : ''}`);
+  const hint = event.hint ?? fallbackHint(event.error_code);
+  if (event.error_code) parts.push(`${event.error_code}: ${event.message ?? ''}${hint ? ` — ${hint}` : ''}`);
   for (const issue of event.issues ?? []) parts.push(issue);
   return parts.join('\n  ');
 }
@@ -179,7 +191,25 @@ export async function runTrain(args: string[], launcher?: TrainerLauncher): Prom
     write('vin-ocr train: no Python 3.9+ interpreter found; pass --python or run `npm run demo` once to create ./.venv');
     return 1;
   }
-  return train(options, interpreter.path, launcher ?? createLocalLauncher({ trainerDir: findTrainerDir() }));
+  const paddlePython = cliPaddlePython(options.paddlePython);
+  return train(
+    options,
+    interpreter.path,
+    launcher ?? createLocalLauncher({ trainerDir: findTrainerDir(), paddlePython: () => paddlePython }),
+  );
+}
+
+/**
+ * VIN_OCR_PADDLE_PYTHON for the trainer: `--paddle-python` (a VS Code task passes the window's), else undefined when
+ * the variable is set already (it reaches the trainer as it is), else `./.paddle-venv` (scripts/setup-paddle.sh's),
+ * else the PaddleOCR environment in the CLI's data folder, if any.
+ */
+export function cliPaddlePython(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  if (flag?.trim()) return flag.trim();
+  if (env[PADDLE_PYTHON_ENV]?.trim()) return undefined;
+  const local = venvPython(path.join(cwd, LOCAL_PADDLE_ENVIRONMENT), process.platform);
+  if (existsSync(local)) return local;
+  return resolvePaddlePython({ storageDir: cliStorageDir(env), exists: existsSync })?.path;
 }
 
 async function train(options: TrainCliOptions, python: string, launcher: TrainerLauncher): Promise<number> {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../src/core/trainer/run-manager';
 import type { RunNode } from '../../src/features/training/runs-tree';
+import { until, within } from './waiting';
 
 const EXTENSION_ID = 'vin-ocr.vin-ocr';
 
@@ -19,23 +20,6 @@ function fixture(name: string): vscode.Uri {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function within<T>(promise: Thenable<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    Promise.resolve(promise),
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
-  ]);
-}
-
-async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Every `sky` call the stand-in saw, in order. */
 function skyCalls(log: string): string[][] {

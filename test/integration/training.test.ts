@@ -3,7 +3,7 @@
 // .venv, torch on the CPU).
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
@@ -11,6 +11,7 @@ import type { LiveRun } from '../../src/core/trainer/run-manager';
 import type { RunNode } from '../../src/features/training/runs-tree';
 import { comparisonMarkdown } from '../../src/features/training/compare';
 import { failureActions } from '../../src/features/training/outcome';
+import { groupMembers, processesMentioning, until, within } from './waiting';
 
 const EXTENSION_ID = 'vin-ocr.vin-ocr';
 
@@ -49,53 +50,6 @@ async function trainTiny(): Promise<{ run: LiveRun; state: LiveRun['state'] }> {
   );
   assert.ok(state.runDir && existsSync(join(state.runDir, 'checkpoints', 'best.pt')), 'best checkpoint written');
   return { run, state };
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
-  ]);
-}
-
-async function until<T>(probe: () => T | undefined | Promise<T | undefined>, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
-
-/** Live processes (not zombies) of a process group, from /proc. */
-function groupMembers(pgid: number): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(fields[2]) === pgid && fields[0] !== 'Z';
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
-
-/** Processes whose command line mentions the text (the trainer names its config). */
-function processesMentioning(text: string): number[] {
-  return readdirSync('/proc')
-    .filter((name) => /^\d+$/.test(name))
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
 }
 
 describe('VIN OCR training (in a real VS Code)', function () {

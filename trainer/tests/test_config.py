@@ -61,10 +61,14 @@ def test_unknown_keys_are_warnings_not_failures(tmp_path):
     assert any("training.colour" in w for w in warnings) and any("extra" in w for w in warnings)
 
 
-def test_planned_model_types_get_a_clear_message(tmp_path):
-    # A model data/requirements.json lists but no family trains yet (lfm2-vl was one; it trains now).
+def test_planned_model_types_get_a_clear_message(tmp_path, monkeypatch):
+    # A model data/requirements.json lists but no family trains yet (lfm2-vl and paddleocr were; both train now).
+    import vin_ocr.requirements as requirements
+
+    listed = requirements.all_requirements()
+    monkeypatch.setattr(requirements, "all_requirements", lambda: {**listed, "future-model": {}})
     with pytest.raises(TrainerError) as caught:
-        parse_config({"model": {"type": "paddleocr"}}, tmp_path)
+        parse_config({"model": {"type": "future-model"}}, tmp_path)
     assert "not available in this trainer yet" in caught.value.issues[0]
 
 

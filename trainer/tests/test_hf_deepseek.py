@@ -1,4 +1,10 @@
-"""DeepSeek-OCR: its prompt format and image modes, and loading remote code through the flash-attn stub."""
+"""DeepSeek-OCR in the main environment: its prompt format and image modes, what the trainer adds around its code
+(the transformers check, the torchvision stand-in, the LoRA targets), and remote code that imports flash_attn unguarded.
+
+The real remote code is tested in its own environment (``test_deepseek_real.py``). What stays here on the imitation
+(``fixtures_hf/fake_remote_ocr``) is what the real code cannot show: its ``flash_attn`` import is guarded, so only an
+imitation that imports flash_attn unguarded exercises the stub, the attention fallback and the "install the stub" error.
+"""
 
 import pytest
 import torch
@@ -97,7 +103,11 @@ def test_batches_carry_what_the_remote_forward_takes():
 
 @pytest.fixture
 def remote_code_env(monkeypatch, tmp_path):
+    from vin_ocr.families import deepseek_ocr
+
     go_offline(monkeypatch)
+    # The imitation runs under this environment's transformers (5.x), which the real code cannot import.
+    monkeypatch.setattr(deepseek_ocr, "_check_transformers", lambda: None)
     monkeypatch.setenv("HF_MODULES_CACHE", str(tmp_path / "modules"))
     import transformers.dynamic_module_utils as dynamic
 
@@ -174,96 +184,111 @@ def test_remote_code_is_refused_without_trust_remote_code(remote_code_env):
         load_vlm(str(fake_deepseek_dir()), "deepseek-ocr", "eager", "fp32", trust_remote_code=False)
 
 
-def test_fine_tuning_remote_code_the_deepseek_way(monkeypatch, remote_code_env, tmp_path):
-    """LoRA on the recipe's targets, DeepSeek's prompt and image format, greedy evaluation: end to end."""
+# ---- what the trainer adds around the real code (tested on it in test_deepseek_real.py) --------------------
+
+
+def test_a_transformers_that_cannot_import_the_code_is_refused_before_loading(monkeypatch):
+    import transformers
+
+    from vin_ocr.errors import TrainerError
+    from vin_ocr.families import deepseek_ocr
+    from vin_ocr.models.hf.fallback import fallback_reason
+
+    monkeypatch.setattr(transformers, "__version__", "4.48.0")
+    with pytest.raises(TrainerError) as caught:
+        deepseek_ocr.FAMILY.traits.load_model("deepseek-ai/DeepSeek-OCR", "eager", True, {})
+    assert caught.value.code == "missing_dependency" and "4.46.3 to 4.47.x" in caught.value.message
+    assert "transformers==4.46.3" in caught.value.hint
+    assert "cannot be imported by transformers 4.48 or newer" in fallback_reason("deepseek-ocr", "cpu", None, None, "4.57.1")
+    assert fallback_reason("deepseek-ocr", "cpu", None, None, "4.46.3") is None
+
+
+def test_lora_targets_the_language_model_only():
+    import re
+
+    from vin_ocr.families.deepseek_ocr import FAMILY
+
+    pattern = FAMILY.traits.lora.targets
+    assert isinstance(pattern, str)
+    trained = [
+        "model.layers.0.self_attn.q_proj",
+        "model.layers.0.self_attn.o_proj",
+        "model.layers.0.mlp.gate_proj",
+        "model.layers.11.mlp.experts.63.down_proj",
+        "model.layers.1.mlp.shared_experts.up_proj",
+    ]
+    frozen = [
+        "model.sam_model.blocks.0.attn.qkv",
+        "model.sam_model.blocks.0.attn.proj",
+        "model.sam_model.blocks.0.mlp.lin1",
+        "model.vision_model.transformer.layers.0.self_attn.qkv_proj",
+        "model.vision_model.transformer.layers.0.self_attn.out_proj",
+        "model.vision_model.transformer.layers.0.mlp.fc1",
+        "model.projector.layers",
+        "model.layers.1.mlp.gate",
+        "lm_head",
+    ]
+    assert all(re.fullmatch(pattern, name) for name in trained)
+    assert not any(re.fullmatch(pattern, name) for name in frozen)
+
+
+def test_the_torchvision_stand_in_has_what_the_remote_code_imports():
+    import sys
+
+    import numpy as np
+
+    from vin_ocr.models.hf import remote_code
+
+    saved = {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] == "torchvision"}
+    try:
+        remote_code._stand_in()
+        from torchvision import transforms  # type: ignore[import-not-found]
+        from torchvision.transforms.functional import InterpolationMode  # type: ignore[import-not-found]
+
+        assert InterpolationMode.BICUBIC.value == "bicubic"
+        image = Image.new("RGB", (4, 2), (255, 0, 51))
+        tensor = transforms.Compose([transforms.ToTensor(), transforms.Normalize(mean=(0.5,) * 3, std=(0.5,) * 3)])(image)
+        assert tensor.shape == (3, 2, 4) and tensor.dtype == torch.float32
+        assert np.allclose(tensor[:, 0, 0].numpy(), [1.0, -1.0, 51 / 255 * 2 - 1], atol=1e-6)
+    finally:
+        for name in [name for name in sys.modules if name.split(".")[0] == "torchvision"]:
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+def test_the_device_shim_moves_cuda_calls_inside_forward_only():
+    from vin_ocr.models.hf.remote_code import attach
+
+    class Inner(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.sam_model = torch.nn.Linear(1, 1)
+            self.projector = torch.nn.Linear(1, 1)
+
+        def forward(self, x):
+            print("BASE:  torch.Size([1, 64, 1280])")  # as the real forward does on every call
+            return x.cuda() * 2
+
+    model = torch.nn.Sequential(Inner())
+    why = attach(model, torch.device("cpu"))
+    assert why and ".cuda()" in why and "not changed" in why
+    import contextlib
     import io
-    import json
 
-    from fixtures_hf.helpers import labelled_dir
-
-    from vin_ocr.training import hf_finetune
-
-    _forget_flash_attn(monkeypatch)
-    monkeypatch.syspath_prepend(str(STUB_DIR))
-    labels = str(labelled_dir() / "labels.txt")
-    stream = io.StringIO()
-    code = hf_finetune.main(
-        [
-            "--model-id",
-            str(fake_deepseek_dir()),
-            "--trust-remote-code",
-            "--image-mode",
-            "tiny",
-            "--train-labels",
-            labels,
-            "--val-labels",
-            labels,
-            "--max-eval-samples",
-            "2",
-            "--max-new-tokens",
-            "18",
-            "--output-dir",
-            str(tmp_path / "runs"),
-            "--batch-size",
-            "4",
-            "--max-steps",
-            "8",
-            "--learning-rate",
-            "2e-2",
-            "--eval-every",
-            "8",
-            "--no-export",
-        ],
-        events_stream=stream,
-    )
-    events = [json.loads(line) for line in stream.getvalue().splitlines()]
-    assert code == 0, events[-1]
-    started = events[0]
-    assert started["event"] == "run_started" and started["attention"] == "eager"
-    assert "no sdpa" in started["attention_reason"]
-    losses = [e["loss"] for e in events if e["event"] == "progress"]
-    assert losses[-1] < losses[0]
-    evaluation = next(e for e in events if e["event"] == "eval")
-    assert evaluation["size"] == 2 and "exact_match" in evaluation["metrics"]
-    predictions = next(e for e in events if e["event"] == "samples")["items"]
-    assert all(set(item["prediction"]) <= set("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for item in predictions)
-    assert (tmp_path / "runs").is_dir()
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        assert model(torch.ones(1)).tolist() == [2.0]
+    assert printed.getvalue() == ""
+    if not torch.cuda.is_available():
+        with pytest.raises((AssertionError, RuntimeError)):
+            torch.ones(1).cuda()  # outside forward, .cuda() is torch's own again
 
 
-def test_a_fine_tuned_deepseek_checkpoint_reads_through_predict(monkeypatch, remote_code_env, tmp_path, capsys):
-    import io
-    import json
+def test_flash_attention_requested_off_cuda_is_eager_with_the_reason():
+    from vin_ocr.models.hf.policy import Machine, choose_attention
 
-    from fixtures_hf.helpers import labelled_dir
-
-    from vin_ocr.__main__ import main
-    from vin_ocr.training import hf_finetune
-
-    _forget_flash_attn(monkeypatch)
-    monkeypatch.syspath_prepend(str(STUB_DIR))
-    labels = str(labelled_dir() / "labels.txt")
-    code = hf_finetune.main(
-        [
-            "--model-id",
-            str(fake_deepseek_dir()),
-            "--trust-remote-code",
-            "--image-mode",
-            "tiny",
-            "--train-labels",
-            labels,
-            "--output-dir",
-            str(tmp_path / "runs"),
-            "--batch-size",
-            "4",
-            "--max-steps",
-            "1",
-            "--no-export",
-        ],
-        events_stream=io.StringIO(),
-    )
-    assert code == 0
-    (run_dir,) = (tmp_path / "runs").iterdir()
-    image = str(labelled_dir() / "img" / "0.png")
-    assert main(["predict", "--checkpoint", str(run_dir), image, "--json"]) == 0
-    (read,) = json.loads(capsys.readouterr().out)
-    assert set(read["vin"]) <= set("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") and len(read["characters"]) == len(read["vin"])
+    for device in ("cpu", "mps"):
+        choice = choose_attention("deepseek-ocr", Machine(device, flash_attn="stub"), requested="flash_attention_2")
+        assert choice.value == "eager" and "needs CUDA" in choice.reason and "no sdpa" in choice.reason
+    on_gpu = choose_attention("deepseek-ocr", Machine("cuda", flash_attn="2.7.3", compute_capability=9.0), requested="flash_attention_2")
+    assert on_gpu.value == "flash_attention_2"

@@ -156,7 +156,7 @@ def test_a_python_without_paddle_is_refused_with_the_set_up_hint(monkeypatch, tm
     with pytest.raises(TrainerError) as raised:
         paddle_python()
     assert raised.value.code == PADDLE_MISSING
-    assert "Set Up Trainer Environment" in raised.value.hint
+    assert "Set Up PaddleOCR Environment" in raised.value.hint
     monkeypatch.setenv(PYTHON_VARIABLE, str(tmp_path / "no-python"))
     with pytest.raises(TrainerError, match="does not exist"):
         paddle_python()

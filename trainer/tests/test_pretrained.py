@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import REPO, run_cli
@@ -84,9 +85,16 @@ def test_a_run_fine_tunes_from_the_shipped_reader_and_says_so(tmp_path, event_va
         events = read_events(tmp_path / f"{init_from}.jsonl")
         event_validator(events)
         started = next(event for event in events if event["event"] == "run_started")
-        exact = [event for event in events if event["event"] == "eval"][-1]["metrics"]["exact_match"]
+        evaluations = [event for event in events if event["event"] == "eval"]
+        exact = evaluations[-1]["metrics"]["exact_match"]
         if expect_reading:  # two steps at a tiny learning rate: it reads about as well as shipped
             assert "shipped pretrained reader" in started["init_from"]
             assert exact >= shipped - 0.15
+            # The starting weights are validated before the first step and are the best until beaten.
+            assert evaluations[0]["step"] == 0 and evaluations[0]["is_best"] is True
+            finished = events[-1]
+            best_step = json.loads((Path(finished["best_checkpoint"]).parent.parent / "metrics.json").read_text())["best_step"]
+            assert best_step in (0, 2)
         else:
             assert started["init_from"] == "random weights (model.init_from: none)" and exact == 0.0
+            assert [event["step"] for event in evaluations] == [2]  # random weights: nothing to validate first

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 DEVICE_CHOICES = ("auto", "cuda", "mps", "cpu")
@@ -127,6 +128,19 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shipped_onnx(args: argparse.Namespace) -> Optional[str]:
+    """The shipped reader's ONNX export, when ``predict`` reads with the shipped reader and ONNX Runtime is here
+    (the same reads, checked when it was published, without torch's import: a read takes a fraction of a second)."""
+    import importlib.util
+
+    from .pretrained import ALIAS, SHIPPED_ONNX
+
+    wanted = str(args.checkpoint) == ALIAS and not Path(args.checkpoint).exists()
+    if not wanted or args.device not in ("auto", "cpu") or not (SHIPPED_ONNX / "model.onnx").is_file():
+        return None
+    return str(SHIPPED_ONNX) if importlib.util.find_spec("onnxruntime") is not None else None
+
+
 def _predict(args: argparse.Namespace) -> int:
     from .export.manifest import is_export
     from .families.protocol import Reader
@@ -134,7 +148,12 @@ def _predict(args: argparse.Namespace) -> int:
 
     reader: Reader
     try:
-        if args.backend == "onnx" or (args.backend == "auto" and is_export(args.checkpoint)):
+        onnx_target = _shipped_onnx(args) if args.backend == "auto" else None
+        if onnx_target is not None:
+            from .onnx_reader import load_onnx_reader
+
+            reader = load_onnx_reader(onnx_target, args.device)
+        elif args.backend == "onnx" or (args.backend == "auto" and is_export(args.checkpoint)):
             from .onnx_reader import load_onnx_reader
 
             reader = load_onnx_reader(args.checkpoint, args.device)

@@ -26,6 +26,22 @@ FALLBACK: dict[str, dict[str, Any]] = {
         "id": "deepseek-ai/DeepSeek-OCR",
         "attention": ["flash_attention_2", "eager"],
         "minimum_gb": {"cuda": 8, "mps": 16, "cpu": 16},
+        "transformers": ">=4.46.3,<4.48",
+        "environment": [
+            "torch==2.13.0",
+            "transformers==4.46.3",
+            "tokenizers==0.20.3",
+            "peft==0.21.2",
+            "accelerate==1.15.0",
+            "safetensors>=0.4",
+            "einops==0.8.2",
+            "addict==2.4.0",
+            "easydict==1.14",
+            "numpy>=1.26",
+            "Pillow>=10.1",
+            "PyYAML>=6.0",
+            "tensorboard>=2.16",
+        ],
     },
     "lfm2-vl": {
         "label": "LFM2.5-VL-1.6B",
@@ -45,6 +61,10 @@ class ModelRequirements:
     model_id: str
     attention: tuple[str, ...]  # best first; empty for models without attention
     minimum_gb: dict[str, float]  # device -> decimal GB (GPU memory on cuda, RAM elsewhere)
+    # The family's own environment, where it needs one (DeepSeek-OCR): the transformers range its code
+    # imports with, and the pip requirements scripts/setup-deepseek.sh installs.
+    transformers: Optional[str] = None
+    environment: tuple[str, ...] = ()
 
 
 def requirements_file() -> Optional[Path]:
@@ -63,12 +83,17 @@ def _read(path: Optional[str]) -> dict[str, dict[str, Any]]:
     for model in models:
         fit = model.get("fit") or {}
         minimums = {device: figures["minimum_gb"] for device, figures in fit.items() if "minimum_gb" in figures}
-        table[model["family"]] = {
+        entry: dict[str, Any] = {
             "label": model["label"],
             "id": model["id"],
             "attention": model.get("attention") or [],
             "minimum_gb": minimums,
         }
+        environment = model.get("environment")
+        if isinstance(environment, dict):
+            entry["transformers"] = environment.get("transformers")
+            entry["environment"] = list(environment.get("pip") or [])
+        table[model["family"]] = entry
     return table
 
 
@@ -77,7 +102,15 @@ def all_requirements() -> dict[str, ModelRequirements]:
     path = requirements_file()
     table = _read(str(path) if path else None)
     return {
-        family: ModelRequirements(family, entry["label"], entry["id"], tuple(entry["attention"]), dict(entry["minimum_gb"]))
+        family: ModelRequirements(
+            family,
+            entry["label"],
+            entry["id"],
+            tuple(entry["attention"]),
+            dict(entry["minimum_gb"]),
+            entry.get("transformers"),
+            tuple(entry.get("environment") or ()),
+        )
         for family, entry in table.items()
     }
 

@@ -115,6 +115,16 @@ function datasetEntries(config: ParsedConfig): DatasetEntry[] {
 
 function modelProblems(config: ParsedConfig, configPath: string): CloudProblem[] {
   const model = isRecord(config.data.model) ? config.data.model : {};
+  if (model.type === 'paddleocr')
+    return [
+      {
+        code: 'paddleocr-not-on-cloud',
+        message: 'PaddleOCR runs train in your PaddleOCR clone with PaddlePaddle’s own environment; cloud runs do not stage either yet.',
+        fix: 'Train it on this machine ("VIN OCR: Train"), or on a GPU machine of your own that has the clone and scripts/setup-paddle.sh.',
+        file: configPath,
+        line: config.lineOf(['model', 'type']),
+      },
+    ];
   if (typeof model.model_id !== 'string' || !isLocalModelPath(model.model_id)) return [];
   return [
     {

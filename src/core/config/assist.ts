@@ -183,7 +183,11 @@ function hoverMarkdown(path: DataPath, schema: JsonSchema): string {
   if (schema.minimum !== undefined || schema.maximum !== undefined) {
     parts.push(`Range: ${schema.minimum ?? '−∞'} … ${schema.maximum ?? '∞'}`);
   }
-  if (schema.examples?.length) parts.push(`Example: \`${String(schema.examples[0]).replace(/\n/g, '\\n')}\``);
+  if (schema.examples?.length) {
+    const example = schema.examples[0];
+    const text = typeof example === 'string' ? example : JSON.stringify(example);
+    parts.push(`Example: \`${text.replace(/\n/g, '\\n')}\``);
+  }
   return parts.join('\n\n');
 }
 

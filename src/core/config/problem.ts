@@ -31,6 +31,16 @@ export const DIAGNOSTIC_CODES = [
   'distributed-no-endpoint',
   'distributed-nccl-without-cuda',
   'distributed-too-many-processes',
+  'paddleocr-repo-missing',
+  'paddleocr-not-a-clone',
+  'paddleocr-base-config-missing',
+  'paddleocr-max-text-length',
+  'paddleocr-pretrained-url',
+  'paddleocr-pretrained-missing',
+  'paddleocr-mps',
+  'paddleocr-precision',
+  'paddleocr-distributed',
+  'paddleocr-section-ignored',
 ] as const;
 
 export type DiagnosticCode = (typeof DIAGNOSTIC_CODES)[number];

@@ -1,15 +1,18 @@
 // Rules of training configs that the trainer also enforces at start: where a baseline's weights
 // come from (model.init_from; the shipped reader's shape comes from src/core/trainer/pretrained.ts),
-// and whether the `distributed` section can run (trainer/vin_ocr/config.py has the same rules).
+// and whether the `distributed` section can run (trainer/vin_ocr/config.py has the same rules); the paddleocr
+// family's own rules are in paddleocr-rules.ts.
 import { dirname, resolve } from 'node:path';
+import { isPaddleocrConfig } from '../trainer/paddleocr';
 import { shippedReader } from '../trainer/pretrained';
 import type { HardwareFacts } from '../hardware/types';
 import type { Finding } from './finding';
 import { isPlainObject } from './kinds';
 import type { DataPath } from './nodes';
+import { paddleocrRules } from './paddleocr-rules';
 import { schemasAt } from './schemas';
 
-type At = (path: DataPath, prefer?: 'key' | 'value') => Finding['span'];
+export type At = (path: DataPath, prefer?: 'key' | 'value') => Finding['span'];
 
 const SHAPE_KEYS = ['height', 'width', 'hidden_size'] as const;
 const INIT_FROM: DataPath = ['model', 'init_from'];
@@ -21,7 +24,7 @@ export interface TrainingRuleContext {
 }
 
 export function trainingConfigRules(data: Record<string, unknown>, context: TrainingRuleContext, at: At): Finding[] {
-  return [...initFromRules(data, context, at), ...distributedRules(data, context, at)];
+  return [...initFromRules(data, context, at), ...distributedRules(data, context, at), ...paddleocrRules(data, context, at)];
 }
 
 function initFromRules(data: Record<string, unknown>, context: TrainingRuleContext, at: At): Finding[] {
@@ -75,7 +78,8 @@ function cudaGpus(facts: HardwareFacts | undefined): number | undefined {
 
 /** Several processes, several machines, nccl: what torchrun would refuse, or hang on, said before the run. */
 function distributedRules(data: Record<string, unknown>, context: TrainingRuleContext, at: At): Finding[] {
-  if (!isPlainObject(data.distributed)) return [];
+  // PaddleOCR trains in one process without torchrun: paddleocr-rules.ts says so instead.
+  if (!isPlainObject(data.distributed) || isPaddleocrConfig(data)) return [];
   const settings = data.distributed;
   const training = isPlainObject(data.training) ? data.training : {};
   const device = typeof training.device === 'string' ? training.device : 'auto';

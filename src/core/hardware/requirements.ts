@@ -157,3 +157,61 @@ export function withTrainerPaths(command: string, trainerDir: string): string {
 export function withTrainerPathsInReport(report: DoctorReport, trainerDir: string): DoctorReport {
   return { ...report, warnings: report.warnings.map((warning) => ({ ...warning, fix: withTrainerPaths(warning.fix, trainerDir) })) };
 }
+
+/** Characters that mean something to a shell beyond words and quotes: an install line using them is not run. */
+const SHELL_OPERATORS = new Set([';', '&', '|', '<', '>', '`', '$', '(', ')', '\n', '\r']);
+
+/**
+ * The words of a command line as a POSIX shell would split them (single and double quotes, backslash escapes),
+ * without running a shell. Lines that would need one (operators, redirections, expansions, an open quote) throw.
+ */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  let quote: "'" | '"' | undefined;
+  const refuse = (what: string): never => {
+    throw new Error(`install command needs a shell (${what}), which is never used: ${line}`);
+  };
+  for (let index = 0; index < line.length; index++) {
+    const char = line[index]!;
+    if (quote === "'") {
+      if (char === "'") quote = undefined;
+      else word += char;
+    } else if (quote === '"') {
+      if (char === '"') quote = undefined;
+      else if (char === '$' || char === '`') refuse(`"${char}" inside double quotes`);
+      else if (char === '\\' && /["\\]/.test(line[index + 1] ?? '')) word += line[++index];
+      else word += char;
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      word ??= '';
+    } else if (char === '\\') {
+      if (index + 1 >= line.length) refuse('a trailing backslash');
+      word = (word ?? '') + line[++index];
+    } else if (/\s/.test(char) && char !== '\n' && char !== '\r') {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (SHELL_OPERATORS.has(char)) {
+      refuse(`"${char.trim() || 'a line break'}"`);
+    } else word = (word ?? '') + char;
+  }
+  if (quote) refuse('an unclosed quote');
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/**
+ * An install line of data/requirements.json (`pip install paddlepaddle-gpu==3.0.0 -i https://…`) as the arguments
+ * of the environment's own interpreter: `['-m', 'pip', 'install', 'paddlepaddle-gpu==3.0.0', '-i', 'https://…']`.
+ * Only `pip`/`pip3 install …` and `python`/`python3 -m pip install …` lines are accepted; anything else throws.
+ */
+export function pipInstallArgs(line: string): string[] {
+  const words = splitCommandLine(line.trim());
+  const rest = /^pip3?$/.test(words[0] ?? '')
+    ? words.slice(1)
+    : /^python3?$/.test(words[0] ?? '') && words[1] === '-m' && words[2] === 'pip'
+      ? words.slice(3)
+      : undefined;
+  if (!rest || rest[0] !== 'install' || rest.length < 2) throw new Error(`not a pip install command: ${line}`);
+  return ['-m', 'pip', ...rest];
+}

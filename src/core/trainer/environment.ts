@@ -76,6 +76,8 @@ export interface SetupStep {
 }
 
 export interface EnvironmentPlan {
+  /** What the log calls it ("Trainer environment" when unset). */
+  name?: string;
   venvDir: string;
   python: string;
   torch: TorchChoice;
@@ -270,7 +272,7 @@ export async function runEnvironmentPlan(
   options: { signal?: AbortSignal; onStep?: (index: number, step: SetupStep) => void; force?: boolean } = {},
 ): Promise<SetupResult> {
   if (!options.force && (await isUpToDate(plan))) {
-    log(`Trainer environment ${plan.venvDir} is up to date.`);
+    log(`${plan.name ?? 'Trainer environment'} ${plan.venvDir} is up to date.`);
     return { python: plan.python, upToDate: true };
   }
   for (const [index, planned] of plan.steps.entries()) {
@@ -285,6 +287,6 @@ export async function runEnvironmentPlan(
     if (exitCode !== 0) throw new SetupError(step, exitCode);
   }
   await writeFile(join(plan.venvDir, STAMP_FILE), `${plan.fingerprint}\n`);
-  log(`Trainer environment ready: ${plan.python}`);
+  log(`${plan.name ?? 'Trainer environment'} ready: ${plan.python}`);
   return { python: plan.python, upToDate: false };
 }

@@ -63,11 +63,14 @@ export interface TrainerLaunchOptions extends TrainerRunRequest {
   /** The environment to extend; defaults to this process's. */
   baseEnv?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
+  /** The PaddleOCR environment's interpreter, for VIN_OCR_PADDLE_PYTHON (see LocalLauncherOptions). */
+  paddlePython?: () => string | undefined;
 }
 
 /** Starts a streaming trainer command on this machine (the local launcher). */
 export function launchTrainer(options: TrainerLaunchOptions): TrainerProcess {
-  const launcher = createLocalLauncher({ trainerDir: options.trainerDir, baseEnv: options.baseEnv, platform: options.platform });
+  const { trainerDir, baseEnv, platform, paddlePython } = options;
+  const launcher = createLocalLauncher({ trainerDir, baseEnv, platform, paddlePython });
   return startTrainer(launcher, options);
 }
 

@@ -11,6 +11,7 @@ import type { Readable } from 'node:stream';
 import { BoundedLineSplitter, DEFAULT_MAX_LINE_BYTES, LineSplitter } from './jsonl-reader';
 import { killProcessTree } from './kill-tree';
 import type { CancelResult, TrainerExit, TrainerLaunchRequest, TrainerLauncher, TrainerProcessHandle } from './launcher';
+import { PADDLE_PYTHON_ENV } from './paddleocr';
 
 export interface LocalLauncherOptions {
   /** `<extensionRoot>/trainer`: put first on PYTHONPATH so `-m vin_ocr` is the bundled package. */
@@ -18,17 +19,31 @@ export interface LocalLauncherOptions {
   /** The environment to extend; defaults to this process's. */
   baseEnv?: NodeJS.ProcessEnv;
   platform?: NodeJS.Platform;
+  /**
+   * The PaddleOCR environment's interpreter, asked at each start (the user may set it up meanwhile): handed to the
+   * trainer in VIN_OCR_PADDLE_PYTHON. Never from a workspace's settings (the caller's job, see resolvePaddlePython).
+   */
+  paddlePython?: () => string | undefined;
 }
 
 /** Workers that outlive their leader get this long after SIGTERM before SIGKILL. */
 const LEFTOVER_GRACE_MS = 1000;
 
-/** The trainer's environment: unbuffered output, the OpenMP workaround on macOS, the bundled package first. */
-export function trainerEnvironment(base: NodeJS.ProcessEnv, trainerDir: string, platform: NodeJS.Platform): NodeJS.ProcessEnv {
+/**
+ * The trainer's environment: unbuffered output, the OpenMP workaround on macOS, the bundled package first, and the
+ * PaddleOCR environment's interpreter when one was resolved (otherwise whatever the caller's environment says).
+ */
+export function trainerEnvironment(
+  base: NodeJS.ProcessEnv,
+  trainerDir: string,
+  platform: NodeJS.Platform,
+  paddlePython?: string,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...base, PYTHONUNBUFFERED: '1', PYTHONIOENCODING: 'utf-8' };
   if (platform === 'darwin') env.KMP_DUPLICATE_LIB_OK = 'TRUE';
   const separator = platform === 'win32' ? ';' : platform === process.platform ? delimiter : ':';
   env.PYTHONPATH = base.PYTHONPATH ? `${trainerDir}${separator}${base.PYTHONPATH}` : trainerDir;
+  if (paddlePython) env[PADDLE_PYTHON_ENV] = paddlePython;
   return env;
 }
 
@@ -43,7 +58,7 @@ export function createLocalLauncher(options: LocalLauncherOptions): TrainerLaunc
 function startLocal(request: TrainerLaunchRequest, options: LocalLauncherOptions, platform: NodeJS.Platform): TrainerProcessHandle {
   const child = spawn(request.python, ['-m', 'vin_ocr', ...request.args], {
     cwd: request.cwd,
-    env: trainerEnvironment(options.baseEnv ?? process.env, options.trainerDir, platform),
+    env: trainerEnvironment(options.baseEnv ?? process.env, options.trainerDir, platform, options.paddlePython?.()),
     detached: platform !== 'win32',
     shell: false,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -32,6 +32,8 @@ export const CHECKPOINT_EXTENSION = '.pt';
 export const CHECKPOINT_FOLDERS = { best: 'best', last: 'last' } as const;
 /** In a fine-tuning checkpoint folder: its family, step and resolved config, as JSON. */
 export const CHECKPOINT_SUMMARY_FILE = 'checkpoint.json';
+/** A PaddleOCR run's checkpoints: JSON records naming its PaddleOCR weights (trainer/vin_ocr/families/paddleocr/model_files.py). */
+export const PADDLE_CHECKPOINT_FILES = { best: 'best.json', last: 'last.json' } as const;
 /** In a LoRA adapter folder (peft's), also one without the trainer's files: names the base model. */
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 
@@ -42,6 +44,7 @@ export const RUN_MARKER_FILES: readonly string[] = [RUN_FILES.events, RUN_FILES.
 export const RUN_MARKER_GLOB = `**/{${RUN_MARKER_FILES.join(',')}}`;
 export const CHECKPOINT_GLOB = `**/${RUN_FILES.checkpoints}/*${CHECKPOINT_EXTENSION}`;
 const BEST_OR_LAST = `{${CHECKPOINT_FOLDERS.best},${CHECKPOINT_FOLDERS.last}}`;
+export const PADDLE_CHECKPOINT_GLOB = `**/${RUN_FILES.checkpoints}/{${PADDLE_CHECKPOINT_FILES.best},${PADDLE_CHECKPOINT_FILES.last}}`;
 /** Finds fine-tuning checkpoint folders by their summary file (file searches see files, not folders). */
 export const CHECKPOINT_FOLDER_GLOB = `**/${RUN_FILES.checkpoints}/${BEST_OR_LAST}/${CHECKPOINT_SUMMARY_FILE}`;
 /** Folders never searched for runs or configs. */
@@ -111,6 +114,8 @@ export interface FoundCheckpoint {
   best: boolean;
   /** A fine-tuning checkpoint folder (its summary file says the family); otherwise a baseline `.pt` file. */
   folder: boolean;
+  /** Set for a PaddleOCR run's checkpoint record (`best.json`, `last.json`). */
+  family?: 'paddleocr';
 }
 
 /**
@@ -120,6 +125,11 @@ export interface FoundCheckpoint {
  */
 export function checkpointOfFoundFile(file: string): FoundCheckpoint | undefined {
   const name = basename(file);
+  if (name === PADDLE_CHECKPOINT_FILES.best || name === PADDLE_CHECKPOINT_FILES.last) {
+    const folder = dirname(file);
+    if (basename(folder) !== RUN_FILES.checkpoints) return undefined;
+    return { path: file, runDir: dirname(folder), name, best: isBestCheckpointName(name), folder: false, family: 'paddleocr' };
+  }
   if (name.toLowerCase().endsWith(CHECKPOINT_EXTENSION)) {
     const folder = dirname(file);
     if (basename(folder) !== RUN_FILES.checkpoints || !isListedCheckpoint(name)) return undefined;

@@ -33,11 +33,13 @@ export function cliTrainArgs(
   cliPath: string,
   python: string,
   configPath: string,
-  options: Pick<TrainOptions, 'resumeFrom' | 'device'> = {},
+  options: Pick<TrainOptions, 'resumeFrom' | 'device'> & { paddlePython?: string } = {},
 ): string[] {
   const args = [cliPath, 'train', configPath, '--python', python];
   if (options.resumeFrom) args.push('--resume', options.resumeFrom);
   if (options.device) args.push('--device', options.device);
+  // The window's PaddleOCR environment, so a task's trainer gets the same VIN_OCR_PADDLE_PYTHON as "VIN OCR: Train".
+  if (options.paddlePython) args.push('--paddle-python', options.paddlePython);
   return args;
 }
 

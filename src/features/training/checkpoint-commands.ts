@@ -14,6 +14,7 @@ import {
   CHECKPOINT_SUMMARY_FILE,
   checkpointDisplayName,
   checkpointOfFoundFile,
+  PADDLE_CHECKPOINT_GLOB,
   NOT_RUNS_GLOB,
   type FoundCheckpoint,
 } from '../../core/trainer/run-layout';
@@ -63,18 +64,20 @@ async function readSummary(folder: string): Promise<CheckpointSummary> {
 
 /** The workspace's checkpoints: baseline `.pt` files and fine-tuning checkpoint folders, best ones first, newest runs first. */
 async function workspaceCheckpoints(): Promise<CheckpointItem[]> {
-  const [files, summaries] = await Promise.all([
+  const [files, summaries, paddle] = await Promise.all([
     vscode.workspace.findFiles(CHECKPOINT_GLOB, NOT_RUNS_GLOB, MAX_CHECKPOINTS),
     vscode.workspace.findFiles(CHECKPOINT_FOLDER_GLOB, NOT_RUNS_GLOB, MAX_CHECKPOINTS),
+    vscode.workspace.findFiles(PADDLE_CHECKPOINT_GLOB, NOT_RUNS_GLOB, MAX_CHECKPOINTS),
   ]);
-  const found = [...files, ...summaries]
+  const found = [...files, ...summaries, ...paddle]
     .map((uri) => checkpointOfFoundFile(uri.fsPath))
     .filter((checkpoint): checkpoint is FoundCheckpoint => checkpoint !== undefined);
   const described = await Promise.all(
     found.map(async (checkpoint) => {
       const summary = checkpoint.folder ? await readSummary(checkpoint.path) : undefined;
       const run = vscode.workspace.asRelativePath(checkpoint.runDir);
-      return { checkpoint, run, model: describeCheckpointModel(checkpoint.folder, summary), modelId: summary?.modelId };
+      const model = checkpoint.family ?? describeCheckpointModel(checkpoint.folder, summary);
+      return { checkpoint, run, model, modelId: summary?.modelId };
     }),
   );
   return described

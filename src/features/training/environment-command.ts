@@ -1,5 +1,6 @@
 // "VIN OCR: Set Up Trainer Environment": a venv with the torch build for this machine, with a
 // progress notification and the pip output in the training log. Idempotent (the core keeps a stamp).
+// For a paddleocr config it offers the PaddleOCR environment too (paddle-environment-command.ts).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -9,6 +10,8 @@ import { findOnPath } from '../../core/interpreter/resolve';
 import { runPlanWithProgress } from '../environment-progress';
 import type { HardwareState } from '../hardware/state';
 import type { TrainingLog } from './log';
+import { machineFacts } from './machine-facts';
+import { activePaddleConfig, paddleConfigAt, setUpPaddleEnvironment } from './paddle-environment-command';
 import { requireTrust } from './trust';
 
 function venvFolder(context: vscode.ExtensionContext): string | undefined {
@@ -20,12 +23,37 @@ function venvFolder(context: vscode.ExtensionContext): string | undefined {
   return join(context.globalStorageUri.fsPath, 'trainer-venv');
 }
 
+const TRAINER_CHOICE = 'Trainer (PyTorch)';
+const PADDLE_CHOICE = 'PaddleOCR (PaddlePaddle, its own environment)';
+
+/**
+ * Which environment: the trainer's, unless the command names a paddleocr config (or the active editor shows one);
+ * then the user picks between the two, PaddleOCR first. `arg` is the Explorer's or the editor's file, when any.
+ */
+async function chooseEnvironment(arg: unknown): Promise<{ which: 'trainer' | 'paddleocr'; config?: vscode.Uri } | undefined> {
+  const config = arg instanceof vscode.Uri ? await paddleConfigAt(arg) : await activePaddleConfig();
+  if (!config) return { which: 'trainer' };
+  const items = [
+    { label: PADDLE_CHOICE, description: `for ${vscode.workspace.asRelativePath(config)}`, which: 'paddleocr' as const },
+    { label: TRAINER_CHOICE, description: 'torch, the trainer itself', which: 'trainer' as const },
+  ];
+  const chosen = await vscode.window.showQuickPick(items, {
+    title: 'VIN OCR: Set Up Trainer Environment',
+    placeHolder: 'PaddleOCR trains in an environment of its own (PaddlePaddle stays out of the torch environment)',
+  });
+  return chosen && { which: chosen.which, config };
+}
+
 export async function setUpEnvironment(
   context: vscode.ExtensionContext,
   hardware: HardwareState,
   log: TrainingLog,
+  arg?: unknown,
 ): Promise<string | undefined> {
   if (!requireTrust('Setting up the trainer environment')) return undefined;
+  const choice = await chooseEnvironment(arg);
+  if (!choice) return undefined;
+  if (choice.which === 'paddleocr') return setUpPaddleEnvironment(context, hardware, log, choice.config);
   const venvDir = venvFolder(context);
   if (!venvDir) {
     void vscode.window.showErrorMessage('VIN OCR: open a folder first, or set vinOcr.training.environmentLocation to "globalStorage".');
@@ -38,14 +66,7 @@ export async function setUpEnvironment(
     );
     return undefined;
   }
-  const snapshot = hardware.current ?? (await hardware.refresh('environment set-up').catch(() => undefined));
-  const facts = snapshot?.facts ?? {
-    os: process.platform as 'linux',
-    arch: process.arch,
-    gpus: [],
-    nvidia_driver: null,
-    cuda_driver_version: null,
-  };
+  const facts = await machineFacts(hardware);
   const torch = chooseTorchBuild(facts);
   const requirementsFile = vscode.Uri.joinPath(context.extensionUri, 'trainer', 'requirements.txt').fsPath;
   const plan = planEnvironment({

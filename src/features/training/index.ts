@@ -16,6 +16,8 @@ import { TrainingController } from './controller';
 import { setUpEnvironment } from './environment-command';
 import { exportModel, type ExportModelOptions } from './export-command';
 import { createTrainingLog, type TrainingLog } from './log';
+import { ignoredPaddleSetting, paddlePythonFor, setUpPaddleEnvironment } from './paddle-environment-command';
+import { PADDLE_PYTHON_SETTING } from './paddle-setting';
 import type { RetryChange } from './outcome';
 import { confirmValid, pickTrainingConfig } from './preflight';
 import {
@@ -55,8 +57,22 @@ export function registerTrainingFeatures(
   interpreter: InterpreterService,
 ): TrainingController {
   const log = createTrainingLog();
+  // The PaddleOCR environment's interpreter, asked at every start (VIN_OCR_PADDLE_PYTHON); a setting that names
+  // nothing is said once in the log.
+  let warnedSetting: string | undefined;
+  const paddlePython = (): string | undefined => {
+    const resolved = paddlePythonFor(context);
+    const ignored = ignoredPaddleSetting(resolved);
+    if (ignored && ignored !== warnedSetting)
+      log.warn(
+        `${PADDLE_PYTHON_SETTING} "${ignored}" does not exist; ` +
+          `${resolved ? `using ${resolved.path} instead` : 'PaddleOCR runs use the trainer’s own Python'}.`,
+      );
+    warnedSetting = ignored;
+    return resolved?.path;
+  };
   // Every trainer this window starts (runs, predict, evaluate) goes through this one launcher.
-  const launcher = createLocalLauncher({ trainerDir: vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath });
+  const launcher = createLocalLauncher({ trainerDir: vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath, paddlePython });
   const cliPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
   const controller = new TrainingController(context, log, interpreter, launcher);
   activeController = controller;
@@ -99,7 +115,7 @@ export function registerTrainingFeatures(
     view,
     vscode.window.registerTreeDataProvider('vinOcr.runs', tree),
     vscode.window.registerWebviewViewProvider(TRAINING_VIEW_ID, view),
-    vscode.tasks.registerTaskProvider('vin-ocr', createTaskProvider(interpreter, cliPath)),
+    vscode.tasks.registerTaskProvider('vin-ocr', createTaskProvider(interpreter, cliPath, paddlePython)),
     ...registerConfigLens(),
     command('vinOcr.train', (uri?: vscode.Uri) => train(uri)),
     command('vinOcr.trainCancel', (node?: unknown) => cancelRun(node, controller)),
@@ -114,7 +130,9 @@ export function registerTrainingFeatures(
     command('vinOcr.exportModel', (arg?: unknown, output?: unknown, options?: ExportModelOptions) =>
       exportModel(arg, output, oneShot, options ?? {}),
     ),
-    command('vinOcr.setUpEnvironment', () => setUpEnvironment(context, hardware, log)),
+    command('vinOcr.setUpEnvironment', (arg?: unknown) => setUpEnvironment(context, hardware, log, arg)),
+    // From a failed paddleocr run (its config), the palette, or the Explorer/editor (a config file).
+    command('vinOcr.setUpPaddleEnvironment', (arg?: unknown) => setUpPaddleEnvironment(context, hardware, log, arg)),
     command('vinOcr.trainShowLog', () => log.show()),
     command('vinOcr.trainOpenExample', () => openExample()),
     command('vinOcr.trainChooseInterpreter', () => chooseInterpreter()),

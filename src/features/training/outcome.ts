@@ -1,6 +1,7 @@
 // What the user hears when a run ends. A failure's error code becomes the fix as a button
 // (the troubleshooting in data/requirements.json, made clickable); a crash shows the last lines of the log.
 import * as vscode from 'vscode';
+import { fallbackHint, needsPaddleEnvironment } from '../../core/trainer/error-codes';
 import { CER, EXACT_MATCH, formatMetric, metricInfo } from '../../core/trainer/metrics';
 import type { LiveRun } from '../../core/trainer/run-manager';
 import type { RunState } from '../../core/trainer/run-state';
@@ -54,6 +55,14 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
   const setUp: Action = { title: 'Set Up Trainer Environment', run: () => vscode.commands.executeCommand('vinOcr.setUpEnvironment') };
   const onCpu: Action = { title: 'Retry on CPU', run: () => actions.retry(run, { label: 'on CPU', device: 'cpu' }) };
   const openConfig: Action = { title: 'Open Config', run: () => vscode.window.showTextDocument(vscode.Uri.file(run.request.configPath)) };
+  if (needsPaddleEnvironment(state.errorCode)) {
+    // PaddlePaddle or the clone's packages are missing: the PaddleOCR environment (for this config's clone) has both.
+    const setUpPaddle: Action = {
+      title: 'Set Up PaddleOCR Environment',
+      run: () => vscode.commands.executeCommand('vinOcr.setUpPaddleEnvironment', vscode.Uri.file(run.request.configPath)),
+    };
+    return [setUpPaddle, showLog];
+  }
   switch (state.errorCode) {
     case 'out_of_memory':
       return [
@@ -87,6 +96,7 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
       return [onCpu, setUp, showLog];
     case 'invalid_dataset':
     case 'invalid_config':
+    case 'paddleocr_clone_invalid':
       return [
         { title: 'Show Problems', run: () => vscode.commands.executeCommand('workbench.actions.view.problems') },
         openConfig,
@@ -100,7 +110,9 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
 export function failureText(run: LiveRun): string {
   const state = run.state;
   const what = state.errorMessage ?? 'the trainer failed';
-  const hint = state.hint ? ` ${state.hint}` : '';
+  // The trainer sends a hint with every failure; ours fills in for an older trainer that knows the code but not the fix.
+  const hintText = state.hint ?? fallbackHint(state.errorCode);
+  const hint = hintText ? ` ${hintText}` : '';
   // A crash has no message of its own: the last lines of stderr are the best explanation we have.
   const tail =
     state.errorCode === 'crashed' || state.errorCode === undefined

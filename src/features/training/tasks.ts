@@ -28,15 +28,21 @@ function cliExecution(
   config: string,
   definition: VinOcrTaskDefinition,
   cwd: string,
+  paddlePython: string | undefined,
 ): vscode.ProcessExecution {
-  const args = cliTrainArgs(cliPath, python, config, { resumeFrom: definition.resume, device: definition.device });
+  const args = cliTrainArgs(cliPath, python, config, { resumeFrom: definition.resume, device: definition.device, paddlePython });
   return new vscode.ProcessExecution(process.execPath, args, {
     cwd,
     env: { ELECTRON_RUN_AS_NODE: '1' },
   });
 }
 
-export function createTaskProvider(interpreter: InterpreterService, cliPath: string): vscode.TaskProvider {
+/** `paddlePython`: the PaddleOCR environment's interpreter this window resolved (never a workspace's setting). */
+export function createTaskProvider(
+  interpreter: InterpreterService,
+  cliPath: string,
+  paddlePython: () => string | undefined = () => undefined,
+): vscode.TaskProvider {
   function build(
     python: string,
     definition: VinOcrTaskDefinition,
@@ -50,7 +56,7 @@ export function createTaskProvider(interpreter: InterpreterService, cliPath: str
       scope,
       name,
       'vin-ocr',
-      cliExecution(cliPath, python, config, definition, folder),
+      cliExecution(cliPath, python, config, definition, folder, paddlePython()),
       '$vin-ocr-trainer',
     );
     task.group = vscode.TaskGroup.Build;

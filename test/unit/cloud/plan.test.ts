@@ -175,6 +175,12 @@ describe('planCloudRun', () => {
     ]);
   });
 
+  it('refuses a PaddleOCR config: its clone and PaddlePaddle environment are not staged on the nodes', async () => {
+    const config = workspace.config('paddle.yaml', { '  type: baseline': '  type: paddleocr' });
+    const problems = problemsOf(await planCloudRun(request({ configPath: config })));
+    assert.ok(problems.includes('3 paddleocr-not-on-cloud'), problems.join(', '));
+  });
+
   it('judges the config against the instance’s hardware: a warning, the run still planned', async () => {
     const config = workspace.config('flash.yaml', { '  type: baseline': '  type: lfm2-vl\n  attn_implementation: flash_attention_2' });
     const plan = planned(await planCloudRun(request({ configPath: config, instance: 'p3.2xlarge' })));

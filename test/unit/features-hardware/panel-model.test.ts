@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { cloudInstallCommands } from '../../../src/core/cloud/plan';
 import { evaluatePolicy } from '../../../src/core/hardware/policy';
 import { cloudInstances } from '../../../src/core/hardware/requirements';
 import { buildPanelModel, panelModelFor, panelTargets } from '../../../src/features/hardware/panel-model';
@@ -50,6 +51,20 @@ describe('hardware panel content', () => {
     const paddle = model?.models.find((entry) => entry.id === 'PaddleOCR');
     assert.equal(paddle?.platform, 'cpu', 'PaddlePaddle has no MPS backend');
     assert.ok(paddle?.installCommands.some((command) => command.includes('paddlepaddle==3.0.0')));
+  });
+
+  it("gives PaddleOCR's CUDA install its own wheel index (paddlepaddle-gpu 3.x is not on PyPI), on this machine and in the cloud", () => {
+    const index = /^pip install paddlepaddle-gpu==3\.0\.0 -i https:\/\/www\.paddlepaddle\.org\.cn\/packages\/stable\/cu\d+\/$/;
+    const here = panelModelFor(THIS_MACHINE, { facts: A10G_WITH_FLASH_ATTN, report: evaluatePolicy(A10G_WITH_FLASH_ATTN) }, context);
+    const paddle = here?.models.find((entry) => entry.id === 'PaddleOCR');
+    assert.equal(paddle?.platform, 'cuda');
+    assert.match(paddle!.installCommands[0]!, index);
+    const cloud = panelModelFor('g4dn.xlarge', undefined, context)?.models.find((entry) => entry.id === 'PaddleOCR');
+    assert.match(cloud!.installCommands[0]!, index);
+    assert.ok(
+      cloudInstallCommands('paddleocr').some((command) => index.test(command)),
+      'the cloud task’s setup keeps it too',
+    );
   });
 
   it('quotes a trainer path with spaces so the copied command still works', () => {

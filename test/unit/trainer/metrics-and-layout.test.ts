@@ -6,6 +6,7 @@ import {
   CHECKPOINT_GLOB,
   checkpointDisplayName,
   checkpointOfFoundFile,
+  PADDLE_CHECKPOINT_GLOB,
   fileNameOf,
   isListedCheckpoint,
   isTensorboardFile,
@@ -64,6 +65,7 @@ describe('run layout', () => {
     assert.equal(RUN_MARKER_GLOB, '**/{events.jsonl,metrics.json}');
     assert.equal(CHECKPOINT_GLOB, '**/checkpoints/*.pt');
     assert.equal(CHECKPOINT_FOLDER_GLOB, '**/checkpoints/{best,last}/checkpoint.json');
+    assert.equal(PADDLE_CHECKPOINT_GLOB, '**/checkpoints/{best.json,last.json}');
   });
 
   it('turns the files the checkpoint searches find into checkpoints of their runs', () => {
@@ -84,6 +86,15 @@ describe('run layout', () => {
       folder: true,
     });
     assert.equal(checkpointOfFoundFile(join(checkpoints, 'best', 'checkpoint.json'))?.best, true);
+    assert.deepEqual(checkpointOfFoundFile(join(checkpoints, 'best.json')), {
+      path: join(checkpoints, 'best.json'),
+      runDir: run,
+      name: 'best.json',
+      best: true,
+      folder: false,
+      family: 'paddleocr',
+    });
+    assert.equal(checkpointOfFoundFile(join(run, 'best.json')), undefined, 'a best.json outside checkpoints/ is no checkpoint');
     for (const stray of [
       join(checkpoints, '.best.pt.x1.tmp'),
       join(checkpoints, '.best.abc', 'checkpoint.json'),

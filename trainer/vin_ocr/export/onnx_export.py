@@ -70,6 +70,14 @@ class ExportResult:
 
 
 def _not_available(family: str, checkpoint: Path) -> ExportNotAvailable:
+    if family == "paddleocr":
+        return ExportNotAvailable(
+            f"ONNX export is not available for PaddleOCR checkpoints here ({checkpoint}): its deployable form is PaddlePaddle's "
+            "inference model, which the run already wrote with tools/export_model.py (RUN/inference).",
+            "Read RUN/inference with paddleocr (python -m vin_ocr predict --checkpoint RUN/inference), or convert it with "
+            "PaddlePaddle's own converter (pip install paddle2onnx; paddle2onnx --model_dir RUN/inference --model_filename "
+            "inference.json --params_filename inference.pdiparams --save_file model.onnx) in the PaddleOCR environment.",
+        )
     return ExportNotAvailable(
         f"ONNX export is not available for {family} checkpoints ({checkpoint}): a vision-language model writes its answer "
         "token by token (a decoder loop with a cache around a vision encoder), not one graph like the baseline CRNN.",

@@ -3,7 +3,8 @@
 A family is one object (usually a module's ``FAMILY``) with three jobs:
 
 * its config: the ``model`` and ``training`` sections it accepts (``Section``), defaults for the
-  shared sections, and the cross-key rules ``finish_config`` applies;
+  shared sections, and the cross-key rules ``finish_config`` applies; optionally ``own_sections``
+  (name -> ``Section``), top-level sections only it reads (``paddleocr``), found on ``Config.sections``;
 * training: ``start`` builds a ``FamilyRun`` (model, optimiser, data) that the harness drives
   step by step; the harness owns everything around it (run directory, events, budget,
   evaluation schedule, best checkpoint, metrics.json, TensorBoard, errors, and the ranks of a
@@ -89,6 +90,10 @@ class RunContext:
 class FamilyRun(Protocol):
     facts: RunFacts
     plan: Plan
+    # Optional (read with getattr): True when the run starts from weights that already read VINs (a fine-tune
+    # from the shipped reader): the harness validates them before the first step, so the best checkpoint is
+    # never worse on the validation set than the start.
+    # starts_trained: bool
 
     def batches(self, start_step: int) -> Iterator[Any]: ...
 

@@ -2,7 +2,8 @@
 
 Keeps what reading and fine-tuning need (weights, resolved config, step, images seen, time,
 metrics) and drops the optimiser and scaler state (two thirds of the file), so the VSIX stays
-small. The run itself (with ``last.pt``) stays where it is, to be resumed.
+small; writes its facts (``vin-reader.json``) and its ONNX export (``onnx/``, for fast reads). The run
+itself (with ``last.pt``) stays where it is, to be resumed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from . import SHIPPED_CHECKPOINT
+from . import SHIPPED_CHECKPOINT, SHIPPED_ONNX
 
 KEPT = ("run_id", "config", "model", "step", "samples_seen", "elapsed_seconds", "metrics", "best_metrics", "best_step")
 
@@ -28,6 +29,11 @@ def publish(run: str, destination: Path = SHIPPED_CHECKPOINT) -> Path:
     kept["model"] = {name: tensor.float().contiguous() for name, tensor in kept["model"].items()}
     save_atomically(kept, destination)
     _write_facts(kept, destination.with_suffix(".json"))
+    if destination == SHIPPED_CHECKPOINT:
+        from ..export.onnx_export import export_onnx
+
+        result = export_onnx(destination, SHIPPED_ONNX)  # refuses to write one whose reads differ (parity)
+        print(f"ONNX: {result.parity.identical}/{result.parity.size} reads identical to PyTorch's", file=sys.stderr)
     return destination
 
 

@@ -286,6 +286,8 @@ class Harness:
         status = "completed"
         loss = math.nan
         self.cancel.defer()
+        if record.step == 0 and getattr(model, "starts_trained", False):
+            self._validate()  # the starting weights are the best so far until training beats them
         batches = model.batches(record.step)
         try:
             while record.step < budget.max_steps and not budget.time_is_up(record.elapsed):

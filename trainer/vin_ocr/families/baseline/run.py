@@ -76,6 +76,9 @@ class BaselineRun:
             context.notice("warning", code="rows_skipped", message=f"{skipped} bad row(s) skipped in the training set", fix=None)
         self.model = build_model(config.model)
         start_weights, self.init_from = initial_weights(config.model)  # a resumed run's own weights replace these
+        # Weights that already read VINs are validated before the first step, so the best checkpoint of a
+        # fine-tune is never worse on the validation set than what it started from.
+        self.starts_trained = start_weights is not None
         if start_weights is not None:
             self.model.load_state_dict(start_weights)
         context.log.info(f"starting from {self.init_from}")

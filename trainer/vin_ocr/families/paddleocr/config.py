@@ -109,6 +109,8 @@ def finish_config(config: Config[Any, Any], reader: ConfigReader) -> Config[Any,
     nproc = config.distributed.nproc_per_node
     if config.distributed.nnodes > 1 or (isinstance(nproc, int) and nproc > 1):
         reader.problem(("distributed",), "data-parallel PaddleOCR training is not supported yet; use nproc_per_node: 1 and nnodes: 1")
+    if nproc == "auto":  # one process, whatever the GPU count: tools/train.py is not started once per GPU
+        config = dataclasses.replace(config, distributed=dataclasses.replace(config.distributed, nproc_per_node=1))
     if settings.repo is None:
         reader.problem(
             (NAME, "repo"),

@@ -17,7 +17,7 @@ from ...errors import PADDLE_MISSING, PADDLEOCR_CLONE_INVALID, TrainerError
 
 PYTHON_VARIABLE = "VIN_OCR_PADDLE_PYTHON"
 SETUP_HINT = (
-    'Run "VIN OCR: Set Up Trainer Environment" and choose PaddleOCR (or scripts/setup-paddle.sh), '
+    'Run "VIN OCR: Set Up PaddleOCR Environment" (or scripts/setup-paddle.sh CLONE), '
     f"or point {PYTHON_VARIABLE} at a Python that has paddlepaddle and paddleocr installed."
 )
 CLONE_HINT = "Clone PaddleOCR (git clone https://github.com/PaddlePaddle/PaddleOCR) and set paddleocr.repo to its folder."

@@ -63,7 +63,7 @@ def export_inference(python: str, repo: Path, output: Path, weights: str, folder
     log("PaddleOCR export: " + " ".join(command))
     try:
         done = subprocess.run(
-            command, cwd=repo, capture_output=True, text=True, errors="replace", timeout=EXPORT_TIMEOUT_SECONDS, env=_env()
+            command, cwd=repo, capture_output=True, text=True, errors="replace", timeout=EXPORT_TIMEOUT_SECONDS, env=paddle_env()
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise TrainerError(PADDLEOCR_FAILED, f"tools/export_model.py could not run: {error}", "See the run's train.log.") from error
@@ -75,7 +75,10 @@ def export_inference(python: str, repo: Path, output: Path, weights: str, folder
     return folder
 
 
-def _env() -> dict[str, str]:
+def paddle_env() -> dict[str, str]:
+    """The environment of every PaddleOCR child: unbuffered lines, no model-hoster probe (offline), and no
+    __pycache__ written into the user's clone."""
     import os
 
-    return {**os.environ, "PYTHONUNBUFFERED": "1", "PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK": "True", "DISABLE_MODEL_SOURCE_CHECK": "True"}
+    offline = {"PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK": "True", "DISABLE_MODEL_SOURCE_CHECK": "True"}
+    return {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1", **offline}

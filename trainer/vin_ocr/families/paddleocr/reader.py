@@ -20,7 +20,7 @@ READ_TIMEOUT_SECONDS = 1800
 
 def read_paths(python: str, model_dir: Path, paths: Sequence[Path], device: str = "cpu") -> list[Read]:
     """One read per image path, in order; an image PaddleOCR cannot read gives an empty read."""
-    from .model_files import _env
+    from .model_files import paddle_env
 
     command = [python, str(WORKER), str(model_dir), model_name(model_dir), "gpu" if device == "cuda" else "cpu"]
     try:
@@ -31,7 +31,7 @@ def read_paths(python: str, model_dir: Path, paths: Sequence[Path], device: str 
             text=True,
             errors="replace",
             timeout=READ_TIMEOUT_SECONDS,
-            env=_env(),
+            env=paddle_env(),
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise TrainerError(PADDLEOCR_FAILED, f"PaddleOCR could not read: {error}", "Check the PaddleOCR environment.") from error

@@ -37,6 +37,7 @@ from .model_files import (
     WORK,
     checkpoint_file,
     export_inference,
+    paddle_env,
     write_checkpoint,
 )
 
@@ -123,7 +124,7 @@ class PaddleRun:
         command = self._command()
         self.log_file = open(self.work / "paddleocr.log", "a", encoding="utf-8")
         self.context.log.info("PaddleOCR: " + " ".join(command))
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PADDLE_PDX_DISABLE_MODEL_SOURCE_CHECK": "True", "DISABLE_MODEL_SOURCE_CHECK": "True"}
+        env = paddle_env()
         # The child stays in this process group: cancelling the run (a signal to the group) stops it too.
         self.process = subprocess.Popen(
             command, cwd=self.repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace", bufsize=1, env=env

@@ -31,7 +31,15 @@ class VlmTraits:
     make_collator: Callable[[Any, Any], Any]
     recognises_model_id: Callable[[str], bool]
     min_transformers: Optional[tuple[int, int]] = None
+    # The first transformers release that cannot run the family (DeepSeek-OCR's remote code: 4.48).
+    max_transformers: Optional[tuple[int, int]] = None
     choose_dtype: Callable[[Machine, str], Choice] = choose_dtype
+    # After the model is on its device (training and reading): what the family must do there, returned as
+    # run_started fields, each also logged (DeepSeek-OCR: the device shim for its hard-coded CUDA calls).
+    on_device: Optional[Callable[[Any, Any, str], dict[str, Any]]] = None
+    # Whether gradient checkpointing with LoRA may make the embeddings' output require grad (peft and the
+    # usual recipe do): DeepSeek-OCR writes image features into that output in place, which autograd refuses.
+    input_require_grads: bool = True
 
 
 def traits_of(family: str) -> VlmTraits:

@@ -6,6 +6,7 @@ way the model writes the VIN and each character gets the probability of the toke
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -65,8 +66,14 @@ def load_reader(traits: "VlmTraits", checkpoint: CheckpointRef, device: str, con
     if adapter:
         from peft import PeftModel
 
+        from ...models.hf.lora import peft_ready
+
+        peft_ready()
         model = PeftModel.from_pretrained(model, str(folder))
     model = model.to(torch.device(chosen)).eval()
+    if traits.on_device is not None:
+        for key, text in traits.on_device(model, torch.device(chosen), "reading").items():
+            print(f"{key.replace('_', ' ')}: {text}", file=sys.stderr)  # stdout carries --json output
     summary = read_summary(folder) or {}
     return VlmReader(
         model, traits.make_collator(processor, model_config), torch.device(chosen), config, folder, int(summary.get("step", 0))

@@ -92,13 +92,19 @@ class VlmRun:
             else f"{attention.value} failed to load ({'; '.join(loaded.fallbacks)}); fell back to {loaded.attention}"
         )
         model = loaded.model.to(self.device)
+        device_facts = traits.on_device(model, self.device, model_config.finetune) if traits.on_device else {}
+        for key, text in device_facts.items():
+            context.log.info(f"{key.replace('_', ' ')}: {text}")
         if training.gradient_checkpointing:
+            # Non-reentrant: the reentrant kind loses the gradients of inputs that do not require grad.
             model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             model.config.use_cache = False
         if model_config.finetune == "lora":
-            if training.gradient_checkpointing:
+            if training.gradient_checkpointing and traits.input_require_grads:
                 model.enable_input_require_grads()
             model = apply_lora(model, traits.lora, model_config.lora_rank)
+            if training.gradient_checkpointing and not traits.input_require_grads:
+                _drop_input_require_grads(model)  # peft turns it on for any model that checkpoints
         self.model = model
         self.trained = team.wrap(model)  # DistributedDataParallel over the trainable weights in a team of several ranks
         self.collator = traits.make_collator(self.processor, model_config)
@@ -123,6 +129,7 @@ class VlmRun:
                 "model_id": model_id,
                 "finetune": model_config.finetune,
                 "transformers_version": transformers.__version__,
+                **device_facts,
             },
         )
 
@@ -286,6 +293,12 @@ class VlmRun:
 
     def close(self) -> None:
         pass
+
+
+def _drop_input_require_grads(model: Any) -> None:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    if getattr(base, "_require_grads_hook", None) is not None:
+        base.disable_input_require_grads()
 
 
 def _tied_keys(model: Any) -> set[str]:

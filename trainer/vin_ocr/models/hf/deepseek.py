@@ -232,9 +232,11 @@ def left_pad(examples: Sequence[DeepSeekExample], pad_token_id: int) -> dict[str
 class DeepSeekOcrCollator:
     """The DeepSeek-OCR counterpart of ``Lfm2VlCollator``: same interface, DeepSeek's input format."""
 
-    # DeepSeek-OCR's own generate() path differs between its releases; evaluation decodes greedily
-    # through forward() instead (see generation.greedy_decode), which only needs the documented inputs.
+    # DeepSeek-OCR's generate()/infer() path assumes CUDA and differs between its releases; evaluation
+    # decodes greedily through forward() with the key/value cache instead (generation.cached_greedy_decode),
+    # at most a VIN's length, which only needs the documented inputs and runs on CPU, MPS and CUDA.
     uses_generate = False
+    uses_cache = True
 
     def __init__(self, tokenizer: Any, mode: str = "base", prompt: Optional[str] = None, max_target_length: int = 32) -> None:
         self.tokenizer = tokenizer

@@ -41,9 +41,13 @@ def fallback_reason(
     name = requirements.label
     if transformers is None:
         return f"transformers is not installed in this Python environment, and {name} needs it"
-    needed = traits_of(family).min_transformers
+    traits = traits_of(family)
+    needed = traits.min_transformers
     if needed is not None and _major_minor(transformers) < needed:
         return f"{name} needs transformers {needed[0]}.{needed[1]} or newer; this environment has {transformers}"
+    too_new = traits.max_transformers
+    if too_new is not None and _major_minor(transformers) >= too_new:
+        return f"{name}'s code cannot be imported by transformers {too_new[0]}.{too_new[1]} or newer; this environment has {transformers}"
     minimum = requirements.minimum_gb.get(device)
     if minimum is None:
         return None

@@ -97,6 +97,42 @@ def greedy_decode(
     return batch["input_ids"][:, prompt_length:], torch.stack(probabilities, dim=1)
 
 
+@torch.no_grad()
+def cached_greedy_decode(
+    model: Any, batch: dict[str, Any], end_token_id: int, max_new_tokens: int, constraint: Optional[Any]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Greedy decoding through forward() with the key/value cache: the prompt and image once, then one token a step.
+
+    For remote code whose generate() cannot be relied on off CUDA (DeepSeek-OCR's ``infer()`` hard-codes
+    CUDA, bf16 images and 8192 new tokens); its forward() skips the vision encoders for one-token steps.
+    Returns the new tokens and each one's probability, like :func:`greedy_decode`.
+    """
+    inputs = dict(batch)
+    written = inputs["input_ids"]
+    prompt_length = written.shape[1]
+    attention = inputs["attention_mask"]
+    finished = torch.zeros(written.shape[0], dtype=torch.bool, device=written.device)
+    probabilities: list[torch.Tensor] = []
+    output = model(**inputs, use_cache=True)
+    for step in range(max_new_tokens):
+        logits = output.logits[:, -1, :].float()
+        if constraint is not None:
+            logits = constraint(written, logits)
+        chosen = logits.argmax(dim=-1)
+        probabilities.append(torch.softmax(logits, dim=-1).gather(1, chosen[:, None])[:, 0])
+        chosen = torch.where(finished, torch.full_like(chosen, end_token_id), chosen)
+        finished |= chosen == end_token_id
+        written = torch.cat([written, chosen[:, None]], dim=1)
+        attention = torch.cat([attention, torch.ones_like(chosen[:, None])], dim=1)
+        if bool(finished.all()) or step == max_new_tokens - 1:
+            break
+        following = {**inputs, "input_ids": chosen[:, None], "attention_mask": attention}
+        if "images_seq_mask" in inputs:
+            following["images_seq_mask"] = torch.zeros_like(chosen[:, None], dtype=torch.bool)
+        output = model(**following, past_key_values=output.past_key_values, use_cache=True)
+    return written[:, prompt_length:], torch.stack(probabilities, dim=1)
+
+
 def _read(tokenizer: Any, tokens: list[int], probabilities: list[float], end_token_id: int) -> Read:
     """The answer as a VIN candidate; each character scored by the probability of the token that wrote it."""
     text = clean_prediction(tokenizer.decode(tokens, skip_special_tokens=True))
@@ -147,6 +183,10 @@ def generate_reads(
         new_tokens = output.sequences[:, prompt_length:]
         scores = torch.stack([step.float() for step in output.scores], dim=1)  # [batch, new tokens, vocabulary]
         probabilities = torch.softmax(scores, dim=-1).gather(2, new_tokens[:, : scores.shape[1], None])[..., 0]
+    elif getattr(collator, "uses_cache", False):
+        # A VIN is 17 characters and every token writes at least one: 17 tokens and the end are enough.
+        limit = min(max_new_tokens, VIN_LENGTH + 1)
+        new_tokens, probabilities = cached_greedy_decode(model, batch, collator.end_of_answer, limit, constraint)
     else:
         new_tokens, probabilities = greedy_decode(model, batch, collator.end_of_answer, max_new_tokens, constraint)
     return [

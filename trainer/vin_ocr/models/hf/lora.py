@@ -45,7 +45,16 @@ def apply_lora(model: Any, family: Union[str, LoraRecipe], rank: Optional[int] =
     """``model`` wrapped with a fresh adapter of ``family``'s recipe (a family name or the recipe itself)."""
     from peft import get_peft_model
 
+    peft_ready()
     return get_peft_model(model, lora_config(family, rank))
+
+
+def peft_ready() -> None:
+    """peft 0.21 reads ``torch.distributed.tensor`` when it wraps a layer without importing it: import it first."""
+    try:
+        import torch.distributed.tensor  # noqa: F401
+    except ImportError:
+        pass
 
 
 def count_parameters(model: Any) -> tuple[int, int]:

@@ -70,6 +70,14 @@ def choose_attention(family: str, machine: Machine, requested: str = "auto") -> 
     if requested and requested != "auto":
         if requested not in chain:
             raise ValueError(f"{family} does not implement attention '{requested}' (it supports {', '.join(chain)})")
+        if requested == FLASH and machine.device != "cuda" and SDPA not in chain:
+            # DeepSeek-OCR's remote code (the family without sdpa) loads with flash_attention_2 where the stub is
+            # installed, then fails in its first forward (NameError), where the loading fallback cannot catch it.
+            # Native models (LFM2.5-VL) fail at loading instead, and walk their chain there.
+            instead = choose_attention(family, machine)
+            return Choice(
+                instead.value, f"flash_attention_2 was requested, but it needs CUDA (this run uses {machine.device}); {instead.reason}"
+            )
         return Choice(requested, f"requested in the configuration (attn_implementation: {requested})")
     usable, why = flash_attention_usable(machine)
     if usable and FLASH in chain:

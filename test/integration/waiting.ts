@@ -1,0 +1,54 @@
+// What the integration suites share: waiting with a deadline, and reading the process table (Linux /proc) to prove
+// that nothing a run started is left behind. Bundled into each suite (not a suite itself: no .test in its name).
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** The promise's value, or an error naming what did not happen within `ms`. */
+export function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([
+    Promise.resolve(promise),
+    new Promise<T>((_, reject) => setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)),
+  ]);
+}
+
+/** Polls `probe` until it answers something other than undefined or false. */
+export async function until<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, ms: number, what: string): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function processIds(): string[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+}
+
+/** Live processes (not zombies) of a process group. */
+export function groupMembers(pgid: number): number[] {
+  return processIds()
+    .filter((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        return Number(fields[2]) === pgid && fields[0] !== 'Z';
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Processes whose command line mentions the text (the trainer names its config; PaddleOCR's tools/train.py its run folder). */
+export function processesMentioning(text: string): number[] {
+  return processIds()
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
