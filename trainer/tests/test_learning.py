@@ -53,3 +53,22 @@ def test_a_short_run_learns_to_read_held_out_vins(tmp_path):
     metrics = json.loads((run / "metrics.json").read_text())["val"]
     assert metrics["exact_match"] > 0.1, metrics
     assert metrics["char_f1"] > 0.8, metrics
+
+
+def test_labelled_photos_are_augmented_when_fine_tuning_the_same_way_at_every_resume(tmp_path):
+    from vin_ocr.config import load_config
+    from vin_ocr.training.data import augments_labelled, build_train_stream
+
+    assert (augments_labelled("auto", True), augments_labelled("auto", False)) == (True, False)
+    assert (augments_labelled(True, False), augments_labelled(False, True)) == (True, False)
+    labels = printed_vins(tmp_path / "photos", 8, seed=3)
+    config, _ = load_config(write_config(tmp_path, tiny_config(data={"train": str(labels), "val": None})))
+
+    def batch(starts_trained: bool, k: int):
+        stream, *_ = build_train_stream(config, num_workers=0, batch_size=4, starts_trained=starts_trained)
+        return next(stream.batches(k))
+
+    plain, augmented, again = batch(False, 2), batch(True, 2), batch(True, 2)
+    assert plain.vins == augmented.vins  # the same photos, in the same order …
+    assert not plain.images.equal(augmented.images)  # … looking a little different when fine-tuning
+    assert augmented.images.equal(again.images)  # and identically so for the same step: exact resume holds

@@ -92,6 +92,10 @@ class DataConfig:
     test: Optional[str] = None
     synthetic: SyntheticConfig = field(default_factory=SyntheticConfig)
     on_bad_rows: str = "fail"
+    # Labelled training photos (the baseline): augmented each time they come round (shift, scale, tilt, contrast,
+    # noise)? "auto": when the run starts from weights that already read (fine-tuning: a few hundred photos are
+    # otherwise learnt by heart), not from scratch (where it slows the first learning).
+    augment: Union[bool, str] = "auto"
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,7 @@ def _data(reader: ConfigReader, raw: dict[str, Any], base_dir: Path) -> DataConf
                 "val": checks.data_source(True),
                 "test": checks.data_source(True),
                 "on_bad_rows": checks.choice(("fail", "skip")),
+                "augment": checks.auto_or(checks.boolean),
             },
         ),
         raw,

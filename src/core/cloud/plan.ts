@@ -25,8 +25,9 @@ export const MAX_NODES = 64;
 const CLUSTER_NAME = /^[a-z]([-a-z0-9]{0,48}[a-z0-9])?$/;
 
 /**
- * The trainer's own requirement files for families whose install commands in data/requirements.json (the
- * seed's) leave out libraries the trainer imports (peft, accelerate, safetensors).
+ * The trainer's own requirement files per family, installed after the family's install commands from
+ * data/requirements.json: for LFM2.5-VL the libraries those leave out (peft, accelerate, safetensors); for DeepSeek-OCR
+ * its pinned environment again (the same pins as its install lines), so nothing after them moves a version.
  */
 const FAMILY_TRAINER_REQUIREMENTS: Readonly<Record<string, string>> = {
   'lfm2-vl': 'requirements-hf.txt',

@@ -23,6 +23,7 @@ export const DIAGNOSTIC_CODES = [
   'deepseek-sdpa',
   'attention-unavailable',
   'transformers-too-old',
+  'transformers-too-new',
   'model-does-not-fit',
   'dataset-missing',
   'output-outside-workspace',

@@ -9,7 +9,7 @@ import { isPlainObject, type ConfigKind } from './kinds';
 import type { DataPath, SourceLocator } from './nodes';
 import { displayPath } from './schema-check';
 import { trainingConfigRules } from './training-rules';
-import { checkMinimum } from './versions';
+import { checkCeiling, checkMinimum } from './versions';
 
 export interface RuleContext {
   file: string;
@@ -20,6 +20,10 @@ export interface RuleContext {
 
 /** LFM2.5-VL is native in transformers from this release (the hardware guide's 4.40 is too old). */
 export const LFM_MIN_TRANSFORMERS = '4.57.0';
+/** The transformers releases DeepSeek-OCR's remote code imports with (data/requirements.json, its environment). */
+export const DEEPSEEK_TRANSFORMERS = '>=4.46.3,<4.48';
+/** The first release that cannot import it: 4.48 removed LlamaFlashAttention2, which modeling_deepseekv2.py imports. */
+const DEEPSEEK_TRANSFORMERS_CEILING = '4.48';
 const DEEPSEEK_ID = 'deepseek-ai/DeepSeek-OCR';
 const LFM_ID = 'LiquidAI/LFM2.5-VL-1.6B';
 
@@ -38,6 +42,8 @@ export function checkRules(kind: ConfigKind, source: SourceLocator, data: unknow
   if (model?.requirements?.id === DEEPSEEK_ID) findings.push(...deepseekWithoutSdpa(kind, data, model, context, at));
   findings.push(...attentionThisMachineCannotRun(kind, data, model, context, at));
   if (kind === 'model-profile' && isLfmModel(model)) findings.push(...transformersTooOld(data, at));
+  // Training configs name no package versions (schemas/training-config.schema.json): only model profiles can.
+  if (kind === 'model-profile' && model?.requirements?.id === DEEPSEEK_ID) findings.push(...transformersTooNew(data, at));
   if (model) findings.push(...modelDoesNotFit(model, context, at));
   findings.push(...missingDatasets(kind, data, context, at));
   findings.push(...outputOutsideWorkspace(kind, data, context, at));
@@ -193,6 +199,25 @@ function transformersTooOld(data: Record<string, unknown>, at: At): Finding[] {
         `LFM2.5-VL needs transformers ${LFM_MIN_TRANSFORMERS} or newer; ` +
         `"${specifier}" ${verdict.onlyTooOld ? 'only' : 'also'} allows older releases, which cannot load the model.`,
       fix: { title: `Require transformers ${replacement}`, replacement },
+    },
+  ];
+}
+
+function transformersTooNew(data: Record<string, unknown>, at: At): Finding[] {
+  const specifier = valueAt(data, ['requirements', 'transformers']);
+  if (typeof specifier !== 'string') return [];
+  const verdict = checkCeiling(specifier, DEEPSEEK_TRANSFORMERS_CEILING);
+  if (!verdict.allowsTooNew) return [];
+  return [
+    {
+      span: at(['requirements', 'transformers']),
+      severity: verdict.onlyTooNew ? 'error' : 'warning',
+      code: 'transformers-too-new',
+      message:
+        `DeepSeek-OCR's remote code cannot be imported with transformers ${DEEPSEEK_TRANSFORMERS_CEILING} or newer ` +
+        `(LlamaFlashAttention2 was removed); it needs 4.46.3–4.47.x. "${specifier}" ` +
+        `${verdict.onlyTooNew ? 'only allows' : 'also allows'} releases from ${DEEPSEEK_TRANSFORMERS_CEILING} on.`,
+      fix: { title: `Require transformers ${DEEPSEEK_TRANSFORMERS}`, replacement: DEEPSEEK_TRANSFORMERS },
     },
   ];
 }

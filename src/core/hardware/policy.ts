@@ -12,6 +12,12 @@ const PLATFORM_ORDER: readonly Platform[] = ['cuda', 'mps', 'cpu'];
 const ATTENTION_ORDER: readonly Attention[] = ['flash_attention_2', 'sdpa', 'eager'];
 const FIT_RANK: Record<Fit, number> = { optimal: 2, minimum: 1, insufficient: 0 };
 const PLATFORM_LABEL: Record<Platform, string> = { cuda: 'CUDA', mps: 'MPS', cpu: 'CPU' };
+const DEEPSEEK_ID = 'deepseek-ai/DeepSeek-OCR';
+
+/** What DeepSeek-OCR's real code needs off CUDA (measured: docs/deepseek-ocr.md), said with its verdict. */
+export const DEEPSEEK_OFF_CUDA =
+  'Off CUDA only eager attention runs for DeepSeek-OCR (its code refuses sdpa, and flash_attention_2 needs CUDA), ' +
+  'and the trainer applies a device shim for the .cuda() calls hard-coded in its forward(); no flash_attn stub is needed.';
 
 interface Decision<T> {
   value: T;
@@ -202,6 +208,7 @@ function evaluateModel(model: ModelRequirements, facts: HardwareFacts, withCloud
   if (machine === 'mps' && model.fit.mps === undefined)
     reasons.push(`${model.label} has no MPS backend, so it runs on the CPU on Apple Silicon.`);
   reasons.push(attention.reason);
+  if (model.id === DEEPSEEK_ID && best.platform !== 'cuda') reasons.push(DEEPSEEK_OFF_CUDA);
   const verdict: ModelVerdict = { fit: best.fit, platform: best.platform, attention: attention.value, reasons };
   if (best.fit === 'insufficient' && withCloud) {
     verdict.cloud = cloudSuggestions(model);
@@ -225,7 +232,7 @@ export function evaluatePolicy(facts: HardwareFacts): DoctorReport {
     attention: attention.value,
     precision: precision.value,
     models,
-    warnings: platformWarnings(facts, platform.value, models),
+    warnings: platformWarnings(facts, platform.value),
     explanations: { platform: platform.reason, attention: attention.reason, precision: precision.reason },
   };
 }

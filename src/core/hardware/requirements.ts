@@ -22,6 +22,18 @@ export interface ModelRequirements {
   fit: Partial<Record<Platform, PlatformThresholds>>;
   install: Record<Platform, string[]>;
   notes: string[];
+  /** A family that needs an environment of its own (DeepSeek-OCR): what scripts/setup-deepseek.sh installs. */
+  environment?: ModelEnvironment;
+}
+
+/** A model family's own environment, as measured on its code. */
+export interface ModelEnvironment {
+  /** The transformers releases its code imports with, as a pip specifier (">=4.46.3,<4.48"). */
+  transformers: string;
+  /** pip requirements of the environment, pinned where it matters. */
+  pip: string[];
+  /** What the trainer's test suite needs on top of `pip`. */
+  tests?: string[];
 }
 
 /** How SkyPilot asks for an instance: its `resources` (cloud, instance_type, accelerators) in a task file. */
@@ -62,7 +74,7 @@ function isStringArray(value: unknown): value is string[] {
 }
 
 // The file ships with the extension, so a shape error is a packaging bug: fail loudly at load time.
-function checkModel(value: unknown, index: number): ModelRequirements {
+export function checkModel(value: unknown, index: number): ModelRequirements {
   const where = `models[${index}]`;
   if (typeof value !== 'object' || value === null) fail(where, 'not an object');
   const model = value as Record<string, unknown>;
@@ -86,7 +98,27 @@ function checkModel(value: unknown, index: number): ModelRequirements {
   if (typeof install !== 'object' || install === null || !PLATFORMS.every((platform) => isStringArray(install[platform]))) {
     fail(where, '"install" needs a command list for cuda, mps and cpu');
   }
+  if (model.environment !== undefined) checkEnvironment(model.environment, `${where}.environment`);
   return model as unknown as ModelRequirements;
+}
+
+/** A pip requirement: a distribution name, optionally with a version specifier (no URLs, options or markers). */
+const SPECIFIER = String.raw`(===|==|~=|!=|>=|<=|>|<)\s*[\w.*+!-]+`;
+const PIP_REQUIREMENT = new RegExp(String.raw`^[A-Za-z0-9][\w.-]*(\s*${SPECIFIER}(\s*,\s*${SPECIFIER})*)?$`);
+
+function checkEnvironment(value: unknown, where: string): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(where, 'not an object');
+  const environment = value as Record<string, unknown>;
+  if (typeof environment.transformers !== 'string' || !/^\s*(===|==|~=|!=|>=|<=|>|<)/.test(environment.transformers)) {
+    fail(where, '"transformers" must be a pip version specifier such as ">=4.46.3,<4.48"');
+  }
+  for (const key of ['pip', 'tests'] as const) {
+    const list = environment[key];
+    if (key === 'tests' && list === undefined) continue;
+    if (!isStringArray(list) || (key === 'pip' && list.length === 0)) fail(where, `"${key}" must be a list of pip requirements`);
+    const odd = list.find((requirement) => !PIP_REQUIREMENT.test(requirement));
+    if (odd !== undefined) fail(where, `"${key}" holds "${odd}", which is not a plain pip requirement ("name==1.2.3")`);
+  }
 }
 
 function checkCloudInstance(value: unknown, index: number): CloudInstance {

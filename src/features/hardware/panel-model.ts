@@ -8,7 +8,7 @@ import { mibToDecimalGb, ramGb } from './badge-text';
 import type { HardwareSnapshot } from './state';
 
 export interface PanelContext {
-  /** The bundled trainer folder: install commands name its flash-attn stub relative to it. */
+  /** The bundled trainer folder: commands name its flash-attn stub relative to it. */
   trainerDir: string;
 }
 
@@ -22,15 +22,20 @@ export function panelTargets(): PanelModel['targets'] {
 /** A POSIX-shell-safe word: quoted only when it needs to be, so commands stay copyable and readable. */
 /** The troubleshooting entries of data/requirements.json, marked relevant for the machine shown. */
 function troubleshooting(facts: HardwareFacts, report: DoctorReport, context: PanelContext): TroubleshootingView[] {
-  const realFlashAttn = Boolean(facts.python?.flash_attn && facts.python.flash_attn !== 'stub');
   return [
     {
       title: '"flash_attn not available"',
       body:
-        'Models whose code imports flash_attn (DeepSeek-OCR) need it even where it cannot run. ' +
-        'On MPS and CPU install the bundled stub; on CUDA with compute capability 8.0 or newer install the real package.',
-      commands: [withTrainerPaths('pip install -e ./stubs/flash_attn_stub', context.trainerDir)],
-      relevant: report.platform !== 'cuda' && !realFlashAttn && facts.python?.flash_attn !== 'stub',
+        'DeepSeek-OCR does not need flash_attn to load: its code imports flash_attn only where flash-attn 2 is available, ' +
+        'and loads without it. On MPS and the CPU only eager attention runs (its code refuses sdpa; flash_attention_2 fails ' +
+        'there with or without the stub). On CUDA with compute capability 8.0 or newer, install the real flash-attn to use ' +
+        'flash_attention_2. The bundled stub matters only where other code imports flash_attn unguarded.',
+      commands: [
+        'pip install flash-attn==2.7.3 --no-build-isolation',
+        withTrainerPaths('pip install -e ./stubs/flash_attn_stub', context.trainerDir),
+      ],
+      // Nothing in a machine's facts says whether some other code imports flash_attn unguarded.
+      relevant: false,
     },
     {
       title: 'OpenMP library conflict on macOS',

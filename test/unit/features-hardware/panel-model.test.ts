@@ -39,15 +39,15 @@ describe('hardware panel content', () => {
     assert.equal(model.collectedAt, '2026-11-28T18:00:00.000Z');
   });
 
-  it('gives each model the exact install commands for its platform, with the stub path made absolute', () => {
+  it('gives each model the exact install commands for its platform, and DeepSeek-OCR no stub off CUDA', () => {
     const snapshot = { facts: MAC_M2_16GB, report: evaluatePolicy(MAC_M2_16GB) };
     const model = panelModelFor(THIS_MACHINE, snapshot, context);
     const deepseek = model?.models.find((entry) => entry.id === 'deepseek-ai/DeepSeek-OCR');
     assert.equal(deepseek?.platform, 'mps');
-    assert.ok(
-      deepseek?.installCommands.includes(`pip install -e ${context.trainerDir}/stubs/flash_attn_stub`),
-      deepseek?.installCommands.join('\n'),
-    );
+    assert.deepEqual(deepseek?.installCommands, [
+      'pip install torch==2.13.0 transformers==4.46.3 tokenizers==0.20.3 peft==0.21.2 accelerate==1.15.0 ' +
+        'einops==0.8.2 addict==2.4.0 easydict==1.14',
+    ]);
     const paddle = model?.models.find((entry) => entry.id === 'PaddleOCR');
     assert.equal(paddle?.platform, 'cpu', 'PaddlePaddle has no MPS backend');
     assert.ok(paddle?.installCommands.some((command) => command.includes('paddlepaddle==3.0.0')));
@@ -70,11 +70,30 @@ describe('hardware panel content', () => {
   it('quotes a trainer path with spaces so the copied command still works', () => {
     const snapshot = { facts: MAC_M2_16GB, report: evaluatePolicy(MAC_M2_16GB) };
     const model = panelModelFor(THIS_MACHINE, snapshot, { trainerDir: "/Users/Jo O'Neil/ext/trainer" });
-    const commands = model?.models.find((entry) => entry.id === 'deepseek-ai/DeepSeek-OCR')?.installCommands ?? [];
+    const commands = model?.troubleshooting.find((entry) => entry.title === '"flash_attn not available"')?.commands ?? [];
     assert.ok(commands.includes(`pip install -e '/Users/Jo O'\\''Neil/ext/trainer/stubs/flash_attn_stub'`), commands.join('\n'));
   });
 
-  it('suggests cloud machines for a model that does not fit, and marks the relevant troubleshooting', () => {
+  it('says in troubleshooting what was measured about flash_attn, and marks it relevant nowhere', () => {
+    const macWithoutStub = { ...MAC_M2_16GB, python: { ...MAC_M2_16GB.python!, flash_attn: null } };
+    for (const facts of [MAC_M2_16GB, macWithoutStub, A10G_WITH_FLASH_ATTN]) {
+      const model = buildPanelModel(THIS_MACHINE, facts, evaluatePolicy(facts), undefined, context);
+      const entry = model.troubleshooting.find((item) => item.title === '"flash_attn not available"');
+      assert.ok(entry);
+      assert.equal(entry.relevant, false, 'DeepSeek-OCR loads without flash_attn; only unguarded imports elsewhere need the stub');
+      assert.match(entry.body, /imports flash_attn only where flash-attn 2 is available, and loads without it/);
+      assert.match(entry.body, /On MPS and the CPU only eager attention runs \(its code refuses sdpa; flash_attention_2 fails/);
+      assert.match(entry.body, /with or without the stub/);
+      assert.match(entry.body, /stub matters only where other code imports flash_attn unguarded/);
+      assert.doesNotMatch(entry.body, /need it even where it cannot run/);
+      assert.deepEqual(entry.commands, [
+        'pip install flash-attn==2.7.3 --no-build-isolation',
+        `pip install -e ${context.trainerDir}/stubs/flash_attn_stub`,
+      ]);
+    }
+  });
+
+  it('suggests cloud machines for a model that does not fit, and flags no troubleshooting on a Linux CPU machine', () => {
     const facts = { ...CPU_ONLY_NO_PROBE, ram_bytes: 4_000_000_000 };
     const model = buildPanelModel(THIS_MACHINE, facts, evaluatePolicy(facts), undefined, context);
     const deepseek = model.models.find((entry) => entry.id === 'deepseek-ai/DeepSeek-OCR');
@@ -83,7 +102,7 @@ describe('hardware panel content', () => {
     const a100 = deepseek?.cloudSuggestions.find((suggestion) => suggestion.text.includes('A100'));
     assert.equal(a100?.instanceId, 'a2-highgpu-1g', 'the suggestion names the instance "Train on cloud…" launches');
     const relevant = model.troubleshooting.filter((item) => item.relevant).map((item) => item.title);
-    assert.deepEqual(relevant, ['"flash_attn not available"']);
+    assert.deepEqual(relevant, [], 'Linux, no MPS, and DeepSeek-OCR loads without flash_attn: nothing to flag');
   });
 
   it('evaluates a cloud instance as a hypothetical machine with no interpreter of ours', () => {

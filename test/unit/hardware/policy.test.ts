@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { attentionFor, evaluatePolicy } from '../../../src/core/hardware/policy';
+import { DEEPSEEK_OFF_CUDA, attentionFor, evaluatePolicy } from '../../../src/core/hardware/policy';
 import { cloudInstances } from '../../../src/core/hardware/requirements';
 import type { DoctorReport, HardwareFacts } from '../../../src/core/hardware/types';
 import { WARNING_CODES } from '../../../src/core/hardware/warnings';
@@ -48,8 +48,8 @@ describe('hardware policy', () => {
       assert.equal(report.platform, 'cpu');
       assert.equal(report.attention, 'eager');
       assert.equal(report.precision, 'fp32');
-      // 17.2 GB of RAM holds DeepSeek-OCR on the CPU, whose remote code needs the flash_attn stub there.
-      assert.deepEqual(codes(report), ['flash-attn-stub-missing', 'cpu-slow']);
+      // 17.2 GB of RAM holds DeepSeek-OCR on the CPU; its code loads there without any flash_attn package.
+      assert.deepEqual(codes(report), ['cpu-slow']);
     });
 
     it('falls back to cpu with the install fix when torch is a CPU-only build on an NVIDIA machine', () => {
@@ -379,10 +379,25 @@ describe('hardware policy', () => {
       for (const explanation of Object.values(report.explanations!)) assert.ok(explanation.length > 10);
     });
 
-    it('flags the missing flash_attn stub where DeepSeek-OCR would run on MPS or the CPU', () => {
-      const report = evaluate(appleSiliconMac(32 * GIB, macPython({ flash_attn: null })));
-      const warning = report.warnings.find((entry) => entry.code === 'flash-attn-stub-missing');
-      assert.match(warning?.fix ?? '', /pip install -e \.\/stubs\/flash_attn_stub/);
+    it('asks for no flash_attn stub where DeepSeek-OCR runs on MPS or the CPU, and says what it needs there instead', () => {
+      for (const facts of [appleSiliconMac(32 * GIB, macPython({ flash_attn: null })), linuxMachine([], cpuPython(), 32 * GIB)]) {
+        const report = evaluate(facts);
+        assert.ok(!report.warnings.some((entry) => /stub/.test(`${entry.message} ${entry.fix}`)), codes(report).join(', '));
+        const verdict = report.models[DEEPSEEK]!;
+        assert.notEqual(verdict.platform, 'cuda');
+        assert.equal(verdict.attention, 'eager');
+        assert.ok(verdict.reasons.includes(DEEPSEEK_OFF_CUDA), verdict.reasons.join('\n'));
+      }
+      assert.match(DEEPSEEK_OFF_CUDA, /only eager attention runs/);
+      assert.match(DEEPSEEK_OFF_CUDA, /device shim for the \.cuda\(\) calls/);
+    });
+
+    it('keeps the off-CUDA line away from DeepSeek-OCR on CUDA and from the other models', () => {
+      const report = evaluate(linuxMachine([A10G], cudaPython({ flash_attn: '2.7.3' })));
+      assert.equal(report.models[DEEPSEEK]!.platform, 'cuda');
+      for (const verdict of Object.values(report.models)) assert.ok(!verdict.reasons.includes(DEEPSEEK_OFF_CUDA));
+      const mac = evaluate(appleSiliconMac(32 * GIB, macPython()));
+      assert.ok(!mac.models[LFM]!.reasons.includes(DEEPSEEK_OFF_CUDA));
     });
 
     it('reaches every warning code in these scenarios (stable codes are all tested)', () => {

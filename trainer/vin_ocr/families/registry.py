@@ -19,8 +19,10 @@ from .protocol import CheckpointRef, Family
 # model.type -> the module that defines its FAMILY. Order matters where two could claim the same
 # thing: the first family that recognises a model id or a checkpoint takes it.
 _MODULES: dict[str, str] = {
-    "baseline": "vin_ocr.families.baseline",
+    # paddleocr first: its checkpoints are JSON records (checkpoints/best.json), which the baseline, taking any
+    # file for a .pt, would otherwise claim.
     "paddleocr": "vin_ocr.families.paddleocr",
+    "baseline": "vin_ocr.families.baseline",
     "deepseek-ocr": "vin_ocr.families.deepseek_ocr",
     "lfm2-vl": "vin_ocr.families.lfm2_vl",
 }

@@ -65,7 +65,15 @@ class BaselineRun:
                 context.notice(
                     "warning", code="rows_skipped", message=f"{split.skipped} bad row(s) skipped in the {split.name} set", fix=None
                 )
-        self.stream, train_size, skipped, data_warnings = build_train_stream(config, workers, training.batch_size, placement.device, world)
+        start_weights, self.init_from = initial_weights(config.model)  # a resumed run's own weights replace these
+        # Weights that already read VINs are validated before the first step, so the best checkpoint of a
+        # fine-tune is never worse on the validation set than what it started from.
+        self.starts_trained = start_weights is not None
+        self.stream, train_size, skipped, data_warnings = build_train_stream(
+            config, workers, training.batch_size, placement.device, world, self.starts_trained
+        )
+        if self.stream.augment_labelled:
+            context.log.info(f"labelled training images are augmented each time they come round (data.augment: {config.data.augment})")
         for warning in data_warnings[:100]:
             context.notice("warning", code="dataset_warning", message=warning, fix=None)
         if train_size is not None:  # a labelled set: its size and the count skipped, always
@@ -75,10 +83,6 @@ class BaselineRun:
         if skipped:
             context.notice("warning", code="rows_skipped", message=f"{skipped} bad row(s) skipped in the training set", fix=None)
         self.model = build_model(config.model)
-        start_weights, self.init_from = initial_weights(config.model)  # a resumed run's own weights replace these
-        # Weights that already read VINs are validated before the first step, so the best checkpoint of a
-        # fine-tune is never worse on the validation set than what it started from.
-        self.starts_trained = start_weights is not None
         if start_weights is not None:
             self.model.load_state_dict(start_weights)
         context.log.info(f"starting from {self.init_from}")
