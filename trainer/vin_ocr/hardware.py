@@ -95,4 +95,13 @@ def probe() -> dict[str, Any]:
     facts: dict[str, Any] = {"path": sys.executable, "version": platform.python_version()}
     facts.update(torch_facts())
     facts["flash_attn"] = flash_attn_status()
+    facts["transformers"] = _installed_version("transformers")  # DeepSeek-OCR's code imports only below 4.48
     return facts
+
+
+def _installed_version(distribution: str) -> Optional[str]:
+    """A package's version from its metadata: nothing is imported (the probe stays fast)."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None

@@ -24,6 +24,8 @@ export interface PythonFacts {
   mps_available: boolean;
   /** Real flash-attn version, "stub" for the stub package, null when absent. */
   flash_attn: string | null;
+  /** The installed transformers version (package metadata, nothing imported), null when absent; older probes omit it. */
+  transformers?: string | null;
   torch_cuda?: string | null;
   torch_error?: string;
   /** The CUDA devices torch itself sees (fills in a GPU's facts when nvidia-smi is missing or hangs). */

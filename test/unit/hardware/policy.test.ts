@@ -400,6 +400,18 @@ describe('hardware policy', () => {
       assert.ok(!mac.models[LFM]!.reasons.includes(DEEPSEEK_OFF_CUDA));
     });
 
+    it('warns that DeepSeek-OCR cannot import its code with the interpreter’s transformers from 4.48 on', () => {
+      const newer = evaluate(linuxMachine([], cpuPython({ transformers: '4.57.1' }), 32 * GIB));
+      const warned = newer.warnings.find((entry) => entry.code === 'transformers-too-new-for-deepseek');
+      assert.ok(warned, codes(newer).join(', '));
+      assert.match(warned.message, /^transformers 4\.57\.1 is installed: DeepSeek-OCR's own code cannot be imported with 4\.48 or newer/);
+      assert.match(warned.fix, /scripts\/setup-deepseek\.sh/);
+      for (const transformers of ['4.46.3', '4.47.1', null, undefined]) {
+        const report = evaluate(linuxMachine([], cpuPython({ transformers }), 32 * GIB));
+        assert.ok(!codes(report).includes('transformers-too-new-for-deepseek'), String(transformers));
+      }
+    });
+
     it('reaches every warning code in these scenarios (stable codes are all tested)', () => {
       assert.deepEqual(
         [...WARNING_CODES].filter((code) => !seenCodes.has(code)),
