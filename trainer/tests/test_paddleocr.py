@@ -151,6 +151,11 @@ def test_a_missing_base_config_is_named(tmp_path):
         check_clone(clone, clone / "nope.yml")
 
 
+def test_reading_skips_the_import_check_that_training_makes(monkeypatch):
+    monkeypatch.setenv(PYTHON_VARIABLE, sys.executable)  # no paddle here: only the check would notice
+    assert paddle_python(check_import=False) == sys.executable
+
+
 def test_a_python_without_paddle_is_refused_with_the_set_up_hint(monkeypatch, tmp_path):
     monkeypatch.setenv(PYTHON_VARIABLE, sys.executable)  # the trainer's environment never has paddle
     with pytest.raises(TrainerError) as raised:
@@ -171,6 +176,8 @@ def test_failures_are_classified_from_the_last_lines():
     assert missing.code == PADDLEOCR_DEPS_MISSING
     assert missing.command == "/p/python -m pip install -r /clone/requirements.txt"
     assert classify_failure(1, ["ModuleNotFoundError: No module named 'paddle.base'"], repo, "py").code == PADDLE_MISSING
+    # a read's worker imports paddleocr first: without the environment that is the same missing environment
+    assert classify_failure(1, ["ModuleNotFoundError: No module named 'paddleocr'"], repo, "py").code == PADDLE_MISSING
     assert classify_failure(1, ["MemoryError: Out of memory error on CPU"], repo, "py").code == OUT_OF_MEMORY
     assert classify_failure(-9, ["epoch: [1/2], global_step: 3"], repo, "py").code == OUT_OF_MEMORY
     other = classify_failure(1, ["something", "ValueError: bad label file"], repo, "py")

@@ -23,13 +23,17 @@ SETUP_HINT = (
 CLONE_HINT = "Clone PaddleOCR (git clone https://github.com/PaddlePaddle/PaddleOCR) and set paddleocr.repo to its folder."
 
 
-def paddle_python() -> str:
-    """The interpreter that runs PaddleOCR, checked to import paddle (a few seconds, once per run)."""
+def paddle_python(check_import: bool = True) -> str:
+    """The interpreter that runs PaddleOCR. A training run checks first that it imports paddle (a few seconds,
+    once per run); a read does not (``check_import=False``): its worker fails with the same ``paddle_missing``
+    (failures.py), and a read should not pay paddle's import twice."""
     chosen = os.environ.get(PYTHON_VARIABLE, "").strip()
     candidate = chosen or sys.executable
     where = f"{PYTHON_VARIABLE}={chosen}" if chosen else f"this trainer's Python ({sys.executable})"
     if chosen and not Path(chosen).is_file():
         raise TrainerError(PADDLE_MISSING, f"{where} does not exist.", SETUP_HINT)
+    if not check_import:
+        return candidate
     try:
         probe = subprocess.run(
             [candidate, "-c", "import paddle, sys; sys.stdout.write(paddle.__version__)"],

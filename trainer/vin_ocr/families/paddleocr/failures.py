@@ -20,8 +20,8 @@ def classify_failure(code: int, tail: Sequence[str], repo: Path, python: str, to
     missing = _MISSING_MODULE.findall(text)
     if missing:
         module = missing[-1].split(".")[0]
-        if module == "paddle":
-            return TrainerError(PADDLE_MISSING, f"PaddlePaddle is not installed for {python}.", SETUP_HINT, issues=lines)
+        if module in ("paddle", "paddleocr", "paddlex"):  # the environment itself is missing, not a clone's extra
+            return TrainerError(PADDLE_MISSING, f"{module} is not installed for {python}.", SETUP_HINT, issues=lines)
         return TrainerError(
             PADDLEOCR_DEPS_MISSING,
             f"{tool} needs the Python package '{module}', which the PaddleOCR environment ({python}) lacks.",

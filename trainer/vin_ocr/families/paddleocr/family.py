@@ -66,7 +66,7 @@ class PaddleFamily:
         from .environment import paddle_python
         from .reader import PaddleReader, export_stamp
 
-        python = paddle_python()
+        python = paddle_python(check_import=False)
         if checkpoint.path.is_dir():
             stamp = export_stamp(checkpoint.path) or {}
             return PaddleReader(checkpoint.path, int(stamp.get("step") or 0), python, device)
