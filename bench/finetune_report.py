@@ -130,6 +130,8 @@ def new_style(minutes: float, work: Path, val: int, scratch: bool) -> dict[str, 
 
 
 def main() -> None:
+    from heldout_report import print_table
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--rates", default="0.003,0.0005", help="learning rates for the default config, comma-separated")
@@ -148,10 +150,7 @@ def main() -> None:
     if args.only in (None, "default"):
         print("1. the default config from the shipped reader", flush=True)
         default = figures["default"] = default_config([float(rate) for rate in args.rates.split(",")], args.minutes, work, args.size)
-        sets = ("synthetic", "typefaces", "robustness", "examples/data")
-        print(f"{'':<22}" + "".join(f"{name:>16}" for name in sets))
-        for label, scores in default.items():
-            print(f"{label:<22}" + "".join(f"{scores[name]['exact_match']:>16.1%}" for name in sets))
+        print_table(default)
     if args.only in (None, "style"):
         print("2. a new style: 300 photos of a held-out typeface, 200 to test", flush=True)
         style = figures["new_style"] = new_style(args.style_minutes, work, args.style_val, not args.no_scratch)

@@ -52,6 +52,19 @@ def score_checkpoint(target: str, size: int) -> dict[str, Any]:
     return figures
 
 
+HELD_OUT_SETS = ("synthetic", "typefaces", "robustness", "examples/data")
+
+
+def print_table(results: dict[str, dict[str, Any]]) -> None:
+    """One row per checkpoint (labelled), one column per held-out set: exact match, set sizes in the header."""
+    first = next(iter(results.values()))
+    width = max([22] + [len(label) + 2 for label in results])
+    headers = [f"{name} (n={first[name]['size']})" for name in HELD_OUT_SETS]
+    print(f"{'':<{width}}" + "".join(f"{header:>24}" for header in headers))
+    for label, scores in results.items():
+        print(f"{label:<{width}}" + "".join(f"{scores[name]['exact_match']:>24.1%}" for name in HELD_OUT_SETS))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoints", nargs="+")
@@ -65,11 +78,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     results = [score_checkpoint(target, args.size) for target in args.checkpoints]
-    sets = ("synthetic", "typefaces", "robustness", "examples/data")
-    print(f"{'set':<15}" + "".join(f"{Path(r['checkpoint']).parent.parent.name[:28]:>30}" for r in results))
-    for name in sets:
-        cells = "".join(f"{r[name]['exact_match']:>22.1%} (n={r[name]['size']:>4})" for r in results)
-        print(f"{name:<15}{cells}")
+    print_table({f"{target} (step {r['step']})": r for target, r in zip(args.checkpoints, results)})
     print(f"({time.perf_counter() - started:.0f} s)")
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

@@ -1,6 +1,9 @@
-// What the integration suites share: waiting with a deadline, and reading the process table (Linux /proc) to prove
-// that nothing a run started is left behind. Bundled into each suite (not a suite itself: no .test in its name).
+// What the integration suites share: waiting with a deadline, reading the process table (Linux /proc) to prove
+// that nothing a run started is left behind, and Read VIN with a checkpoint. Bundled into each suite (not a suite
+// itself: no .test in its name).
+import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
+import * as vscode from 'vscode';
 
 /** The promise's value, or an error naming what did not happen within `ms`. */
 export function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
@@ -51,4 +54,20 @@ export function processesMentioning(text: string): number[] {
       }
     })
     .map(Number);
+}
+
+/** What "VIN OCR: Read VIN from Image" answers for one image. */
+export interface ReadAnswer {
+  vin?: string;
+  characters?: unknown[];
+  error?: string;
+}
+
+/** Runs Read VIN from Image on one image with a checkpoint and asserts that it read a VIN without an error. */
+export async function readVinWith(image: vscode.Uri, checkpoint: string, ms: number, what: string): Promise<ReadAnswer> {
+  const reads = await within(vscode.commands.executeCommand<ReadAnswer[]>('vinOcr.readVin', image, checkpoint), ms, what);
+  assert.equal(reads?.length, 1, 'predict answered (see the VIN OCR Training log otherwise)');
+  assert.equal(reads![0]!.error, undefined);
+  assert.equal(typeof reads![0]!.vin, 'string', 'a read (of whatever quality a few steps of training give)');
+  return reads![0]!;
 }
