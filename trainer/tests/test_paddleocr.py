@@ -396,7 +396,11 @@ def test_a_finished_run_leaves_an_exported_model_that_predict_reads(finished_run
     run_dir = Path(events[0]["run_dir"])
     assert (run_dir / "inference" / "inference.yml").is_file()
     assert (run_dir / "inference" / "vin-ocr-export.json").is_file()
-    assert not list((run_dir / "paddleocr" / "output").glob("iter_epoch_*"))  # no 190 MB copies per epoch
+    output = run_dir / "paddleocr" / "output"
+    assert not list(output.glob("iter_epoch_*"))  # no 190 MB copies per epoch
+    # PaddleOCR's own copies of the best weights go once ours are kept; latest stays for a resume
+    assert not list(output.glob("best_accuracy.*")) and not (output / "best_model").exists()
+    assert (run_dir / "checkpoints" / "best.pdparams").is_file() and (output / "latest.pdparams").is_file()
     image = folder / "test" / "images" / "0.png"
     done = subprocess.run(
         [sys.executable, "-m", "vin_ocr", "predict", str(image), "--checkpoint", str(run_dir), "--json"],

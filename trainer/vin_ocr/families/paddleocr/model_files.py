@@ -1,7 +1,7 @@
 """Where a PaddleOCR run keeps its files, and the export of weights to an inference model.
 
 <run>/paddleocr/data/        rec_gt_{train,val,test}.txt, vin_dict.txt, rendered images
-<run>/paddleocr/output/      PaddleOCR's save_model_dir: latest.*, best_accuracy.*, config.yml, its own train.log
+<run>/paddleocr/output/      PaddleOCR's save_model_dir: latest.*, best_accuracy.* (removed once a run completes), config.yml
 <run>/paddleocr/paddleocr.log  everything tools/train.py printed
 <run>/checkpoints/{last,best}.json  the harness's record (JSON) and which PaddleOCR weights it means
 <run>/checkpoints/best.pdparams     our copy of the best weights (PaddleOCR rewrites best_accuracy in place)

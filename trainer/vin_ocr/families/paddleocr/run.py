@@ -321,8 +321,31 @@ class PaddleRun:
         if (self.context.run_dir / "checkpoints" / BEST_WEIGHTS).is_file():
             folder = self._export_best()
             self.context.log.info(f"inference model for paddleocr / Read VIN: {folder}")
+            self._prune_copies_of_best()
+
+    def _prune_copies_of_best(self) -> None:
+        """A completed run keeps its best weights twice already (checkpoints/best.pdparams and the inference model), so
+        PaddleOCR's own copies of them (best_accuracy.* with optimiser state, best_model/) and the export of ``latest``
+        made for the final validation go: about half of the run folder (measured: 371 of 684 MB). ``latest.*`` stays."""
+        freed = 0
+        for path in [*self.output.glob("best_accuracy.*"), self.output / "best_model", self.work / "latest-inference"]:
+            freed += _size(path)
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+        if freed:
+            kept = "checkpoints/ and inference/ keep them"
+            self.context.log.info(f"removed PaddleOCR's copies of the best weights ({freed / 2**20:.0f} MB; {kept})")
 
     def close(self) -> None:
         self._stop()
         if self.log_file is not None:
             self.log_file.close()
+
+
+def _size(path: Path) -> int:
+    """Bytes under ``path`` (0 when it is gone)."""
+    if path.is_dir():
+        return sum(child.stat().st_size for child in path.rglob("*") if child.is_file())
+    return path.stat().st_size if path.is_file() else 0
