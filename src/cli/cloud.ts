@@ -13,7 +13,7 @@ import { findSky, planSkyEnvironment, runSky, skyArgs, skyRequirement, type SkyR
 import { checkProblem, classifySkyFailure, parseSkyCheck, parseSkyStatus, stripAnsi } from '../core/cloud/sky-output';
 import { ACCELERATOR_SPEC_SYNTAX, listCloudTargets } from '../core/cloud/targets';
 import type { CloudPlan, CloudProblem, SkyInstallation } from '../core/cloud/types';
-import { findOnPath } from '../core/interpreter/resolve';
+import { findBasePython } from '../core/interpreter/resolve';
 import { runEnvironmentPlan } from '../core/trainer/environment';
 import { findTrainerDir } from './doctor';
 import { cliStorageDir } from './storage';
@@ -351,7 +351,7 @@ function runInstances(options: CloudCliOptions): number {
 }
 
 async function runSetup(options: CloudCliOptions): Promise<number> {
-  const basePython = (await findOnPath('python3')) ?? (await findOnPath('python'));
+  const basePython = await findBasePython();
   if (!basePython) {
     say("no python3 on PATH to create SkyPilot's environment with; install Python 3.9 or newer.");
     return 1;

@@ -6,17 +6,23 @@ import { parseArgs } from 'node:util';
 import { createFactsCollector, type SourceReport } from '../core/hardware/collect';
 import { parseFacts } from '../core/hardware/facts-file';
 import { evaluatePolicy } from '../core/hardware/policy';
+import { probeDeepseekEnvironment, withDeepseekEnvironment } from '../core/hardware/family-environment-report';
 import { formatDoctorText } from '../core/hardware/report';
 import { withTrainerPathsInReport } from '../core/hardware/requirements';
-import type { HardwareFacts } from '../core/hardware/types';
+import type { FamilyEnvironmentReport, HardwareFacts } from '../core/hardware/types';
 import { resolveInterpreter, type ResolvedInterpreter } from '../core/interpreter/resolve';
+import { DEEPSEEK_ENVIRONMENT_INFO } from '../core/trainer/family-environments';
+import { cliFamilyPython } from './storage';
 
-export const DOCTOR_USAGE = `Usage: vin-ocr doctor [--json] [--facts FILE] [--dump-facts] [--python PATH]
+export const DOCTOR_USAGE = `Usage: vin-ocr doctor [--json] [--facts FILE] [--dump-facts] [--python PATH] [--deepseek-python PATH]
 
   --json          print the doctor report as JSON (the contract the extension shows)
   --facts FILE    judge the machine described in FILE (a recorded or hypothetical one) instead of this one
   --dump-facts    print this machine's facts as JSON, e.g. for a bug report or a later --facts
   --python PATH   the trainer's interpreter (default: ./.venv, then python3/python on PATH)
+  --deepseek-python PATH
+                  DeepSeek-OCR's own environment, reported with its transformers (default: ./.deepseek-venv, then
+                  deepseek-venv/ in the vin-ocr data folder; none: not reported)
 `;
 
 /** The bundled trainer: next to dist/ in the extension (dist/cli.js), at the repository root when run from source. */
@@ -30,6 +36,7 @@ interface DoctorOptions {
   factsFile?: string;
   dumpFacts: boolean;
   python?: string;
+  deepseekPython?: string;
 }
 
 function parseDoctorArgs(args: string[]): DoctorOptions | string {
@@ -41,6 +48,7 @@ function parseDoctorArgs(args: string[]): DoctorOptions | string {
         facts: { type: 'string' },
         'dump-facts': { type: 'boolean', default: false },
         python: { type: 'string' },
+        'deepseek-python': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       allowPositionals: true,
@@ -49,13 +57,25 @@ function parseDoctorArgs(args: string[]): DoctorOptions | string {
     if (values.help) return 'help';
     if (positionals.length > 0) return `unexpected argument "${positionals[0]}"`;
     if (values.facts !== undefined && !values.facts.trim()) return '--facts needs a file';
-    return { json: values.json, factsFile: values.facts, dumpFacts: values['dump-facts'], python: values.python };
+    return {
+      json: values.json,
+      factsFile: values.facts,
+      dumpFacts: values['dump-facts'],
+      python: values.python,
+      deepseekPython: values['deepseek-python'],
+    };
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
 }
 
-type Loaded = { facts: HardwareFacts; interpreter?: ResolvedInterpreter; sources?: Record<string, SourceReport> };
+type Loaded = {
+  facts: HardwareFacts;
+  interpreter?: ResolvedInterpreter;
+  sources?: Record<string, SourceReport>;
+  /** DeepSeek-OCR's own environment on this machine, when one was found. */
+  deepseek?: FamilyEnvironmentReport;
+};
 
 /** Facts files are a few kilobytes; anything far larger is the wrong file, not worth reading. */
 const MAX_FACTS_FILE_BYTES = 1_000_000;
@@ -75,11 +95,15 @@ async function loadFactsFile(file: string): Promise<Loaded | string> {
   return parsed.ok ? { facts: parsed.facts } : `${file}: ${parsed.error}`;
 }
 
-async function collectThisMachine(python: string | undefined): Promise<Loaded> {
-  const interpreter = await resolveInterpreter({ setting: python, workspaceFolders: [process.cwd()] });
+async function collectThisMachine(options: DoctorOptions): Promise<Loaded> {
+  const interpreter = await resolveInterpreter({ setting: options.python, workspaceFolders: [process.cwd()] });
   const collector = createFactsCollector({ trainerDir: findTrainerDir() });
-  const { facts, sources } = await collector.collect(interpreter?.path);
-  return { facts, interpreter, sources };
+  const deepseekPython = cliFamilyPython(DEEPSEEK_ENVIRONMENT_INFO, options.deepseekPython);
+  const [{ facts, sources }, deepseek] = await Promise.all([
+    collector.collect(interpreter?.path),
+    deepseekPython ? probeDeepseekEnvironment(deepseekPython) : undefined,
+  ]);
+  return { facts, interpreter, sources, deepseek };
 }
 
 function describeSources(sources: Record<string, SourceReport>): string {
@@ -106,7 +130,7 @@ export async function runDoctor(args: string[]): Promise<number> {
     process.stderr.write(`vin-ocr doctor: ${options}\n\n${DOCTOR_USAGE}`);
     return 2;
   }
-  const loaded = options.factsFile ? await loadFactsFile(options.factsFile) : await collectThisMachine(options.python);
+  const loaded = options.factsFile ? await loadFactsFile(options.factsFile) : await collectThisMachine(options);
   if (typeof loaded === 'string') {
     process.stderr.write(`vin-ocr doctor: ${loaded}\n`);
     return 2;
@@ -115,7 +139,7 @@ export async function runDoctor(args: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(loaded.facts, null, 2)}\n`);
     return 0;
   }
-  const report = withTrainerPathsInReport(evaluatePolicy(loaded.facts), findTrainerDir());
+  const report = withDeepseekEnvironment(withTrainerPathsInReport(evaluatePolicy(loaded.facts), findTrainerDir()), loaded.deepseek);
   if (options.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     return 0;

@@ -16,20 +16,30 @@ import { createLocalLauncher } from '../core/trainer/local-launcher';
 import { budgetPercent, progressMessage } from '../core/trainer/progress';
 import { applyEvent, emptyRunState, type RunState } from '../core/trainer/run-state';
 import { trainArgs, type DeviceChoice } from '../core/trainer/trainer-args';
-import { venvPython } from '../core/trainer/environment';
-import { LOCAL_PADDLE_ENVIRONMENT, PADDLE_ENVIRONMENT, PADDLE_PYTHON_ENV } from '../core/trainer/paddleocr';
-import { resolvePaddlePython } from '../core/trainer/paddle-environment';
+import {
+  DEEPSEEK_ENVIRONMENT_INFO,
+  modelTypeOf,
+  PADDLE_ENVIRONMENT_INFO,
+  trainerEnvironmentOf,
+  type FamilyEnvironment,
+} from '../core/trainer/family-environments';
+import { LOCAL_PADDLE_ENVIRONMENT, PADDLE_ENVIRONMENT } from '../core/trainer/paddleocr';
+import { parseConfigData } from '../core/trainer/training-config';
 import { findTrainerDir } from './doctor';
-import { cliStorageDir } from './storage';
+import { cliFamilyPython } from './storage';
 
 export const TRAIN_USAGE = `Usage: vin-ocr train CONFIG [--python PATH] [--max-steps N] [--max-minutes M] [--resume RUN]
-                     [--device auto|cuda|mps|cpu] [--paddle-python PATH] [--json]
+                     [--device auto|cuda|mps|cpu] [--paddle-python PATH] [--deepseek-python PATH] [--json]
 
   CONFIG          a training config (e.g. examples/baseline.yaml); it is validated first
   --python PATH   the trainer's interpreter (default: ./.venv, then python3/python on PATH)
   --paddle-python PATH
                   model.type paddleocr: the PaddleOCR environment's interpreter (default: $VIN_OCR_PADDLE_PYTHON,
                   then ./${LOCAL_PADDLE_ENVIRONMENT}, then ${PADDLE_ENVIRONMENT}/ in the vin-ocr data folder, then the trainer's own)
+  --deepseek-python PATH
+                  model.type deepseek-ocr: the trainer runs with DeepSeek-OCR's own environment (transformers 4.46.x)
+                  (default: ./${DEEPSEEK_ENVIRONMENT_INFO.localFolder} from ${DEEPSEEK_ENVIRONMENT_INFO.setUpScript}, then
+                  ${DEEPSEEK_ENVIRONMENT_INFO.storageFolder}/ in the vin-ocr data folder)
   --json          print the trainer's events (JSON Lines) on stdout instead of its log
 Exit status: 0 completed, 1 failed or invalid config, 2 usage error, 130 cancelled.
 `;
@@ -45,6 +55,7 @@ interface TrainCliOptions {
   maxMinutes?: number;
   resume?: string;
   paddlePython?: string;
+  deepseekPython?: string;
 }
 
 function positiveNumber(text: string | undefined, name: string): number | undefined {
@@ -65,6 +76,7 @@ function parseTrainArgs(args: string[]): TrainCliOptions | 'help' {
       'max-minutes': { type: 'string' },
       resume: { type: 'string' },
       'paddle-python': { type: 'string' },
+      'deepseek-python': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: true,
@@ -85,6 +97,7 @@ function parseTrainArgs(args: string[]): TrainCliOptions | 'help' {
     maxMinutes: positiveNumber(values['max-minutes'], '--max-minutes'),
     resume: values.resume,
     paddlePython: values['paddle-python'],
+    deepseekPython: values['deepseek-python'],
   };
 }
 
@@ -186,30 +199,35 @@ export async function runTrain(args: string[], launcher?: TrainerLauncher): Prom
     write('vin-ocr train: the config has errors (above); nothing was started.');
     return 1;
   }
-  const interpreter = await resolveInterpreter({ setting: options.python, workspaceFolders: [process.cwd()] });
-  if (!interpreter) {
-    write('vin-ocr train: no Python 3.9+ interpreter found; pass --python or run `npm run demo` once to create ./.venv');
-    return 1;
-  }
-  const paddlePython = cliPaddlePython(options.paddlePython);
-  return train(
-    options,
-    interpreter.path,
-    launcher ?? createLocalLauncher({ trainerDir: findTrainerDir(), paddlePython: () => paddlePython }),
-  );
+  const python = await trainerPython(options);
+  if (!python) return 1;
+  const paddlePython = cliFamilyPython(PADDLE_ENVIRONMENT_INFO, options.paddlePython);
+  return train(options, python, launcher ?? createLocalLauncher({ trainerDir: findTrainerDir(), paddlePython: () => paddlePython }));
 }
 
 /**
- * VIN_OCR_PADDLE_PYTHON for the trainer: `--paddle-python` (a VS Code task passes the window's), else undefined when
- * the variable is set already (it reaches the trainer as it is), else `./.paddle-venv` (scripts/setup-paddle.sh's),
- * else the PaddleOCR environment in the CLI's data folder, if any.
+ * The trainer's interpreter: for a family whose trainer runs in its own environment (DeepSeek-OCR), that environment
+ * (its flag, then the ones found; never the trainer's usual one, which cannot import its code); for every other family
+ * `--python`, ./.venv, then PATH.
  */
-export function cliPaddlePython(flag: string | undefined, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
-  if (flag?.trim()) return flag.trim();
-  if (env[PADDLE_PYTHON_ENV]?.trim()) return undefined;
-  const local = venvPython(path.join(cwd, LOCAL_PADDLE_ENVIRONMENT), process.platform);
-  if (existsSync(local)) return local;
-  return resolvePaddlePython({ storageDir: cliStorageDir(env), exists: existsSync })?.path;
+async function trainerPython(options: TrainCliOptions): Promise<string | undefined> {
+  const environment = trainerEnvironmentOf(modelTypeOf(parseConfigData(await readFile(options.config, 'utf8'))));
+  if (environment) {
+    const own = cliFamilyPython(environment, familyFlag(options, environment));
+    if (own) return own;
+    write(
+      `vin-ocr train: ${environment.label} trains in an environment of its own and none was found: run ${environment.setUpScript} ` +
+        `(it creates ./${environment.localFolder}), or pass ${environment.cliFlag} PATH; in VS Code, "VIN OCR: ${environment.setUpTitle}".`,
+    );
+    return undefined;
+  }
+  const interpreter = await resolveInterpreter({ setting: options.python, workspaceFolders: [process.cwd()] });
+  if (!interpreter) write('vin-ocr train: no Python 3.9+ interpreter found; pass --python or run `npm run demo` once to create ./.venv');
+  return interpreter?.path;
+}
+
+function familyFlag(options: TrainCliOptions, environment: FamilyEnvironment): string | undefined {
+  return environment.id === 'deepseek-ocr' ? options.deepseekPython : options.paddlePython;
 }
 
 async function train(options: TrainCliOptions, python: string, launcher: TrainerLauncher): Promise<number> {

@@ -38,6 +38,8 @@ const fixtureWorkspace = join(repoRoot, 'test', 'fixtures', 'workspace');
 const skyStandIn = join(repoRoot, 'test', 'fixtures', 'sky', 'sky-standin.mjs');
 /** PaddleOCR's own environment (scripts/setup-paddle.sh, run by `npm run test:python`); the PaddleOCR suite says NOT RUN without it. */
 const paddlePython = join(repoRoot, '.paddle-venv', 'bin', 'python');
+/** DeepSeek-OCR's own environment (scripts/setup-deepseek.sh); the DeepSeek-OCR suite says NOT RUN without it. */
+const deepseekPython = join(repoRoot, '.deepseek-venv', 'bin', 'python');
 const SUITE_TIMEOUT_MS = 8 * 60_000;
 const WHOLE_PASS_TIMEOUT_MS = 14 * 60_000;
 
@@ -275,9 +277,18 @@ async function suitesPass(pass, python) {
       // The user's own setting, where a user puts it (User settings.json); the hardware suite checks it arrived.
       // The cloud suite's `sky` is the stand-in: a machine-scoped setting, which remote windows (1.139) read from
       // the machine's settings and 1.100 also from the user's. PaddleOCR's environment (scripts/setup-paddle.sh) is
-      // found the same way, through its machine-scoped setting.
-      settings: { 'vinOcr.pythonPath': python, 'vinOcr.cloud.skyPath': skyStandIn, 'vinOcr.paddleocr.pythonPath': paddlePython },
-      machineSettings: { 'vinOcr.cloud.skyPath': skyStandIn, 'vinOcr.paddleocr.pythonPath': paddlePython },
+      // found the same way, through its machine-scoped setting, and so is DeepSeek-OCR's (scripts/setup-deepseek.sh).
+      settings: {
+        'vinOcr.pythonPath': python,
+        'vinOcr.cloud.skyPath': skyStandIn,
+        'vinOcr.paddleocr.pythonPath': paddlePython,
+        'vinOcr.deepseekOcr.pythonPath': deepseekPython,
+      },
+      machineSettings: {
+        'vinOcr.cloud.skyPath': skyStandIn,
+        'vinOcr.paddleocr.pythonPath': paddlePython,
+        'vinOcr.deepseekOcr.pythonPath': deepseekPython,
+      },
       env: {
         VIN_OCR_METRICS_FILE: metricsFile,
         VIN_OCR_TEST_GREP_FILE: grepFile,

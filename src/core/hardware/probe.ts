@@ -58,6 +58,8 @@ export function parseProbeOutput(stdout: string): PythonFacts {
     flash_attn: optionalString(raw.flash_attn),
     torch_cuda: optionalString(raw.torch_cuda),
   };
+  // Older probes do not report transformers: the field stays absent then, rather than claiming "none installed".
+  if ('transformers' in raw) facts.transformers = optionalString(raw.transformers);
   if (typeof raw.torch_error === 'string') facts.torch_error = raw.torch_error;
   if (typeof raw.cuda_error === 'string') facts.cuda_error = raw.cuda_error;
   const devices = cudaDevices(raw.cuda_devices);

@@ -64,6 +64,21 @@ function padTable(rows: string[][]): string[] {
   );
 }
 
+/** The families' own environments the doctor found: interpreter and transformers. */
+function environmentLines(report: DoctorReport): string[] {
+  const entries = Object.entries(report.environments ?? {});
+  if (entries.length === 0) return [];
+  const rows = entries.map(([family, environment]) => {
+    const transformers = environment.error
+      ? `does not run (${environment.error})`
+      : environment.transformers
+        ? `transformers ${environment.transformers}${environment.usable ? '' : ' (its code cannot import with this)'}`
+        : 'no transformers';
+    return [`  ${family}`, environment.python, transformers];
+  });
+  return ['', 'Model environments', ...padTable(rows)];
+}
+
 /** The `vin-ocr doctor` table: machine, chosen setup with reasons, model fit, warnings with fixes. */
 export function formatDoctorText(facts: HardwareFacts, report: DoctorReport): string {
   const lines: string[] = ['Machine'];
@@ -85,6 +100,7 @@ export function formatDoctorText(facts: HardwareFacts, report: DoctorReport): st
       lines.push(`  ${model} would fit on: ${verdict.cloud.map((entry) => `${entry.label} (${entry.fit})`).join(', ')}`);
     }
   }
+  lines.push(...environmentLines(report));
   lines.push('', report.warnings.length === 0 ? 'No warnings.' : 'Warnings');
   for (const warning of report.warnings) lines.push(`  [${warning.code}] ${warning.message}`, `      fix: ${warning.fix}`);
   return `${lines.join('\n')}\n`;

@@ -59,6 +59,18 @@ export interface ModelVerdict {
   cloud?: Array<{ id: string; label: string; fit: Exclude<Fit, 'insufficient'> }>;
 }
 
+/** A model family's own environment as the doctor found it (DeepSeek-OCR's: transformers 4.46.x–4.47.x). */
+export interface FamilyEnvironmentReport {
+  /** Its interpreter. */
+  python: string;
+  /** Its transformers version (package metadata), null when absent or when it could not be asked. */
+  transformers: string | null;
+  /** Whether the family's code can be imported with that transformers. */
+  usable: boolean;
+  /** Why the interpreter could not be asked. */
+  error?: string;
+}
+
 export interface DoctorReport {
   platform: Platform;
   attention: Attention;
@@ -67,4 +79,6 @@ export interface DoctorReport {
   precision?: Precision;
   /** Why the platform, attention and precision were chosen, in one sentence each. */
   explanations?: { platform: string; attention: string; precision: string };
+  /** The family environments found on this machine, by family (`deepseek-ocr`); absent when none was looked for or found. */
+  environments?: Record<string, FamilyEnvironmentReport>;
 }

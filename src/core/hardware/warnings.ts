@@ -1,8 +1,6 @@
 // Doctor warnings: each names a problem the user can fix, with a stable code (tests, docs and the
 // panel key on it) and the exact command or setting that fixes it.
-import { compareVersions, parseVersion } from '../config/versions';
 import { computeCapability, cudaGpus, isAppleSilicon, primaryCudaGpu, torchMajor } from './gpus';
-import { requirements } from './requirements';
 import type { DoctorWarning, HardwareFacts, Platform } from './types';
 
 export const WARNING_CODES = [
@@ -237,39 +235,17 @@ function modelWarnings(platform: Platform): DoctorWarning[] {
   return warnings;
 }
 
-/** The first version a requirement's `<X` excludes (`>=4.46.3,<4.48` → [4, 48]), if it has one. */
-function ceilingOf(specifier: string | undefined): number[] | undefined {
-  const match = /<\s*([\d.]+)/.exec(specifier ?? '');
-  return match ? parseVersion(match[1]!) : undefined;
-}
-
 /**
- * The interpreter's transformers against the code of the models that bring their own (DeepSeek-OCR's imports
- * `LlamaFlashAttention2`, gone in 4.48): the ceiling comes from the family's environment in data/requirements.json.
+ * Where DeepSeek-OCR's own environment comes from (core/trainer/family-environments.ts names the same command and
+ * script). Its runs never use the trainer's interpreter, so that interpreter's transformers is no warning; the doctor
+ * warns (`transformers-too-new-for-deepseek`, family-environment-report.ts) when the environment found cannot import
+ * DeepSeek-OCR's code.
  */
-function transformersWarnings(facts: HardwareFacts): DoctorWarning[] {
-  const installed = facts.python?.transformers;
-  const version = installed ? parseVersion(installed) : undefined;
-  const deepseek = requirements.find((model) => model.family === 'deepseek-ocr');
-  const ceiling = ceilingOf(deepseek?.environment?.transformers);
-  if (!version || !ceiling || compareVersions(version, ceiling) < 0) return [];
-  return [
-    warning(
-      'transformers-too-new-for-deepseek',
-      `transformers ${installed} is installed: DeepSeek-OCR's own code cannot be imported with ${ceiling.join('.')} or newer ` +
-        `(it needs ${deepseek!.environment!.transformers}); the other models are unaffected.`,
-      'Fine-tune DeepSeek-OCR in its own environment: scripts/setup-deepseek.sh creates it (.deepseek-venv).',
-    ),
-  ];
-}
+export const DEEPSEEK_ENVIRONMENT_FIX =
+  'Set up DeepSeek-OCR\'s environment again: "VIN OCR: Set Up DeepSeek-OCR Environment" for VS Code, or ' +
+  'scripts/setup-deepseek.sh (.deepseek-venv, which vin-ocr train finds; or pass --deepseek-python PATH).';
 
 /** Every warning that applies to this machine, most fundamental first. */
 export function platformWarnings(facts: HardwareFacts, platform: Platform): DoctorWarning[] {
-  return [
-    ...torchWarnings(facts),
-    ...accessWarnings(facts),
-    ...gpuWarnings(facts, platform),
-    ...modelWarnings(platform),
-    ...transformersWarnings(facts),
-  ];
+  return [...torchWarnings(facts), ...accessWarnings(facts), ...gpuWarnings(facts, platform), ...modelWarnings(platform)];
 }

@@ -74,6 +74,17 @@ export async function findOnPath(name: string, env: NodeJS.ProcessEnv = process.
   return undefined;
 }
 
+/**
+ * The Python that new environments (the trainer's, PaddleOCR's, DeepSeek-OCR's, SkyPilot's) are created with:
+ * `python3` on PATH (`python` first on Windows, where `python3` is often the Store's placeholder), else `python`.
+ */
+export async function findBasePython(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): Promise<string | undefined> {
+  return (await findOnPath(platform === 'win32' ? 'python' : 'python3', env)) ?? (await findOnPath('python', env));
+}
+
 export function venvPython(folder: string): string {
   return process.platform === 'win32' ? path.join(folder, '.venv', 'Scripts', 'python.exe') : path.join(folder, '.venv', 'bin', 'python');
 }

@@ -3,6 +3,7 @@
 // trainer sends a hint with every failure; the hints here are for the editor's and the CLI's own words, when a
 // code needs an action the trainer cannot name (a command of the extension).
 
+import { DEEPSEEK_ENVIRONMENT_INFO as DEEPSEEK } from './family-environments';
 import { PADDLE_PYTHON_ENV } from './paddleocr';
 
 export const TRAINER_ERROR_CODES = [
@@ -48,3 +49,50 @@ export function fallbackHint(code: string | undefined): string | undefined {
 export function needsPaddleEnvironment(code: string | undefined): boolean {
   return code === 'paddle_missing' || code === 'paddleocr_deps_missing';
 }
+
+/** What a failed run's state says, as far as the advice for it needs. */
+export interface FailureFacts {
+  errorCode?: string;
+  errorMessage?: string;
+  /** The last lines of the trainer's stderr. */
+  tail?: readonly string[];
+}
+
+/**
+ * Signs that the interpreter is the wrong environment for DeepSeek-OCR's code: a transformers it cannot import with
+ * (4.48 removed LlamaFlashAttention2; the trainer refuses ≥ 4.48 itself), or a package of its environment missing.
+ */
+const WRONG_ENVIRONMENT =
+  /LlamaFlashAttention2|cannot be imported by transformers|needs transformers 4\.46|No module named|has no module named|cannot import name/;
+
+const MISSING_WEIGHTS = /Hugging Face|HF_HUB_OFFLINE|download|Could not load '/i;
+
+/**
+ * How a failed DeepSeek-OCR run is fixed, as measured on its real code (docs/deepseek-ocr.md): `environment` when it
+ * ran outside its own environment (the trainer refuses transformers ≥ 4.48, or an import failed), `attention` when
+ * flash_attention_2 was asked for where flash-attn 2 is not usable (eager runs everywhere; the flash-attn stub does
+ * not help this model: its import is guarded, and with the stub the first forward fails), else undefined.
+ */
+export function deepseekFailureKind(facts: FailureFacts): 'environment' | 'attention' | undefined {
+  if (facts.errorCode === 'flash_attn_missing') return 'attention';
+  const text = [facts.errorMessage ?? '', ...(facts.tail ?? [])].join('\n');
+  // missing_dependency also says that the model's weights could not be fetched: the network, not the environment.
+  if (facts.errorCode === 'missing_dependency' && !MISSING_WEIGHTS.test(text)) return 'environment';
+  if (
+    (facts.errorCode === undefined || facts.errorCode === 'crashed' || facts.errorCode === 'internal_error') &&
+    WRONG_ENVIRONMENT.test(text)
+  )
+    return 'environment';
+  return undefined;
+}
+
+/** The measured advice for DeepSeek-OCR's flash_attn_missing, instead of the generic "install the stub". */
+export const DEEPSEEK_ATTENTION_HINT =
+  'DeepSeek-OCR loads without flash-attn (its code imports flash_attn only where flash-attn 2 is available): train with ' +
+  'eager attention, which runs on CPU, MPS and CUDA; flash_attention_2 needs CUDA with compute capability 8.0+ and ' +
+  'flash-attn 2 (pip install flash-attn==2.7.3 --no-build-isolation). The flash-attn stub does not help this model.';
+
+/** The fix for a DeepSeek-OCR run that ran outside its own environment. */
+export const DEEPSEEK_ENVIRONMENT_HINT =
+  `DeepSeek-OCR trains in its own environment (transformers 4.46.3–4.47.x): "VIN OCR: ${DEEPSEEK.setUpTitle}" creates it, ` +
+  `or set ${DEEPSEEK.setting} to one made by ${DEEPSEEK.setUpScript}.`;

@@ -2,14 +2,15 @@
 // trainer's torch environment. It holds the PaddleOCR family's install lines from data/requirements.json for this
 // machine's build (CUDA wheels come from Paddle's own index, which the line names), then the packages the user's
 // clone's tools/train.py imports. Planned and run like the trainer's environment (environment.ts: steps, stamp,
-// runner); the trainer finds its interpreter in VIN_OCR_PADDLE_PYTHON (see resolvePaddlePython and the launcher).
+// runner); the trainer finds its interpreter in VIN_OCR_PADDLE_PYTHON (see resolveFamilyPython and the launcher).
 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { installCommands, pipInstallArgs } from '../hardware/requirements';
 import type { HardwareFacts } from '../hardware/types';
 import { venvPython, type EnvironmentPlan, type SetupStep } from './environment';
-import { CLONE_REQUIREMENTS, PADDLE_ENVIRONMENT, PADDLE_FAMILY } from './paddleocr';
+import { familyVenvDir, PADDLE_ENVIRONMENT_INFO } from './family-environments';
+import { CLONE_REQUIREMENTS, PADDLE_FAMILY } from './paddleocr';
 
 /** PaddlePaddle's builds: CUDA wheels from Paddle's index, or the CPU wheels (also on a Mac: no MPS backend). */
 export type PaddleBuild = 'cuda' | 'cpu';
@@ -83,7 +84,7 @@ export interface PaddleEnvironmentPlan extends Omit<EnvironmentPlan, 'torch'> {
 }
 
 export function paddleVenvDir(storageDir: string): string {
-  return join(storageDir, PADDLE_ENVIRONMENT);
+  return familyVenvDir(storageDir, PADDLE_ENVIRONMENT_INFO);
 }
 
 /** The family's install lines for a build, as steps of the environment's interpreter (no shell). */
@@ -124,38 +125,4 @@ export function planPaddleEnvironment(input: PaddlePlanInput): PaddleEnvironment
     build: input.build,
     ...(clone !== undefined ? { clone } : {}),
   };
-}
-
-export type PaddlePythonSource = 'setting' | 'managed-environment';
-
-export interface PaddlePython {
-  path: string;
-  source: PaddlePythonSource;
-}
-
-export interface ResolvePaddlePythonInput {
-  /** The `vinOcr.paddleocr.pythonPath` setting's value. */
-  settingPath?: string;
-  /** The setting comes from the user's own settings (not a workspace's). */
-  settingIsUserLevel?: boolean;
-  workspaceTrusted?: boolean;
-  /** Where the managed environment lives: `<storageDir>/paddle-venv`. */
-  storageDir?: string;
-  os?: NodeJS.Platform | HardwareFacts['os'];
-  exists: (path: string) => boolean;
-}
-
-/**
- * The PaddleOCR environment's interpreter: the setting (only a user-level value in a trusted workspace: a workspace
- * must never choose the program we run), else the managed `paddle-venv` when it exists, else none (the trainer then
- * tries its own interpreter).
- */
-export function resolvePaddlePython(input: ResolvePaddlePythonInput): PaddlePython | undefined {
-  const setting = input.settingPath?.trim();
-  if (setting && input.workspaceTrusted && input.settingIsUserLevel && input.exists(setting)) return { path: setting, source: 'setting' };
-  if (input.storageDir) {
-    const managed = venvPython(paddleVenvDir(input.storageDir), input.os ?? process.platform);
-    if (input.exists(managed)) return { path: managed, source: 'managed-environment' };
-  }
-  return undefined;
 }

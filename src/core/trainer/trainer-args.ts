@@ -33,13 +33,15 @@ export function cliTrainArgs(
   cliPath: string,
   python: string,
   configPath: string,
-  options: Pick<TrainOptions, 'resumeFrom' | 'device'> & { paddlePython?: string } = {},
+  options: Pick<TrainOptions, 'resumeFrom' | 'device'> & { paddlePython?: string; deepseekPython?: string } = {},
 ): string[] {
   const args = [cliPath, 'train', configPath, '--python', python];
   if (options.resumeFrom) args.push('--resume', options.resumeFrom);
   if (options.device) args.push('--device', options.device);
   // The window's PaddleOCR environment, so a task's trainer gets the same VIN_OCR_PADDLE_PYTHON as "VIN OCR: Train".
   if (options.paddlePython) args.push('--paddle-python', options.paddlePython);
+  // The window's DeepSeek-OCR environment, which a deepseek-ocr config's trainer runs with (as with "VIN OCR: Train").
+  if (options.deepseekPython) args.push('--deepseek-python', options.deepseekPython);
   return args;
 }
 

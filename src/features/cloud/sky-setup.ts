@@ -6,8 +6,7 @@ import * as vscode from 'vscode';
 import { findSky, MANAGED_ENVIRONMENT, planSkyEnvironment, runSky, skyArgs } from '../../core/cloud/sky';
 import { checkProblem, parseSkyCheck } from '../../core/cloud/sky-output';
 import type { CloudProblem, SkyInstallation } from '../../core/cloud/types';
-import { findOnPath } from '../../core/interpreter/resolve';
-import { runPlanWithProgress } from '../environment-progress';
+import { requireBasePython, runPlanWithProgress } from '../environment-progress';
 import type { TrainingLog } from '../training/log';
 import { join } from 'node:path';
 
@@ -70,11 +69,8 @@ async function createSkyEnvironment(
   log: TrainingLog,
   extras: readonly string[],
 ): Promise<SkyInstallation | undefined> {
-  const basePython = (await findOnPath(process.platform === 'win32' ? 'python' : 'python3')) ?? (await findOnPath('python'));
-  if (!basePython) {
-    void vscode.window.showErrorMessage('VIN OCR: no Python 3 on PATH to create SkyPilot’s environment with. Install Python 3.9 or newer.');
-    return undefined;
-  }
+  const basePython = await requireBasePython('SkyPilot’s environment');
+  if (!basePython) return undefined;
   const storageDir = context.globalStorageUri.fsPath;
   const plan = planSkyEnvironment(storageDir, { basePython, extras, venvExists: existsSync(join(storageDir, MANAGED_ENVIRONMENT)) });
   log.info(`Creating SkyPilot's environment in ${plan.venvDir}`);

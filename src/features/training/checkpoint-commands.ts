@@ -29,7 +29,7 @@ import {
   type CheckpointSummary,
   type PredictResult,
 } from '../../core/trainer/trainer-args';
-import type { InterpreterService } from '../interpreter';
+import { modelTypeOfCheckpointPath, type TrainerPythonChooser } from './family-environment';
 import type { TrainingLog } from './log';
 import { requireTrust } from './trust';
 
@@ -40,9 +40,9 @@ const MAX_CHECKPOINTS = 500;
 /** A summary file is a few KB; a bigger one is not read (the item just says "fine-tuned"). */
 const MAX_SUMMARY_BYTES = 256 * 1024;
 
-/** What a one-shot command needs: which Python, which launcher, where to log. */
+/** What a one-shot command needs: which Python (by the checkpoint's family), which launcher, where to log. */
 export interface OneShotContext {
-  interpreter: InterpreterService;
+  trainerPython: TrainerPythonChooser;
   launcher: TrainerLauncher;
   log: TrainingLog;
 }
@@ -160,7 +160,15 @@ function describeRead(result: PredictResult): string {
   return `${result.vin}${confidence}${doubts}`;
 }
 
-/** Runs a one-shot command with a cancellable notification; its stderr goes to the training log. */
+/**
+ * The interpreter for a trainer command on this checkpoint: its family's own environment where the trainer must run
+ * in one (a DeepSeek-OCR adapter), else the trainer's. The shipped reader is the baseline's.
+ */
+export async function pythonForCheckpoint(context: OneShotContext, checkpoint: string, what: string): Promise<string | undefined> {
+  const modelType = checkpoint === PRETRAINED_ALIAS ? undefined : await modelTypeOfCheckpointPath(checkpoint);
+  return context.trainerPython.forModelType(modelType, what);
+}
+
 /** Runs a one-shot trainer command with a cancellable notification; `cancelled` says the user stopped it. */
 export async function runWithProgress(
   context: OneShotContext,
@@ -211,7 +219,7 @@ export async function readVin(arg: unknown, checkpointArg: unknown, context: One
   if (!image) return undefined;
   checkpoint ??= await pickCheckpoint();
   if (!checkpoint) return undefined;
-  const python = await context.interpreter.require('read the VIN');
+  const python = await pythonForCheckpoint(context, checkpoint, 'read the VIN');
   if (!python) return undefined;
   const outcome = await runWithProgress(
     context,
@@ -282,7 +290,7 @@ export async function evaluateCheckpoint(
   const labels = labelsArg instanceof vscode.Uri ? [labelsArg] : await pickLabels();
   if (!labels?.[0]) return undefined;
   const labelsPath = labels[0].fsPath;
-  const python = await context.interpreter.require('evaluate the checkpoint');
+  const python = await pythonForCheckpoint(context, checkpoint, 'evaluate the checkpoint');
   if (!python) return undefined;
   const title = `VIN OCR: evaluating ${checkpointDisplayName(checkpoint)}`;
   const outcome = await runWithProgress(context, python, title, evaluateArgs(checkpoint, labelsPath), EVALUATE_TIMEOUT_MS);

@@ -8,7 +8,7 @@ import { RunManager, type LiveRun, type RunManagerListener } from '../../core/tr
 import { runPaths } from '../../core/trainer/run-layout';
 import { derivedConfig, trainArgs, type TrainOptions } from '../../core/trainer/trainer-args';
 import { parseConfigData } from '../../core/trainer/training-config';
-import type { InterpreterService } from '../interpreter';
+import { modelTypeOfConfig, type TrainerPythonChooser } from './family-environment';
 import { logLineProblem, logTrainerLine, type TrainingLog } from './log';
 import { announceOutcome, publishIssues, type RetryChange } from './outcome';
 import { showRunNotification, TrainingStatusItem } from './progress-ui';
@@ -39,11 +39,13 @@ export class TrainingController implements vscode.Disposable {
   /** Fires (throttled by the manager) whenever a live run changes. */
   readonly onDidChangeRun = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Each run's `model.type`: the advice for a failure depends on the family (DeepSeek-OCR's own environment). */
+  private readonly modelTypes = new WeakMap<LiveRun, string>();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     readonly log: TrainingLog,
-    private readonly interpreter: InterpreterService,
+    private readonly trainerPython: TrainerPythonChooser,
     launcher: TrainerLauncher,
   ) {
     const settings = () => vscode.workspace.getConfiguration('vinOcr.training');
@@ -95,13 +97,17 @@ export class TrainingController implements vscode.Disposable {
   /** Starts (or queues) a run; resolves once it is queued, not when it ends. */
   async start(request: StartRequest): Promise<LiveRun | undefined> {
     if (!requireTrust('Training')) return undefined;
-    const python = request.launcher ? REMOTE_PYTHON : await this.interpreter.require('run the trainer');
+    const modelType = await modelTypeOfConfig(request.configPath);
+    const python = request.launcher
+      ? REMOTE_PYTHON
+      : await this.trainerPython.forModelType(modelType, 'run the trainer', vscode.Uri.file(request.configPath));
     if (!python) return undefined;
     const label = request.label ?? basename(request.configPath);
     this.issues.clear();
     const args = trainArgs(request.configPath, request.options);
     const cwd = dirname(request.configPath);
     const run = this.manager.start({ label, configPath: request.configPath, python, args, cwd, launcher: request.launcher });
+    if (modelType) this.modelTypes.set(run, modelType);
     if (vscode.workspace.getConfiguration('vinOcr.training').get<boolean>('showNotification', true)) {
       showRunNotification(run, label, (listener) => this.onDidChangeRun(listener));
     }
@@ -117,12 +123,16 @@ export class TrainingController implements vscode.Disposable {
     this.log.info(`${run.request.label}: ${state.status}${state.errorCode ? ` (${state.errorCode})` : ''} at step ${state.step}`);
     if (state.status === 'failed') publishIssues(this.issues, state);
     if (!announce) return;
-    void announceOutcome(run, {
-      retry: (failed, change) => void this.retry(failed, change),
-      resume: (stopped) => void this.resume(stopped.state.runDir ?? stopped.state.lastCheckpoint, stopped.request.configPath),
-      showLog: () => this.log.show(true),
-      installFlashAttnStub: () => void this.installFlashAttnStub(),
-    });
+    void announceOutcome(
+      run,
+      {
+        retry: (failed, change) => void this.retry(failed, change),
+        resume: (stopped) => void this.resume(stopped.state.runDir ?? stopped.state.lastCheckpoint, stopped.request.configPath),
+        showLog: () => this.log.show(true),
+        installFlashAttnStub: () => void this.installFlashAttnStub(),
+      },
+      this.modelTypes.get(run),
+    );
   }
 
   /** Runs the same config again with a change: a device flag when the trainer has one, else a derived config. */
@@ -183,7 +193,7 @@ export class TrainingController implements vscode.Disposable {
   }
 
   private async installFlashAttnStub(): Promise<void> {
-    const python = await this.interpreter.require('install the flash-attn stub');
+    const python = await this.trainerPython.forModelType(undefined, 'install the flash-attn stub');
     if (!python) return;
     const stub = vscode.Uri.joinPath(this.context.extensionUri, 'trainer', 'stubs', 'flash_attn_stub').fsPath;
     const task = new vscode.Task(

@@ -1,17 +1,20 @@
 // "VIN OCR: Set Up Trainer Environment": a venv with the torch build for this machine, with a
 // progress notification and the pip output in the training log. Idempotent (the core keeps a stamp).
-// For a paddleocr config it offers the PaddleOCR environment too (paddle-environment-command.ts).
+// For a paddleocr or deepseek-ocr config it offers that family's own environment too (paddle-environment-command.ts,
+// deepseek-environment-command.ts).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import { chooseTorchBuild, ONNX_REQUIREMENTS_FILE, planEnvironment, SetupError } from '../../core/trainer/environment';
-import { findOnPath } from '../../core/interpreter/resolve';
-import { runPlanWithProgress } from '../environment-progress';
+import { familyEnvironmentOf, type FamilyEnvironment, type FamilyEnvironmentId } from '../../core/trainer/family-environments';
+import { requireBasePython, runPlanWithProgress } from '../environment-progress';
 import type { HardwareState } from '../hardware/state';
 import type { TrainingLog } from './log';
 import { machineFacts } from './machine-facts';
-import { activePaddleConfig, paddleConfigAt, setUpPaddleEnvironment } from './paddle-environment-command';
+import { setUpDeepseekEnvironment } from './deepseek-environment-command';
+import { modelTypeOfConfig } from './family-environment';
+import { setUpPaddleEnvironment } from './paddle-environment-command';
 import { requireTrust } from './trust';
 
 function venvFolder(context: vscode.ExtensionContext): string | undefined {
@@ -24,22 +27,45 @@ function venvFolder(context: vscode.ExtensionContext): string | undefined {
 }
 
 const TRAINER_CHOICE = 'Trainer (PyTorch)';
-const PADDLE_CHOICE = 'PaddleOCR (PaddlePaddle, its own environment)';
+
+type Which = 'trainer' | FamilyEnvironmentId;
+
+/** Why a family trains in its own environment, for the picker. */
+const FAMILY_REASONS: Readonly<Record<FamilyEnvironmentId, { choice: string; placeHolder: string }>> = {
+  paddleocr: {
+    choice: 'PaddleOCR (PaddlePaddle, its own environment)',
+    placeHolder: 'PaddleOCR trains in an environment of its own (PaddlePaddle stays out of the torch environment)',
+  },
+  'deepseek-ocr': {
+    choice: 'DeepSeek-OCR (transformers 4.46.3, its own environment)',
+    placeHolder: 'DeepSeek-OCR trains in an environment of its own (its code imports only with transformers 4.46.x–4.47.x)',
+  },
+};
+
+/** The YAML file's family environment, when it is a config of a family that has one. */
+async function familyConfigAt(uri: vscode.Uri | undefined): Promise<{ environment: FamilyEnvironment; config: vscode.Uri } | undefined> {
+  if (!uri || uri.scheme !== 'file' || !/\.ya?ml$/i.test(uri.path)) return undefined;
+  const environment = familyEnvironmentOf(await modelTypeOfConfig(uri.fsPath));
+  return environment && { environment, config: uri };
+}
 
 /**
- * Which environment: the trainer's, unless the command names a paddleocr config (or the active editor shows one);
- * then the user picks between the two, PaddleOCR first. `arg` is the Explorer's or the editor's file, when any.
+ * Which environment: the trainer's, unless the command names a config of a family with an environment of its own (or
+ * the active editor shows one); then the user picks between the two, the family's first. `arg` is the Explorer's or
+ * the editor's file, when any.
  */
-async function chooseEnvironment(arg: unknown): Promise<{ which: 'trainer' | 'paddleocr'; config?: vscode.Uri } | undefined> {
-  const config = arg instanceof vscode.Uri ? await paddleConfigAt(arg) : await activePaddleConfig();
-  if (!config) return { which: 'trainer' };
+async function chooseEnvironment(arg: unknown): Promise<{ which: Which; config?: vscode.Uri } | undefined> {
+  const found = await familyConfigAt(arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri);
+  if (!found) return { which: 'trainer' };
+  const { environment, config } = found;
+  const reason = FAMILY_REASONS[environment.id];
   const items = [
-    { label: PADDLE_CHOICE, description: `for ${vscode.workspace.asRelativePath(config)}`, which: 'paddleocr' as const },
-    { label: TRAINER_CHOICE, description: 'torch, the trainer itself', which: 'trainer' as const },
+    { label: reason.choice, description: `for ${vscode.workspace.asRelativePath(config)}`, which: environment.id as Which },
+    { label: TRAINER_CHOICE, description: 'torch, the trainer itself', which: 'trainer' as Which },
   ];
   const chosen = await vscode.window.showQuickPick(items, {
     title: 'VIN OCR: Set Up Trainer Environment',
-    placeHolder: 'PaddleOCR trains in an environment of its own (PaddlePaddle stays out of the torch environment)',
+    placeHolder: reason.placeHolder,
   });
   return chosen && { which: chosen.which, config };
 }
@@ -54,18 +80,14 @@ export async function setUpEnvironment(
   const choice = await chooseEnvironment(arg);
   if (!choice) return undefined;
   if (choice.which === 'paddleocr') return setUpPaddleEnvironment(context, hardware, log, choice.config);
+  if (choice.which === 'deepseek-ocr') return setUpDeepseekEnvironment(context, hardware, log);
   const venvDir = venvFolder(context);
   if (!venvDir) {
     void vscode.window.showErrorMessage('VIN OCR: open a folder first, or set vinOcr.training.environmentLocation to "globalStorage".');
     return undefined;
   }
-  const basePython = (await findOnPath(process.platform === 'win32' ? 'python' : 'python3')) ?? (await findOnPath('python'));
-  if (!basePython) {
-    void vscode.window.showErrorMessage(
-      'VIN OCR: no Python 3 found on PATH to create the environment with. Install Python 3.9 or newer first.',
-    );
-    return undefined;
-  }
+  const basePython = await requireBasePython('the trainer environment');
+  if (!basePython) return undefined;
   const facts = await machineFacts(hardware);
   const torch = chooseTorchBuild(facts);
   const requirementsFile = vscode.Uri.joinPath(context.extensionUri, 'trainer', 'requirements.txt').fsPath;

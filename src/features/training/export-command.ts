@@ -17,7 +17,7 @@ import {
   type ExportOutcome,
   type ExportResult,
 } from '../../core/trainer/trainer-args';
-import { pickCheckpoint, runWithProgress, type OneShotContext } from './checkpoint-commands';
+import { pickCheckpoint, pythonForCheckpoint, runWithProgress, type OneShotContext } from './checkpoint-commands';
 import { requireTrust } from './trust';
 
 /** Loading, exporting and the parity check take about half a minute on two cores; a slow machine gets plenty more. */
@@ -186,7 +186,7 @@ export async function exportModel(
         ? outputArg
         : await chooseOutput(source);
   if (!output) return undefined;
-  const python = await context.interpreter.require('export the model');
+  const python = await pythonForCheckpoint(context, source.checkpoint, 'export the model');
   if (!python) return undefined;
   const name = checkpointDisplayName(source.checkpoint);
   const args = exportArgs(source.checkpoint, output, options.paritySize === undefined ? {} : { paritySize: options.paritySize });

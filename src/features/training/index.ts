@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import * as vscode from 'vscode';
+import { PADDLE_ENVIRONMENT_INFO, type FamilyEnvironment } from '../../core/trainer/family-environments';
 import { createLocalLauncher } from '../../core/trainer/local-launcher';
 import type { HardwareState } from '../hardware/state';
 import { chooseInterpreter, type InterpreterResolution, type InterpreterService } from '../interpreter';
@@ -16,8 +17,9 @@ import { TrainingController } from './controller';
 import { setUpEnvironment } from './environment-command';
 import { exportModel, type ExportModelOptions } from './export-command';
 import { createTrainingLog, type TrainingLog } from './log';
-import { ignoredPaddleSetting, paddlePythonFor, setUpPaddleEnvironment } from './paddle-environment-command';
-import { PADDLE_PYTHON_SETTING } from './paddle-setting';
+import { setUpPaddleEnvironment } from './paddle-environment-command';
+import { setUpDeepseekEnvironment } from './deepseek-environment-command';
+import { createTrainerPythonChooser, familyPythonFor, ignoredFamilySetting } from './family-environment';
 import type { RetryChange } from './outcome';
 import { confirmValid, pickTrainingConfig } from './preflight';
 import {
@@ -57,27 +59,28 @@ export function registerTrainingFeatures(
   interpreter: InterpreterService,
 ): TrainingController {
   const log = createTrainingLog();
-  // The PaddleOCR environment's interpreter, asked at every start (VIN_OCR_PADDLE_PYTHON); a setting that names
-  // nothing is said once in the log.
-  let warnedSetting: string | undefined;
-  const paddlePython = (): string | undefined => {
-    const resolved = paddlePythonFor(context);
-    const ignored = ignoredPaddleSetting(resolved);
-    if (ignored && ignored !== warnedSetting)
-      log.warn(
-        `${PADDLE_PYTHON_SETTING} "${ignored}" does not exist; ` +
-          `${resolved ? `using ${resolved.path} instead` : 'PaddleOCR runs use the trainer’s own Python'}.`,
-      );
-    warnedSetting = ignored;
+  // A family environment's interpreter, asked at every start (the user may set it up meanwhile): PaddleOCR's for
+  // VIN_OCR_PADDLE_PYTHON, DeepSeek-OCR's for its whole trainer. A setting that names nothing is said once in the log.
+  const warnedSettings = new Map<string, string | undefined>();
+  const familyPython = (environment: FamilyEnvironment): string | undefined => {
+    const resolved = familyPythonFor(context, environment);
+    const ignored = ignoredFamilySetting(environment, resolved);
+    if (ignored && ignored !== warnedSettings.get(environment.id)) {
+      const otherwise = environment.role === 'child' ? 'the trainer’s own Python' : 'none (set up its environment)';
+      log.warn(`${environment.setting} "${ignored}" does not exist; ${environment.label} runs use ${resolved?.path ?? otherwise}.`);
+    }
+    warnedSettings.set(environment.id, ignored);
     return resolved?.path;
   };
+  const paddlePython = () => familyPython(PADDLE_ENVIRONMENT_INFO);
+  const trainerPython = createTrainerPythonChooser(interpreter, familyPython);
   // Every trainer this window starts (runs, predict, evaluate) goes through this one launcher.
   const launcher = createLocalLauncher({ trainerDir: vscode.Uri.joinPath(context.extensionUri, 'trainer').fsPath, paddlePython });
   const cliPath = vscode.Uri.joinPath(context.extensionUri, 'dist', 'cli.js').fsPath;
-  const controller = new TrainingController(context, log, interpreter, launcher);
+  const controller = new TrainingController(context, log, trainerPython, launcher);
   activeController = controller;
   const tree = new RunsTreeProvider(controller);
-  const oneShot = { interpreter, launcher, log };
+  const oneShot = { trainerPython, launcher, log };
   const view = new TrainingViewProvider(context.extensionUri, controller);
 
   async function train(uri?: vscode.Uri): Promise<unknown> {
@@ -115,7 +118,7 @@ export function registerTrainingFeatures(
     view,
     vscode.window.registerTreeDataProvider('vinOcr.runs', tree),
     vscode.window.registerWebviewViewProvider(TRAINING_VIEW_ID, view),
-    vscode.tasks.registerTaskProvider('vin-ocr', createTaskProvider(interpreter, cliPath, paddlePython)),
+    vscode.tasks.registerTaskProvider('vin-ocr', createTaskProvider(interpreter, cliPath, familyPython)),
     ...registerConfigLens(),
     command('vinOcr.train', (uri?: vscode.Uri) => train(uri)),
     command('vinOcr.trainCancel', (node?: unknown) => cancelRun(node, controller)),
@@ -133,6 +136,8 @@ export function registerTrainingFeatures(
     command('vinOcr.setUpEnvironment', (arg?: unknown) => setUpEnvironment(context, hardware, log, arg)),
     // From a failed paddleocr run (its config), the palette, or the Explorer/editor (a config file).
     command('vinOcr.setUpPaddleEnvironment', (arg?: unknown) => setUpPaddleEnvironment(context, hardware, log, arg)),
+    // From a DeepSeek-OCR run or command that found no environment, the palette, or "Set Up Trainer Environment".
+    command('vinOcr.setUpDeepSeekEnvironment', () => setUpDeepseekEnvironment(context, hardware, log)),
     command('vinOcr.trainShowLog', () => log.show()),
     command('vinOcr.trainOpenExample', () => openExample()),
     command('vinOcr.trainChooseInterpreter', () => chooseInterpreter()),

@@ -1,7 +1,14 @@
 // What the user hears when a run ends. A failure's error code becomes the fix as a button
 // (the troubleshooting in data/requirements.json, made clickable); a crash shows the last lines of the log.
 import * as vscode from 'vscode';
-import { fallbackHint, needsPaddleEnvironment } from '../../core/trainer/error-codes';
+import {
+  DEEPSEEK_ATTENTION_HINT,
+  DEEPSEEK_ENVIRONMENT_HINT,
+  deepseekFailureKind,
+  fallbackHint,
+  needsPaddleEnvironment,
+} from '../../core/trainer/error-codes';
+import { DEEPSEEK_ENVIRONMENT_INFO } from '../../core/trainer/family-environments';
 import { CER, EXACT_MATCH, formatMetric, metricInfo } from '../../core/trainer/metrics';
 import type { LiveRun } from '../../core/trainer/run-manager';
 import type { RunState } from '../../core/trainer/run-state';
@@ -48,10 +55,37 @@ export function publishIssues(collection: vscode.DiagnosticCollection, state: Ru
   for (const [file, diagnostics] of byFile) collection.set(vscode.Uri.file(file), diagnostics);
 }
 
-/** The buttons offered for a failure, by the trainer's error code. */
-export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] {
+/**
+ * DeepSeek-OCR's failures, as measured on its real code: outside its own environment (transformers too new, an import
+ * failed) the fix is that environment; a missing flash-attn is fixed by eager attention (never sdpa, which its code
+ * refuses, and never the flash-attn stub, which its guarded import does not need). Undefined: the generic advice.
+ */
+function deepseekActions(run: LiveRun, actions: OutcomeActions, showLog: Action): Action[] | undefined {
+  const kind = deepseekFailureKind({ ...run.state, tail: run.tail });
+  if (kind === 'environment') {
+    const setUp: Action = {
+      title: DEEPSEEK_ENVIRONMENT_INFO.setUpTitle,
+      run: () => vscode.commands.executeCommand(DEEPSEEK_ENVIRONMENT_INFO.setUpCommand),
+    };
+    return [setUp, showLog];
+  }
+  if (kind === 'attention')
+    return [
+      {
+        title: 'Use Eager',
+        run: () => actions.retry(run, { label: 'eager attention', changes: { model: { attn_implementation: 'eager' } } }),
+      },
+      showLog,
+    ];
+  return undefined;
+}
+
+/** The buttons offered for a failure, by the trainer's error code (and, for DeepSeek-OCR, what was measured on it). */
+export function failureActions(run: LiveRun, actions: OutcomeActions, modelType?: string): Action[] {
   const state = run.state;
   const showLog: Action = { title: 'Show Log', run: () => actions.showLog() };
+  const deepseek = modelType === DEEPSEEK_ENVIRONMENT_INFO.id ? deepseekActions(run, actions, showLog) : undefined;
+  if (deepseek) return deepseek;
   const setUp: Action = { title: 'Set Up Trainer Environment', run: () => vscode.commands.executeCommand('vinOcr.setUpEnvironment') };
   const onCpu: Action = { title: 'Retry on CPU', run: () => actions.retry(run, { label: 'on CPU', device: 'cpu' }) };
   const openConfig: Action = { title: 'Open Config', run: () => vscode.window.showTextDocument(vscode.Uri.file(run.request.configPath)) };
@@ -74,6 +108,7 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
         showLog,
       ];
     case 'flash_attn_missing':
+      // The stub serves code that imports flash_attn unguarded; DeepSeek-OCR's is guarded (deepseekActions above).
       return [
         { title: 'Install the flash-attn Stub', run: () => actions.installFlashAttnStub() },
         {
@@ -107,11 +142,11 @@ export function failureActions(run: LiveRun, actions: OutcomeActions): Action[] 
   }
 }
 
-export function failureText(run: LiveRun): string {
+export function failureText(run: LiveRun, modelType?: string): string {
   const state = run.state;
   const what = state.errorMessage ?? 'the trainer failed';
   // The trainer sends a hint with every failure; ours fills in for an older trainer that knows the code but not the fix.
-  const hintText = state.hint ?? fallbackHint(state.errorCode);
+  const hintText = deepseekHint(run, modelType) ?? state.hint ?? fallbackHint(state.errorCode);
   const hint = hintText ? ` ${hintText}` : '';
   // A crash has no message of its own: the last lines of stderr are the best explanation we have.
   const tail =
@@ -125,6 +160,15 @@ export function failureText(run: LiveRun): string {
   return `VIN OCR: training ${run.request.label} failed${code}: ${what}${hint}${tail ? ` Last output: ${tail}` : ''}`;
 }
 
+/** What was measured on DeepSeek-OCR's code replaces the generic hint where the two differ. */
+function deepseekHint(run: LiveRun, modelType: string | undefined): string | undefined {
+  if (modelType !== DEEPSEEK_ENVIRONMENT_INFO.id) return undefined;
+  const kind = deepseekFailureKind({ ...run.state, tail: run.tail });
+  if (kind === 'attention') return DEEPSEEK_ATTENTION_HINT;
+  if (kind === 'environment') return DEEPSEEK_ENVIRONMENT_HINT;
+  return undefined;
+}
+
 /** " Best: exact match 42.0%, CER 0.1234." */
 export function bestText(state: RunState): string {
   const parts = [EXACT_MATCH, CER]
@@ -133,12 +177,13 @@ export function bestText(state: RunState): string {
   return parts.length ? ` Best: ${parts.join(', ')}.` : '';
 }
 
-export async function announceOutcome(run: LiveRun, actions: OutcomeActions): Promise<void> {
+/** `modelType`: the run's config's `model.type`, when known (the advice for some failures depends on the family). */
+export async function announceOutcome(run: LiveRun, actions: OutcomeActions, modelType?: string): Promise<void> {
   const state = run.state;
   let chosen: Action | undefined;
   if (state.status === 'failed') {
-    const offered = failureActions(run, actions);
-    const title = await vscode.window.showErrorMessage(failureText(run), ...offered.map((action) => action.title));
+    const offered = failureActions(run, actions, modelType);
+    const title = await vscode.window.showErrorMessage(failureText(run, modelType), ...offered.map((action) => action.title));
     chosen = offered.find((action) => action.title === title);
   } else if (state.status === 'cancelled') {
     const checkpoint = state.lastCheckpoint ?? state.checkpoints.at(-1)?.path;

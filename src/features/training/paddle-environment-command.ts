@@ -1,54 +1,26 @@
 // "VIN OCR: Set Up PaddleOCR Environment": PaddlePaddle and PaddleOCR in an environment of their own
 // (`<global storage>/paddle-venv`), never in the trainer's torch environment, plus the packages the config's
 // PaddleOCR clone needs for tools/train.py. The trainer gets the environment's interpreter in VIN_OCR_PADDLE_PYTHON:
-// the vinOcr.paddleocr.pythonPath setting (the user's own, trusted workspaces only), else this managed environment.
+// the vinOcr.paddleocr.pythonPath setting (the user's own, trusted workspaces only), else this managed environment
+// (family-environment.ts finds it).
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
-import { findOnPath } from '../../core/interpreter/resolve';
 import { SetupError } from '../../core/trainer/environment';
-import {
-  choosePaddleBuild,
-  paddleVenvDir,
-  planPaddleEnvironment,
-  resolvePaddlePython,
-  type PaddleEnvironmentPlan,
-  type PaddlePython,
-} from '../../core/trainer/paddle-environment';
+import { PADDLE_ENVIRONMENT_INFO } from '../../core/trainer/family-environments';
+import { choosePaddleBuild, paddleVenvDir, planPaddleEnvironment, type PaddleEnvironmentPlan } from '../../core/trainer/paddle-environment';
 import { CLONE_REQUIREMENTS, isPaddleocrConfig, paddleCloneOf } from '../../core/trainer/paddleocr';
 import { NOT_CONFIGS_GLOB } from '../../core/trainer/run-layout';
 import { parseConfigData } from '../../core/trainer/training-config';
-import { runPlanWithProgress } from '../environment-progress';
+import { requireBasePython, runPlanWithProgress } from '../environment-progress';
 import type { HardwareState } from '../hardware/state';
 import { machineFacts } from './machine-facts';
 import type { TrainingLog } from './log';
-import { PADDLE_PYTHON_SETTING, userLevelValue } from './paddle-setting';
+import { userFamilyPythonPath } from './family-environment';
 import { requireTrust } from './trust';
 
 const MAX_CONFIGS_SCANNED = 200;
-
-/** The user's own `vinOcr.paddleocr.pythonPath`, never a workspace's; none in an untrusted workspace. */
-function userPaddlePythonPath(): string | undefined {
-  return userLevelValue(vscode.workspace.getConfiguration('vinOcr.paddleocr').inspect<string>('pythonPath'), vscode.workspace.isTrusted);
-}
-
-/** The PaddleOCR environment's interpreter for VIN_OCR_PADDLE_PYTHON: the setting, else the managed environment, else none. */
-export function paddlePythonFor(context: vscode.ExtensionContext): PaddlePython | undefined {
-  return resolvePaddlePython({
-    settingPath: userPaddlePythonPath(),
-    settingIsUserLevel: true,
-    workspaceTrusted: vscode.workspace.isTrusted,
-    storageDir: context.globalStorageUri.fsPath,
-    exists: existsSync,
-  });
-}
-
-/** The setting's value when it was passed over because nothing is at that path (for a warning in the log). */
-export function ignoredPaddleSetting(resolved: PaddlePython | undefined): string | undefined {
-  const setting = userPaddlePythonPath();
-  return setting && resolved?.source !== 'setting' ? setting : undefined;
-}
 
 interface PaddleConfig {
   uri: vscode.Uri;
@@ -116,13 +88,8 @@ export async function setUpPaddleEnvironment(
   const explicit = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg ? vscode.Uri.file(arg) : undefined;
   const config = await choosePaddleConfig(explicit);
   if (config === 'cancelled') return undefined;
-  const basePython = (await findOnPath(process.platform === 'win32' ? 'python' : 'python3')) ?? (await findOnPath('python'));
-  if (!basePython) {
-    void vscode.window.showErrorMessage(
-      'VIN OCR: no Python 3 found on PATH to create the PaddleOCR environment with. Install Python 3.9 or newer first.',
-    );
-    return undefined;
-  }
+  const basePython = await requireBasePython('the PaddleOCR environment');
+  if (!basePython) return undefined;
   const facts = await machineFacts(hardware);
   const build = choosePaddleBuild(facts);
   const clone = config ? paddleCloneOf(config.uri.fsPath, config.data) : undefined;
@@ -153,8 +120,8 @@ export async function setUpPaddleEnvironment(
   log.show(true);
   try {
     const result = await runPlanWithProgress('VIN OCR: setting up the PaddleOCR environment', plan, log);
-    const setting = userPaddlePythonPath();
-    const note = setting && setting !== result.python ? ` ${PADDLE_PYTHON_SETTING} (${setting}) still comes first.` : '';
+    const setting = userFamilyPythonPath(PADDLE_ENVIRONMENT_INFO);
+    const note = setting && setting !== result.python ? ` ${PADDLE_ENVIRONMENT_INFO.setting} (${setting}) still comes first.` : '';
     void vscode.window.showInformationMessage(
       result.upToDate
         ? `VIN OCR: the PaddleOCR environment is already up to date (${build.build}).${note}`

@@ -1,8 +1,10 @@
-// `vinOcr.paddleocr.pythonPath`, read like `vinOcr.cloud.skyPath`: machine scope, only the User value counts, and
-// nothing in an untrusted workspace, since the value names a program the trainer runs. No `vscode` import here,
-// so that the unit tests check the guard itself; paddle-environment-command.ts hands it what VS Code says.
+// The family environments' settings (`vinOcr.paddleocr.pythonPath`, `vinOcr.deepseekOcr.pythonPath`), read like
+// `vinOcr.cloud.skyPath`: machine scope, only the User value counts, and nothing in an untrusted workspace, since the
+// value names a program VIN OCR runs. No `vscode` import here, so that the unit tests check the guard itself;
+// family-environment.ts hands it what VS Code says.
+import { PADDLE_ENVIRONMENT_INFO } from '../../core/trainer/family-environments';
 
-export const PADDLE_PYTHON_SETTING = 'vinOcr.paddleocr.pythonPath';
+export const PADDLE_PYTHON_SETTING = PADDLE_ENVIRONMENT_INFO.setting;
 
 /** The part of `WorkspaceConfiguration.inspect()` the guard reads. */
 export interface SettingInspection {

@@ -5,6 +5,7 @@
 // terminal cancels the trainer gracefully instead of orphaning its workers.
 import { isAbsolute, join } from 'node:path';
 import * as vscode from 'vscode';
+import { DEEPSEEK_ENVIRONMENT_INFO, PADDLE_ENVIRONMENT_INFO, type FamilyEnvironment } from '../../core/trainer/family-environments';
 import { NOT_CONFIGS_GLOB } from '../../core/trainer/run-layout';
 import { cliTrainArgs, type DeviceChoice } from '../../core/trainer/trainer-args';
 import { isTrainingConfigText } from '../../core/trainer/training-config';
@@ -28,20 +29,31 @@ function cliExecution(
   config: string,
   definition: VinOcrTaskDefinition,
   cwd: string,
-  paddlePython: string | undefined,
+  familyPython: FamilyPythonOf,
 ): vscode.ProcessExecution {
-  const args = cliTrainArgs(cliPath, python, config, { resumeFrom: definition.resume, device: definition.device, paddlePython });
+  const args = cliTrainArgs(cliPath, python, config, {
+    resumeFrom: definition.resume,
+    device: definition.device,
+    paddlePython: familyPython(PADDLE_ENVIRONMENT_INFO),
+    deepseekPython: familyPython(DEEPSEEK_ENVIRONMENT_INFO),
+  });
   return new vscode.ProcessExecution(process.execPath, args, {
     cwd,
     env: { ELECTRON_RUN_AS_NODE: '1' },
   });
 }
 
-/** `paddlePython`: the PaddleOCR environment's interpreter this window resolved (never a workspace's setting). */
+/** A family environment's interpreter as this window resolved it (never from a workspace's setting). */
+type FamilyPythonOf = (environment: FamilyEnvironment) => string | undefined;
+
+/**
+ * `familyPython`: the family environments this window resolved, handed to the CLI (`--paddle-python`, and
+ * `--deepseek-python`, which a deepseek-ocr config's trainer runs with), as "VIN OCR: Train" uses them.
+ */
 export function createTaskProvider(
   interpreter: InterpreterService,
   cliPath: string,
-  paddlePython: () => string | undefined = () => undefined,
+  familyPython: FamilyPythonOf = () => undefined,
 ): vscode.TaskProvider {
   function build(
     python: string,
@@ -56,7 +68,7 @@ export function createTaskProvider(
       scope,
       name,
       'vin-ocr',
-      cliExecution(cliPath, python, config, definition, folder, paddlePython()),
+      cliExecution(cliPath, python, config, definition, folder, familyPython),
       '$vin-ocr-trainer',
     );
     task.group = vscode.TaskGroup.Build;

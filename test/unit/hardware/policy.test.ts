@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { withDeepseekEnvironment } from '../../../src/core/hardware/family-environment-report';
 import { DEEPSEEK_OFF_CUDA, attentionFor, evaluatePolicy } from '../../../src/core/hardware/policy';
 import { cloudInstances } from '../../../src/core/hardware/requirements';
 import type { DoctorReport, HardwareFacts } from '../../../src/core/hardware/types';
@@ -400,16 +401,20 @@ describe('hardware policy', () => {
       assert.ok(!mac.models[LFM]!.reasons.includes(DEEPSEEK_OFF_CUDA));
     });
 
-    it('warns that DeepSeek-OCR cannot import its code with the interpreter’s transformers from 4.48 on', () => {
-      const newer = evaluate(linuxMachine([], cpuPython({ transformers: '4.57.1' }), 32 * GIB));
-      const warned = newer.warnings.find((entry) => entry.code === 'transformers-too-new-for-deepseek');
-      assert.ok(warned, codes(newer).join(', '));
-      assert.match(warned.message, /^transformers 4\.57\.1 is installed: DeepSeek-OCR's own code cannot be imported with 4\.48 or newer/);
+    it('leaves the trainer’s transformers alone and warns when DeepSeek-OCR’s own environment cannot import its code', () => {
+      const newer = evaluate(linuxMachine([], cpuPython({ transformers: '5.24.0' }), 32 * GIB));
+      assert.ok(!codes(newer).includes('transformers-too-new-for-deepseek'), 'DeepSeek-OCR runs never use this interpreter');
+      const broken = withDeepseekEnvironment(newer, { python: '/e/bin/python', transformers: '4.57.1', usable: false });
+      const warned = broken.warnings.find((entry) => entry.code === 'transformers-too-new-for-deepseek');
+      assert.ok(warned, codes(broken).join(', '));
+      for (const code of codes(broken)) seenCodes.add(code);
+      assert.match(
+        warned.message,
+        /DeepSeek-OCR's environment at \/e\/bin\/python holds transformers 4\.57\.1: DeepSeek-OCR's code needs >=4\.46\.3,<4\.48/,
+      );
       assert.match(warned.fix, /scripts\/setup-deepseek\.sh/);
-      for (const transformers of ['4.46.3', '4.47.1', null, undefined]) {
-        const report = evaluate(linuxMachine([], cpuPython({ transformers }), 32 * GIB));
-        assert.ok(!codes(report).includes('transformers-too-new-for-deepseek'), String(transformers));
-      }
+      const good = withDeepseekEnvironment(newer, { python: '/e/bin/python', transformers: '4.46.3', usable: true });
+      assert.ok(!codes(good).includes('transformers-too-new-for-deepseek'));
     });
 
     it('reaches every warning code in these scenarios (stable codes are all tested)', () => {

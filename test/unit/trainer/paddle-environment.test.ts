@@ -9,9 +9,9 @@ import {
   cudaOfIndex,
   indexOfInstallLine,
   planPaddleEnvironment,
-  resolvePaddlePython,
   type PaddlePlanInput,
 } from '../../../src/core/trainer/paddle-environment';
+import { PADDLE_ENVIRONMENT_INFO, resolveFamilyPython } from '../../../src/core/trainer/family-environments';
 import { PADDLE_PYTHON_SETTING, userLevelValue } from '../../../src/features/training/paddle-setting';
 
 const PADDLE_INDEX = 'https://www.paddlepaddle.org.cn/packages/stable/cu118/';
@@ -203,30 +203,40 @@ describe('the PaddleOCR interpreter (VIN_OCR_PADDLE_PYTHON)', () => {
     const both = exists('/opt/paddle/bin/python', managed);
     const base = { storageDir: '/storage', os: 'linux' as const, exists: both };
     assert.deepEqual(
-      resolvePaddlePython({ ...base, settingPath: ' /opt/paddle/bin/python ', settingIsUserLevel: true, workspaceTrusted: true }),
+      resolveFamilyPython(PADDLE_ENVIRONMENT_INFO, {
+        ...base,
+        settingPath: ' /opt/paddle/bin/python ',
+        settingIsUserLevel: true,
+        workspaceTrusted: true,
+      }),
       {
         path: '/opt/paddle/bin/python',
         source: 'setting',
       },
     );
-    assert.deepEqual(resolvePaddlePython(base), { path: managed, source: 'managed-environment' });
-    assert.equal(resolvePaddlePython({ ...base, exists: exists() }), undefined);
-    assert.equal(resolvePaddlePython({ os: 'linux', exists: both }), undefined, 'no storage, no setting');
+    assert.deepEqual(resolveFamilyPython(PADDLE_ENVIRONMENT_INFO, base), { path: managed, source: 'managed-environment' });
+    assert.equal(resolveFamilyPython(PADDLE_ENVIRONMENT_INFO, { ...base, exists: exists() }), undefined);
+    assert.equal(resolveFamilyPython(PADDLE_ENVIRONMENT_INFO, { os: 'linux', exists: both }), undefined, 'no storage, no setting');
   });
 
   it('never takes the setting from a workspace, or in an untrusted workspace, or when nothing is there', () => {
     const base = { storageDir: '/storage', os: 'linux' as const, exists: exists('/ws/python', managed) };
     const setting = { settingPath: '/ws/python' };
     assert.equal(
-      resolvePaddlePython({ ...base, ...setting, settingIsUserLevel: false, workspaceTrusted: true })?.source,
+      resolveFamilyPython(PADDLE_ENVIRONMENT_INFO, { ...base, ...setting, settingIsUserLevel: false, workspaceTrusted: true })?.source,
       'managed-environment',
     );
     assert.equal(
-      resolvePaddlePython({ ...base, ...setting, settingIsUserLevel: true, workspaceTrusted: false })?.source,
+      resolveFamilyPython(PADDLE_ENVIRONMENT_INFO, { ...base, ...setting, settingIsUserLevel: true, workspaceTrusted: false })?.source,
       'managed-environment',
     );
     assert.equal(
-      resolvePaddlePython({ ...base, settingPath: '/missing/python', settingIsUserLevel: true, workspaceTrusted: true })?.source,
+      resolveFamilyPython(PADDLE_ENVIRONMENT_INFO, {
+        ...base,
+        settingPath: '/missing/python',
+        settingIsUserLevel: true,
+        workspaceTrusted: true,
+      })?.source,
       'managed-environment',
     );
   });

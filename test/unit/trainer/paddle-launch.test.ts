@@ -2,7 +2,8 @@ import * as assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cliPaddlePython } from '../../../src/cli/train';
+import { cliFamilyPython } from '../../../src/cli/storage';
+import { PADDLE_ENVIRONMENT_INFO } from '../../../src/core/trainer/family-environments';
 import type { TrainerEvent } from '../../../src/core/trainer/events';
 import { launchTrainer } from '../../../src/core/trainer/launch';
 import { trainerEnvironment } from '../../../src/core/trainer/local-launcher';
@@ -74,13 +75,24 @@ describe('VIN_OCR_PADDLE_PYTHON', () => {
     };
     try {
       const env = { XDG_DATA_HOME: data };
-      assert.equal(cliPaddlePython(' /flag/python ', { ...env, [PADDLE_PYTHON_ENV]: '/var' }, work), '/flag/python');
-      assert.equal(cliPaddlePython(undefined, { ...env, [PADDLE_PYTHON_ENV]: '/var' }, work), undefined, 'the variable passes through');
-      assert.equal(cliPaddlePython(undefined, env, work), undefined, 'no PaddleOCR environment yet');
+      assert.equal(
+        cliFamilyPython(PADDLE_ENVIRONMENT_INFO, ' /flag/python ', { ...env, [PADDLE_PYTHON_ENV]: '/var' }, work),
+        '/flag/python',
+      );
+      assert.equal(
+        cliFamilyPython(PADDLE_ENVIRONMENT_INFO, undefined, { ...env, [PADDLE_PYTHON_ENV]: '/var' }, work),
+        undefined,
+        'the variable passes through',
+      );
+      assert.equal(cliFamilyPython(PADDLE_ENVIRONMENT_INFO, undefined, env, work), undefined, 'no PaddleOCR environment yet');
       const managed = fakePython(join(data, 'vin-ocr', 'paddle-venv'));
-      assert.equal(cliPaddlePython(undefined, env, work), managed);
+      assert.equal(cliFamilyPython(PADDLE_ENVIRONMENT_INFO, undefined, env, work), managed);
       const local = fakePython(join(work, '.paddle-venv'));
-      assert.equal(cliPaddlePython(undefined, env, work), local, 'scripts/setup-paddle.sh’s, in the working folder, first');
+      assert.equal(
+        cliFamilyPython(PADDLE_ENVIRONMENT_INFO, undefined, env, work),
+        local,
+        'scripts/setup-paddle.sh’s, in the working folder, first',
+      );
     } finally {
       rmSync(data, { recursive: true, force: true });
       rmSync(work, { recursive: true, force: true });
