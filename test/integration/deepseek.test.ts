@@ -1,17 +1,18 @@
 // DeepSeek-OCR from VS Code on its real remote code: a small model built from the vendored upstream files
 // (trainer/tests/fixtures_deepseek/small_model.py), "VIN OCR: Train" on a deepseek-ocr config runs the whole trainer
 // in DeepSeek-OCR's own environment (.deepseek-venv, found through vinOcr.deepseekOcr.pythonPath), the run shows in the
-// Runs tree, and "Read VIN from Image" with its LoRA adapter (the same environment) answers a VIN-length read.
+// Runs tree, and "Read VIN from Image" with its LoRA adapter (the same environment) answers a VIN-length read; a run
+// cancelled after its first checkpoint leaves no process and resumes from it to the end, in the same environment.
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../src/core/trainer/run-manager';
 import type { RunNode } from '../../src/features/training/runs-tree';
-import { readVinWith, within } from './waiting';
+import { groupMembers, readVinWith, until, within } from './waiting';
 
 const EXTENSION_ID = 'vin-ocr.vin-ocr';
 const REPO = join(__dirname, '..', '..');
@@ -33,8 +34,8 @@ async function buildSmallModel(folder: string): Promise<void> {
   });
 }
 
-function deepseekConfig(folder: vscode.Uri, modelDir: string): vscode.Uri {
-  const uri = vscode.Uri.joinPath(folder, 'training', 'deepseek-tiny.train.yaml');
+function deepseekConfig(folder: vscode.Uri, modelDir: string, name = 'deepseek-tiny.train.yaml', steps = 2): vscode.Uri {
+  const uri = vscode.Uri.joinPath(folder, 'training', name);
   writeFileSync(
     uri.fsPath,
     [
@@ -51,7 +52,7 @@ function deepseekConfig(folder: vscode.Uri, modelDir: string): vscode.Uri {
       '    seed: 7',
       '    val_size: 2',
       'training:',
-      '  max_steps: 2',
+      `  max_steps: ${steps}`,
       '  eval_every: 2',
       '  batch_size: 1',
       '  eval_batch_size: 2',
@@ -69,6 +70,7 @@ describe('DeepSeek-OCR on its real code (in a real VS Code)', function () {
   this.timeout(BUILD_MS + TRAIN_MS + READ_MS);
   let scratch: string | undefined;
   let config: vscode.Uri | undefined;
+  let longConfig: vscode.Uri | undefined;
   const savedEnv = { HF_HOME: process.env.HF_HOME, HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE };
 
   before(async function () {
@@ -88,6 +90,7 @@ describe('DeepSeek-OCR on its real code (in a real VS Code)', function () {
     process.env.HF_HUB_OFFLINE = '1';
     await buildSmallModel(join(scratch, 'model'));
     config = deepseekConfig(vscode.workspace.workspaceFolders![0]!.uri, join(scratch, 'model'));
+    longConfig = deepseekConfig(vscode.workspace.workspaceFolders![0]!.uri, join(scratch, 'model'), 'deepseek-long.train.yaml', 6);
   });
 
   after(() => {
@@ -95,7 +98,7 @@ describe('DeepSeek-OCR on its real code (in a real VS Code)', function () {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
-    if (config) rmSync(config.fsPath, { force: true });
+    for (const file of [config, longConfig]) if (file) rmSync(file.fsPath, { force: true });
     if (scratch) rmSync(scratch, { recursive: true, force: true });
   });
 
@@ -121,5 +124,46 @@ describe('DeepSeek-OCR on its real code (in a real VS Code)', function () {
     const image = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0]!.uri, 'training', 'read', 'images', 'vin_12.png');
     const read = await readVinWith(image, adapter, READ_MS, 'Read VIN with the DeepSeek-OCR adapter');
     assert.equal(read.vin!.length, VIN_LENGTH, `a VIN-length read (${read.vin})`);
+  });
+
+  it('cancels after the first checkpoint without leaving a process, and resumes from it in the same environment', async function () {
+    if (process.platform !== 'linux') this.skip(); // the process table is read from /proc
+    const run = await vscode.commands.executeCommand<LiveRun | undefined>('vinOcr.train', longConfig);
+    assert.ok(run, 'Train started a run');
+    await until(
+      () => {
+        if (run.state.status !== 'running' && run.state.status !== 'queued')
+          throw new Error(`the run ended early: ${run.state.status} ${run.state.errorCode ?? ''} ${run.tail.join('\n')}`);
+        return run.state.checkpoints.length > 0;
+      },
+      TRAIN_MS,
+      'the first checkpoint (an evaluation at step 2)',
+    );
+    const pid = run.pid;
+    assert.ok(pid, 'the trainer has a process id');
+    await vscode.commands.executeCommand('vinOcr.trainCancel', { kind: 'run', live: run });
+    const cancelled = await within(run.done, 60_000, 'the cancelled run to end');
+    assert.equal(cancelled.status, 'cancelled');
+    assert.deepEqual(groupMembers(pid), [], 'no process of the trainer group is left');
+    const runDir = cancelled.runDir!;
+    assert.ok(existsSync(join(runDir, 'checkpoints', 'last', 'adapter_model.safetensors')), 'the last adapter is kept');
+    const savedAt = cancelled.step ?? 0;
+
+    const runs = await vscode.commands.executeCommand<RunNode[]>('vinOcr.runsList');
+    const node = runs?.find((entry) => entry.kind === 'run' && entry.dir === runDir);
+    assert.ok(node, 'the cancelled run is in the Runs tree');
+    const resumed = await vscode.commands.executeCommand<LiveRun | undefined>('vinOcr.trainResume', node);
+    assert.ok(resumed, 'Resume started the run again');
+    assert.equal(resumed.request.python, DEEPSEEK_PYTHON, "the resumed run is in DeepSeek-OCR's environment too");
+    const state = await within(resumed.done, TRAIN_MS, 'the resumed DeepSeek-OCR run');
+    assert.equal(state.status, 'completed', `resumed run ended ${state.status}: ${state.errorMessage ?? ''}\n${resumed.tail.join('\n')}`);
+    assert.equal(state.step, 6);
+    const starts = readFileSync(join(runDir, 'events.jsonl'), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes('"run_started"'))
+      .map((line) => JSON.parse(line) as { start_step: number; resumed_from: string | null });
+    assert.equal(starts.length, 2, 'one start, one resume, in the same run folder');
+    assert.ok(starts[1]!.resumed_from, 'the second start resumed from a checkpoint');
+    assert.ok(starts[1]!.start_step >= 2 && starts[1]!.start_step <= savedAt, `resumed at step ${starts[1]!.start_step}`);
   });
 });
