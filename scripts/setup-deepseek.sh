@@ -9,6 +9,8 @@
 # Usage: scripts/setup-deepseek.sh            then: PYTHONPATH=trainer .deepseek-venv/bin/python -m vin_ocr train …
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/venv-lib.sh
+. "$root/scripts/venv-lib.sh"
 venv="${VIN_OCR_DEEPSEEK_VENV:-$root/.deepseek-venv}"
 python="${VIN_OCR_PYTHON:-python3}"
 packages="$("$python" - "$root/data/requirements.json" <<'PY'
@@ -21,19 +23,11 @@ PY
 )"
 stamp="$venv/.vin-ocr-deepseek"
 
-if [ "$(cat "$stamp" 2>/dev/null)" = "$packages" ] && [ -x "$venv/bin/python" ]; then
-  exit 0
-fi
-if [ ! -x "$venv/bin/python" ]; then
-  echo "Creating DeepSeek-OCR's environment in $venv"
-  "$python" -m venv "$venv"
-fi
+venv_is_current "$venv" "$stamp" "$packages" && exit 0
+venv_create "$python" "$venv" "DeepSeek-OCR"
 echo "Installing $packages into $venv (about a minute and 1.5 GB the first time)"
 # shellcheck disable=SC2086  # the package list is words from our own data file
-if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $packages; then
-  echo "setup-deepseek.sh: could not install $packages (no network or no package index?). See pip's message above." >&2
-  exit 1
-fi
+venv_pip_install "$venv" setup-deepseek.sh "$packages" $packages
 if "$venv/bin/python" -c 'import torchvision' >/dev/null 2>&1; then
   :
 elif "$venv/bin/python" -m pip show torchvision >/dev/null 2>&1; then

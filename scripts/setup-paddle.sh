@@ -8,6 +8,8 @@
 # Usage: scripts/setup-paddle.sh [CLONE]   (default CLONE: ../shared/vendor/PaddleOCR when it exists)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/venv-lib.sh
+. "$root/scripts/venv-lib.sh"
 venv="${VIN_OCR_PADDLE_VENV:-$root/.paddle-venv}"
 python="${VIN_OCR_PYTHON:-python3}"
 clone="${1:-$root/../shared/vendor/PaddleOCR}"
@@ -29,24 +31,13 @@ fi
 wanted="$packages | $( [ -n "$requirements" ] && sha256sum "$requirements" | cut -c1-16 )"
 stamp="$venv/.vin-ocr-paddle"
 
-if [ "$(cat "$stamp" 2>/dev/null)" = "$wanted" ] && [ -x "$venv/bin/python" ]; then
-  exit 0
-fi
-if [ ! -x "$venv/bin/python" ]; then
-  echo "Creating PaddleOCR's environment in $venv"
-  "$python" -m venv "$venv"
-fi
+venv_is_current "$venv" "$stamp" "$wanted" && exit 0
+venv_create "$python" "$venv" "PaddleOCR"
 echo "Installing $packages into $venv (about a minute and 700 MB the first time)"
 # shellcheck disable=SC2086  # the package list is words from our own data file
-if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check $packages; then
-  echo "setup-paddle.sh: could not install $packages (no network or no package index?). See pip's message above." >&2
-  exit 1
-fi
+venv_pip_install "$venv" setup-paddle.sh "$packages" $packages
 if [ -n "$requirements" ]; then
   echo "Installing what $clone/tools/train.py imports ($requirements)"
-  if ! "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements"; then
-    echo "setup-paddle.sh: could not install $requirements. See pip's message above." >&2
-    exit 1
-  fi
+  venv_pip_install "$venv" setup-paddle.sh "$requirements" -r "$requirements"
 fi
 echo "$wanted" >"$stamp"

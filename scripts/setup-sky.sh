@@ -6,6 +6,8 @@
 # Usage: scripts/setup-sky.sh [EXTRA]   e.g. scripts/setup-sky.sh aws  ->  skypilot[aws]==<pinned>
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/venv-lib.sh
+. "$root/scripts/venv-lib.sh"
 venv="${VIN_OCR_SKY_VENV:-$root/.sky-venv}"
 python="${VIN_OCR_PYTHON:-python3}"
 pinned="$("$python" -c 'import json, sys; print(json.load(open(sys.argv[1]))["skypilot"]["pip"])' "$root/data/requirements.json")"
@@ -19,16 +21,8 @@ if [ -n "$extra" ]; then
 fi
 stamp="$venv/.vin-ocr-skypilot"
 
-if [ "$(cat "$stamp" 2>/dev/null)" = "$requirement" ] && [ -x "$venv/bin/sky" ]; then
-  exit 0
-fi
-if [ ! -x "$venv/bin/python" ]; then
-  echo "Creating SkyPilot's environment in $venv"
-  "$python" -m venv "$venv"
-fi
+venv_is_current "$venv" "$stamp" "$requirement" sky && exit 0
+venv_create "$python" "$venv" "SkyPilot"
 echo "Installing $requirement into $venv (about 40 s and 460 MB the first time)"
-if ! "$venv/bin/python" -m pip install --quiet "$requirement"; then
-  echo "setup-sky.sh: could not install $requirement (no network or no package index?). See pip's message above." >&2
-  exit 1
-fi
+venv_pip_install "$venv" setup-sky.sh "$requirement" "$requirement"
 echo "$requirement" >"$stamp"
