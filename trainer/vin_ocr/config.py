@@ -69,6 +69,19 @@ TRAINING_CHECKS: dict[str, checks.Check] = {
 
 
 @dataclass(frozen=True)
+class CacheConfig:
+    """``data.synthetic.cache``: rendered training images kept on disk and re-used (data/render_cache.py)."""
+
+    # auto: the cache on an accelerator (CUDA, MPS), whose model outruns the renderer; live rendering on a CPU
+    # (training.data.uses_render_cache says why). on | off: as written.
+    mode: str = "auto"
+    dir: Optional[str] = None  # None: $XDG_CACHE_HOME/vin-ocr/renders (else ~/.cache/vin-ocr/renders)
+    images: int = 100_000  # renders in the cache (5 KB each at 32×160), fewer if max_gb cannot hold them
+    max_gb: float = 4.0  # disk the render caches under dir may use, in GiB; older caches are deleted to stay under it
+    refresh: float = 0.05  # share of the cache rendered anew in the background each pass over it
+
+
+@dataclass(frozen=True)
 class SyntheticConfig:
     seed: int = 1234
     val_size: int = 1000
@@ -83,6 +96,7 @@ class SyntheticConfig:
     # that fonts.split_font_families() keeps for training), so that reading typefaces never seen
     # in training can be measured honestly (the shipped pretrained model is trained this way).
     typefaces: str = "all"
+    cache: CacheConfig = field(default_factory=CacheConfig)
 
 
 @dataclass(frozen=True)
@@ -268,7 +282,31 @@ def _family_of(reader: ConfigReader, model: dict[str, Any]) -> "Family":
     return registry.family("baseline")  # to check the rest of the file all the same
 
 
+CACHE_MODES = ("auto", "on", "off")
+CACHE_SECTION = Section(
+    CacheConfig,
+    {
+        "mode": checks.choice(CACHE_MODES),
+        "dir": checks.text(allow_null=True),
+        "images": checks.integer(1, 100_000_000),
+        "max_gb": checks.number(0.0, exclusive_low=True),
+        "refresh": checks.number(0.0, 1.0),
+    },
+)
+
+
+def _cache(reader: ConfigReader, raw: Any, base_dir: Path) -> CacheConfig:
+    path = ("data", "synthetic", "cache")
+    section = dict(reader.section(raw, path))
+    if isinstance(section.get("mode"), bool):  # YAML 1.1 (PyYAML) reads a bare on/off as a boolean
+        section["mode"] = "on" if section["mode"] else "off"
+    cache: CacheConfig = reader.build(CACHE_SECTION, section, path)
+    return dataclasses.replace(cache, dir=resolve_path(cache.dir, base_dir))
+
+
 def _data(reader: ConfigReader, raw: dict[str, Any], base_dir: Path) -> DataConfig:
+    raw_synthetic = dict(reader.section(raw.pop("synthetic", None), ("data", "synthetic")))
+    cache = _cache(reader, raw_synthetic.pop("cache", None), base_dir)
     synthetic = reader.build(
         Section(
             SyntheticConfig,
@@ -281,9 +319,10 @@ def _data(reader: ConfigReader, raw: dict[str, Any], base_dir: Path) -> DataConf
                 "typefaces": checks.choice(TYPEFACE_CHOICES),
             },
         ),
-        reader.section(raw.pop("synthetic", None), ("data", "synthetic")),
+        raw_synthetic,
         ("data", "synthetic"),
     )
+    synthetic = dataclasses.replace(synthetic, cache=cache)
     data = reader.build(
         Section(
             DataConfig,

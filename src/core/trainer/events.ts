@@ -30,6 +30,12 @@ export interface RunStartedEvent extends EventBase {
   world_size?: number;
   /** Baseline: where the weights started (the shipped pretrained reader, a checkpoint, random weights). */
   init_from?: string;
+  /** Baseline: what feeds the model: live renders, the render cache on disk, or a labelled dataset. */
+  input_path?: 'live' | 'cache' | 'labelled';
+  /** Baseline: why that input path (e.g. "auto: the model on cuda outruns live rendering"). */
+  input_reason?: string;
+  /** Baseline: images/s the input path is expected to sustain; absent when not bound by rendering. */
+  input_images_per_sec?: number;
 }
 
 /** The budget that ends a run: `max_steps` or `max_minutes`, whichever runs out first. */
@@ -130,6 +136,8 @@ const positive = (value: unknown): number | undefined => {
   const number = finite(value);
   return number !== undefined && number > 0 ? number : undefined;
 };
+const INPUT_PATHS = ['live', 'cache', 'labelled'] as const;
+const inputPath = (value: unknown): RunStartedEvent['input_path'] => INPUT_PATHS.find((path) => path === value);
 /** A fraction clamped into 0..1 (a trainer rounding to 1.0001 must not show 101 %). */
 const unitInterval = (value: unknown): number | undefined => {
   const number = finite(value);
@@ -186,6 +194,9 @@ export function classifyEvent(raw: unknown): TrainerEvent {
         max_minutes: positive(raw.max_minutes),
         world_size: positive(raw.world_size),
         init_from: text(raw.init_from),
+        input_path: inputPath(raw.input_path),
+        input_reason: text(raw.input_reason),
+        input_images_per_sec: positive(raw.input_images_per_sec),
       });
     case 'progress': {
       const step = finite(raw.step);

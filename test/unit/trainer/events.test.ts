@@ -89,6 +89,23 @@ describe('classifyEvent', () => {
     assert.deepEqual(samples, { type: 'samples', items: [] });
   });
 
+  it("reads the baseline's input path, its reason and expected rate from run_started", () => {
+    const started = {
+      event: 'run_started',
+      input_path: 'cache',
+      input_reason: 'auto: the model on cuda outruns live rendering',
+      input_images_per_sec: 20000,
+    };
+    assert.deepEqual(classifyEvent(started), {
+      type: 'run_started',
+      input_path: 'cache',
+      input_reason: 'auto: the model on cuda outruns live rendering',
+      input_images_per_sec: 20000,
+    });
+    const odd = classifyEvent({ event: 'run_started', input_path: 'tape', input_images_per_sec: null });
+    assert.deepEqual(odd, { type: 'run_started' }, 'an unknown path and a null rate are left out');
+  });
+
   it('turns unknown events, non-objects and events missing required fields into unknown', () => {
     assert.deepEqual(classifyEvent({ event: 'gpu_temperature', celsius: 80 }), {
       type: 'unknown',

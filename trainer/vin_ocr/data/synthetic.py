@@ -42,6 +42,11 @@ except ImportError:  # pragma: no cover - the renderer itself needs no torch
         return None
 
 
+# The renders' version: render caches on disk (render_cache.py) are reused only under the same one.
+# Change it whenever a change here (or in fonts.py, preprocess.py or vin.py) changes what a seed renders,
+# or every cached training run goes on training on the old renders.
+RENDERER_VERSION = 1
+
 # Cap heights (pixels) glyphs are drawn at: about twice what a 32-pixel-high model input keeps,
 # enough for blur and noise to act like a camera's, small enough to cost little.
 CAP_HEIGHTS = (16, 20, 24, 28, 34)

@@ -290,8 +290,12 @@ class Team:
         import torch.distributed as dist
 
         # After a failure a collective may be left pending (a peer is gone): leave the group to
-        # the process's exit instead of a destroy that could wait for it.
+        # the process's exit instead of a destroy that could wait for it. Otherwise every rank waits for the
+        # others first: rank 0 still validates, tests and saves when the rest are done, and a rank that tore the
+        # group down meanwhile was seen to abort at exit ("terminate called without an active exception", ~1 run
+        # in 4 of two localhost nodes), which left rank 0 waiting for it.
         if not failed and dist.is_initialized():
+            dist.barrier()
             dist.destroy_process_group()
 
 

@@ -9,10 +9,24 @@ from typing import Any, Iterator, Optional
 
 import torch
 
+from ...config import SYNTHETIC
 from ...models import BLANK, build_model
 from ...training.checkpoints import BEST, LAST, load_checkpoint, save_atomically
-from ...training.data import Batch, EvalSet, auto_workers, build_eval_set, build_train_stream
-from ...training.device import place, usable_cores
+from ...training.data import (
+    Batch,
+    CachedStream,
+    EvalSet,
+    InputMeter,
+    auto_workers,
+    build_eval_set,
+    build_train_stream,
+    cache_workers,
+    fresh_share,
+    metered,
+    render_rate,
+    uses_render_cache,
+)
+from ...training.device import choose_device, place, usable_cores
 from ...training.evaluate import read_images, sample_items, score
 from ...vin import ALPHABET
 from ..protocol import CheckpointRef, Clock, Evaluation, Plan, RunContext, RunFacts, StepResult
@@ -39,6 +53,10 @@ def adamw(model: torch.nn.Module, lr: float) -> torch.optim.AdamW:
         return torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
 
 
+def _rate_text(rate: Optional[float]) -> str:
+    return "not bound by rendering" if rate is None else f"{rate:,.0f} images/s"
+
+
 def _encode(vin: str) -> list[int]:
     return [ALPHABET.index(char) + 1 for char in vin]
 
@@ -50,13 +68,23 @@ class BaselineRun:
         self.config = config
         self.checkpoints = context.run_dir / "checkpoints"
         world = context.team.world
-        workers = auto_workers(context.device, world.local_size) if training.num_workers == "auto" else int(training.num_workers)
-        # One core per render worker, the rest for the main process (the model on a CPU; pool
-        # re-augmentation and batching on a GPU): more threads than cores made OpenMP spin
-        # against the renderer and cut throughput several-fold on 2 cores. Ranks on one machine
-        # each take their share of its cores.
+        device = choose_device(context.device)
+        self.context = context
+        synthetic = config.data.train == SYNTHETIC
+        self.cache_wanted, self.input_reason = (
+            uses_render_cache(config.data.synthetic.cache.mode, device) if synthetic else (False, "labelled data")
+        )
+        if training.num_workers != "auto":
+            workers = int(training.num_workers)
+        elif self.cache_wanted:
+            workers = cache_workers(device, world.local_size)
+        else:
+            workers = auto_workers(device, world.local_size)
+        # One core per render worker, the rest for the main process (the model on a CPU; feeding the
+        # device on a GPU): more threads than cores made OpenMP spin against the renderer and cut
+        # throughput several-fold on 2 cores. Ranks on one machine each take their share of its cores.
         torch.set_num_threads(max(1, usable_cores() // world.local_size - workers))
-        self.placement = placement = place(context.device, training.precision)
+        self.placement = placement = place(device, training.precision)  # after the threads: its name counts them
         # Only rank 0 evaluates (the harness's rule), so only it renders or loads the held-out sets.
         self.val = build_eval_set(config.data.val, config, "val") if world.is_main else None
         self.test = build_eval_set(config.data.test, config, "test") if world.is_main else None
@@ -70,8 +98,9 @@ class BaselineRun:
         # fine-tune is never worse on the validation set than what it started from.
         self.starts_trained = start_weights is not None
         self.stream, train_size, skipped, data_warnings = build_train_stream(
-            config, workers, training.batch_size, placement.device, world, self.starts_trained
+            config, workers, training.batch_size, placement.device, world, self.starts_trained, self._cache_warning, workers
         )
+        self.meter = InputMeter(self._input_bound, warmup_steps=self._steps_before_steady())
         if self.stream.augment_labelled:
             context.log.info(f"labelled training images are augmented each time they come round (data.augment: {config.data.augment})")
         for warning in data_warnings[:100]:
@@ -97,22 +126,74 @@ class BaselineRun:
         self.scaler = torch.amp.GradScaler("cuda") if placement.needs_grad_scaler else None
         self.ctc = torch.nn.CTCLoss(blank=BLANK, zero_infinity=True)
         self.best_state: Optional[dict[str, torch.Tensor]] = None
-        if config.data.train == "synthetic":
-            stream = self.stream
+        input_facts = self._input_facts(workers, synthetic)
+        if synthetic:
             context.log.info(
-                f"training on synthetic VINs: pool of {stream.pool_capacity} renders, "
-                f"{stream.fresh / stream.batch_size:.0%} fresh per batch, "
-                f"{workers} render worker(s), {torch.get_num_threads()} torch thread(s)"
+                f"training on synthetic VINs {self.stream.describe(workers)}, {torch.get_num_threads()} torch thread(s) "
+                f"({self.input_reason}; expected input rate {_rate_text(input_facts['input_images_per_sec'])})"
             )
         parameters = sum(p.numel() for p in self.model.parameters())
         self.facts = RunFacts(
-            placement.device, placement.name, placement.dtype, placement.attention, parameters, {"init_from": self.init_from}
+            placement.device,
+            placement.name,
+            placement.dtype,
+            placement.attention,
+            parameters,
+            {"init_from": self.init_from, **input_facts},
         )
         self.plan = Plan(training.max_steps, training.eval_every, train_size)
 
+    # ---- the input path ----------------------------------------------------------------
+    def _input_facts(self, workers: int, synthetic: bool) -> dict[str, Any]:
+        """run_started's input_path (what feeds the model), input_reason and input_images_per_sec: the
+        rate renders can sustain, from a short measurement of the renderer on this machine (None: not
+        bound by rendering, or labelled data)."""
+        if not synthetic:
+            return {"input_path": "labelled", "input_images_per_sec": None}
+        settings = self.config.data.synthetic
+        per_core = render_rate(self.config)
+        renderers = max(1, workers)
+        if isinstance(self.stream, CachedStream):
+            refresh = self.stream.cache.schedule.refresh
+            rate = per_core * renderers / refresh if refresh > 0 else None
+            return {"input_path": "cache", "input_reason": self.input_reason, "input_images_per_sec": rate}
+        share = fresh_share(settings.fresh_ratio, self.placement.device) if settings.pool_size else 1.0
+        if self.cache_wanted:  # but it could not be opened (the warning says why)
+            self.input_reason = "the render cache could not be used"
+        return {"input_path": "live", "input_reason": self.input_reason, "input_images_per_sec": per_core * renderers / share}
+
+    def _steps_before_steady(self) -> int:
+        """Steps the input meter leaves out: worker start-up, and a new cache's first pass (which renders
+        it at the renderers' speed: expected, and said in the log, not a misconfiguration)."""
+        if isinstance(self.stream, CachedStream):
+            schedule = self.stream.cache.schedule
+            return 50 + len(schedule.mine) * schedule.per_block
+        return 50
+
+    def _cache_warning(self, message: str) -> None:
+        self.context.log.info(f"warning: {message}")
+        self.context.notice("warning", code="render_cache", message=message, fix=None)
+
+    def _input_bound(self, idle: float, trained_rate: float, model_rate: float) -> None:
+        """The warning when the model waits for its data (InputMeter measured it over a window)."""
+        where = "GPU" if self.placement.device == "cuda" else "Apple GPU" if self.placement.device == "mps" else "model"
+        path = self.facts.extra.get("input_path")
+        message = (
+            f"the {where} is idle {idle:.0%} of the time waiting for data: training at {trained_rate:,.0f} images/s, "
+            f"the model alone would take {model_rate:,.0f} ({path} input)"
+        )
+        if path == "cache":
+            fix = "Lower data.synthetic.cache.refresh (fewer renders per pass) or give the run more CPU cores."
+        elif path == "live":
+            fix = "Set data.synthetic.cache.mode: on (renders made once, re-used with augmentation on the device), or lower fresh_ratio."
+        else:
+            fix = "Raise training.num_workers, or keep the dataset on a faster disk."
+        self.context.log.info(f"warning: {message}. {fix}")
+        self.context.notice("warning", code="input_bound", message=message, fix=fix)
+
     # ---- training ----------------------------------------------------------------------
     def batches(self, start_step: int) -> Iterator[Batch]:
-        return self.stream.batches(start_step)
+        return metered(self.stream.batches(start_step), self.meter)
 
     @property
     def learning_rate(self) -> float:
