@@ -198,7 +198,7 @@ def test_a_transformers_that_cannot_import_the_code_is_refused_before_loading(mo
     with pytest.raises(TrainerError) as caught:
         deepseek_ocr.FAMILY.traits.load_model("deepseek-ai/DeepSeek-OCR", "eager", True, {})
     assert caught.value.code == "missing_dependency" and "4.46.3 to 4.47.x" in caught.value.message
-    assert "transformers==4.46.3" in caught.value.hint
+    assert "transformers==4.46.3" in caught.value.hint and "Set Up DeepSeek-OCR Environment" in caught.value.hint
     assert "cannot be imported by transformers 4.48 or newer" in fallback_reason("deepseek-ocr", "cpu", None, None, "4.57.1")
     assert fallback_reason("deepseek-ocr", "cpu", None, None, "4.46.3") is None
 

@@ -135,10 +135,18 @@ def test_the_disk_bound_holds_while_shards_are_refreshed(tmp_path):
         cache.close()
     assert cache.rendered >= 5
 
-    (tmp_path / "renders-v0-old").mkdir()
-    (tmp_path / "renders-v0-old" / "shard-00000-g00000.npy").write_bytes(b"x" * one * 2)
-    assert evict_other_caches(tmp_path, cache.folder, max_bytes=3 * one, planned_bytes=2 * one) == ["renders-v0-old"]
-    assert not (tmp_path / "renders-v0-old").exists()
+    old = tmp_path / "renders-v0-0123456789abcdef"
+    old.mkdir()
+    (old / "shard-00000-g00000.npy").write_bytes(b"x" * one * 2)
+    # a folder of the user's under the same root is never deleted, even with the prefix, nor one holding other files
+    (tmp_path / "renders-final").mkdir()
+    (tmp_path / "renders-final" / "report.pdf").write_bytes(b"x" * one * 2)
+    mixed = tmp_path / "renders-v1-fedcba9876543210"
+    mixed.mkdir()
+    (mixed / "shard-00000-g00000.npy").write_bytes(b"x" * one)
+    (mixed / "notes.txt").write_text("mine")
+    assert evict_other_caches(tmp_path, cache.folder, max_bytes=3 * one, planned_bytes=2 * one) == [old.name]
+    assert not old.exists() and (tmp_path / "renders-final" / "report.pdf").exists() and (mixed / "notes.txt").exists()
 
 
 def test_the_generation_of_each_block_is_a_pure_function_of_it():

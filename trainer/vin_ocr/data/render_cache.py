@@ -35,6 +35,7 @@ import math
 import multiprocessing
 import os
 import random
+import re
 import shutil
 import threading
 import uuid
@@ -293,10 +294,22 @@ def folder_bytes(folder: Path) -> int:
     return sum(entry.stat().st_size for entry in folder.iterdir() if entry.is_file()) if folder.is_dir() else 0
 
 
+_CACHE_FOLDER = re.compile(rf"{FOLDER_PREFIX}(v\d+|labelled)-[0-9a-f]{{16}}")
+_CACHE_FILE = re.compile(r"(shard-\d{5}-g\d{5}\.(npy|json)|\..*\.tmp)")
+
+
+def is_render_cache(folder: Path) -> bool:
+    """A folder this module made: its name, and nothing in it but shards and temporary files. ``dir`` comes from a
+    config, so a folder of the user's that happens to share the prefix is never deleted."""
+    if not folder.is_dir() or folder.is_symlink() or not _CACHE_FOLDER.fullmatch(folder.name):
+        return False
+    return all(entry.is_file() and _CACHE_FILE.fullmatch(entry.name) for entry in folder.iterdir())
+
+
 def evict_other_caches(root: Path, keep: Path, max_bytes: int, planned_bytes: int) -> list[str]:
     """Deletes the least recently used other render caches under ``root`` until they and ``keep`` (at
     its planned size) fit in ``max_bytes``; returns the names of the folders deleted."""
-    others = [entry for entry in root.iterdir() if entry.is_dir() and entry.name.startswith(FOLDER_PREFIX) and entry != keep]
+    others = [entry for entry in root.iterdir() if entry != keep and is_render_cache(entry)]
     others.sort(key=lambda folder: folder.stat().st_mtime)
     used = sum(folder_bytes(folder) for folder in others)
     deleted = []

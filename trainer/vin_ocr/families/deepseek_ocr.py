@@ -49,7 +49,7 @@ def _check_transformers() -> None:
             MISSING_DEPENDENCY,
             f"DeepSeek-OCR's code cannot be imported by transformers {transformers.__version__} "
             "(4.48 removed LlamaFlashAttention2, which it imports); it needs transformers 4.46.3 to 4.47.x.",
-            'Train DeepSeek-OCR in its own environment: "VIN OCR: Set Up DeepSeek-OCR Environment" in VS Code, or '
+            'Train DeepSeek-OCR in its own environment (transformers==4.46.3): "VIN OCR: Set Up DeepSeek-OCR Environment" in VS Code, or '
             "scripts/setup-deepseek.sh (.deepseek-venv, which vin-ocr train finds; --deepseek-python PATH for another).",
         )
 
