@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../src/core/trainer/run-manager';
 import type { RunNode } from '../../src/features/training/runs-tree';
-import { groupMembers, readVinWith, until, within } from './waiting';
+import { groupMembers, readVinWith, untilFirstCheckpoint, within } from './waiting';
 
 const EXTENSION_ID = 'vin-ocr.vin-ocr';
 const REPO = join(__dirname, '..', '..');
@@ -130,15 +130,7 @@ describe('DeepSeek-OCR on its real code (in a real VS Code)', function () {
     if (process.platform !== 'linux') this.skip(); // the process table is read from /proc
     const run = await vscode.commands.executeCommand<LiveRun | undefined>('vinOcr.train', longConfig);
     assert.ok(run, 'Train started a run');
-    await until(
-      () => {
-        if (run.state.status !== 'running' && run.state.status !== 'queued')
-          throw new Error(`the run ended early: ${run.state.status} ${run.state.errorCode ?? ''} ${run.tail.join('\n')}`);
-        return run.state.checkpoints.length > 0;
-      },
-      TRAIN_MS,
-      'the first checkpoint (an evaluation at step 2)',
-    );
+    await untilFirstCheckpoint(run, TRAIN_MS, 'the first checkpoint (an evaluation at step 2)');
     const pid = run.pid;
     assert.ok(pid, 'the trainer has a process id');
     await vscode.commands.executeCommand('vinOcr.trainCancel', { kind: 'run', live: run });

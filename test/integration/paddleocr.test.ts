@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { LiveRun } from '../../src/core/trainer/run-manager';
 import type { RunNode } from '../../src/features/training/runs-tree';
-import { processesMentioning, readVinWith, until, within } from './waiting';
+import { processesMentioning, readVinWith, until, untilFirstCheckpoint, within } from './waiting';
 
 const EXTENSION_ID = 'vin-ocr.vin-ocr';
 const REPO = join(__dirname, '..', '..');
@@ -94,15 +94,7 @@ describe('PaddleOCR training (in a real VS Code)', function () {
     if (process.platform !== 'linux') this.skip(); // the process table is read from /proc
     const run = await vscode.commands.executeCommand<LiveRun | undefined>('vinOcr.train', paddleConfig('long-paddle.train.yaml', 400));
     assert.ok(run, 'Train started a run');
-    await until(
-      () => {
-        if (run.state.status !== 'running' && run.state.status !== 'queued')
-          throw new Error(`the run ended early: ${run.state.status} ${run.state.errorCode ?? ''} ${run.tail.join('\n')}`);
-        return run.state.checkpoints.length > 0;
-      },
-      180_000,
-      'the first checkpoint (an evaluation at step 4)',
-    );
+    await untilFirstCheckpoint(run, 180_000, 'the first checkpoint (an evaluation at step 4)');
     const runDir = run.state.runDir!;
     await vscode.commands.executeCommand('vinOcr.trainCancel', { kind: 'run', live: run });
     const state = await within(run.done, 60_000, 'the cancelled run to end');

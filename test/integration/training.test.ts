@@ -11,7 +11,7 @@ import type { LiveRun } from '../../src/core/trainer/run-manager';
 import type { RunNode } from '../../src/features/training/runs-tree';
 import { comparisonMarkdown } from '../../src/features/training/compare';
 import { failureActions } from '../../src/features/training/outcome';
-import { groupMembers, processesMentioning, readVinWith, until, within } from './waiting';
+import { groupMembers, processesMentioning, readVinWith, until, untilFirstCheckpoint, within } from './waiting';
 
 const EXTENSION_ID = 'vin-ocr.vin-ocr';
 
@@ -208,15 +208,7 @@ describe('VIN OCR training (in a real VS Code)', function () {
     if (process.platform !== 'linux') this.skip(); // the process table is read from /proc
     const run = await train('long.yaml');
     assert.ok(run, 'Train started a run');
-    await until(
-      () => {
-        if (run.state.status !== 'running' && run.state.status !== 'queued')
-          throw new Error(`the run ended early: ${run.state.status} ${run.state.errorCode ?? ''} ${run.tail.join('\n')}`);
-        return run.state.checkpoints.length > 0;
-      },
-      180_000,
-      'the first checkpoint',
-    );
+    await untilFirstCheckpoint(run, 180_000, 'the first checkpoint');
     const pid = run.pid;
     assert.ok(pid, 'the trainer has a process id');
     const started = Date.now();

@@ -4,6 +4,7 @@
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
+import type { LiveRun } from '../../src/core/trainer/run-manager';
 
 /** The promise's value, or an error naming what did not happen within `ms`. */
 export function within<T>(promise: PromiseLike<T>, ms: number, what: string): Promise<T> {
@@ -70,4 +71,17 @@ export async function readVinWith(image: vscode.Uri, checkpoint: string, ms: num
   assert.equal(reads![0]!.error, undefined);
   assert.equal(typeof reads![0]!.vin, 'string', 'a read (of whatever quality a few steps of training give)');
   return reads![0]!;
+}
+
+/** Waits for a running run's first checkpoint; a run that ends before it fails the wait with its status and log tail. */
+export function untilFirstCheckpoint(run: LiveRun, ms: number, what: string): Promise<boolean> {
+  return until(
+    () => {
+      if (run.state.status !== 'running' && run.state.status !== 'queued')
+        throw new Error(`the run ended early: ${run.state.status} ${run.state.errorCode ?? ''} ${run.tail.join('\n')}`);
+      return run.state.checkpoints.length > 0;
+    },
+    ms,
+    what,
+  );
 }
