@@ -172,27 +172,24 @@ def ten_minutes(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def train_and_score(config: Path, output: Path) -> dict[str, Any]:
+def run_trainer(config: Path, events_file: Path, timeout: float | None = None) -> tuple[Any, list[dict[str, Any]]]:
+    """``python -m vin_ocr train CONFIG --events FILE``: the finished process and the events it wrote."""
     import subprocess
 
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "trainer"))
+    command = [sys.executable, "-m", "vin_ocr", "train", str(config), "--events", str(events_file)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    text = events_file.read_text() if events_file.exists() else ""
+    return done, [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def train_and_score(config: Path, output: Path) -> dict[str, Any]:
     from vin_ocr.data.heldout import synthetic_set
     from vin_ocr.reading import load_reader
     from vin_ocr.training.evaluate import read_images, score
 
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "trainer"))
-    command = [
-        sys.executable,
-        "-m",
-        "vin_ocr",
-        "train",
-        str(config),
-        "--events",
-        str(output / "events.jsonl"),
-    ]
     output.mkdir(parents=True)
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    lines = (output / "events.jsonl").read_text().splitlines()
-    events = [json.loads(line) for line in lines]
+    done, events = run_trainer(config, output / "events.jsonl")
     started = next(e for e in events if e["event"] == "run_started")
     progress = [e for e in events if e["event"] == "progress"]
     run = Path(started["run_dir"])
@@ -233,7 +230,6 @@ def model_alone(device: str, batch: int, seconds: float) -> dict[str, Any]:
 
 def trainer_run(args: argparse.Namespace, cache: dict[str, Any], folder: Path) -> Any:
     """`python -m vin_ocr train` for ``--seconds`` on the device (no evaluation): steady images/s."""
-    import subprocess
 
     raw = yaml.safe_load((ROOT / "examples" / "baseline.yaml").read_text())
     schedule = {"batch_size": args.batch, "max_minutes": args.seconds / 60}
@@ -246,18 +242,7 @@ def trainer_run(args: argparse.Namespace, cache: dict[str, Any], folder: Path) -
     config = folder / f"{name}.yaml"
     config.write_text(yaml.safe_dump(raw), encoding="utf-8")
     events_file = folder / f"{name}.jsonl"
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "trainer"))
-    command = [sys.executable, "-m", "vin_ocr", "train", str(config)]
-    done = subprocess.run(
-        [*command, "--events", str(events_file)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=args.seconds + 300,
-        check=False,
-    )
-    text = events_file.read_text() if events_file.exists() else ""
-    events = [json.loads(line) for line in text.splitlines() if line.strip()]
+    done, events = run_trainer(config, events_file, timeout=args.seconds + 300)
     started = next((e for e in events if e["event"] == "run_started"), {})
     progress = [e for e in events if e["event"] == "progress"]
     warm = min(15.0, args.seconds / 3)
